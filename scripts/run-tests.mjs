@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Runs node:test over TypeScript test files (loaded through tsx).
+// Usage: run-tests.mjs unit [--package NAME] | integration | reliability [-- extra node args]
+// Node 20's --test does not expand globs or pick up .ts files by itself, hence this file list.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const [suite, ...rest] = process.argv.slice(2);
+const pkgIndex = rest.indexOf('--package');
+const onlyPackage = pkgIndex >= 0 ? rest[pkgIndex + 1] : undefined;
+
+function findTests(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'fixtures') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out.sort();
+}
+
+const dirs = {
+  unit: () =>
+    readdirSync(join(root, 'packages'))
+      .filter((p) => !onlyPackage || p === onlyPackage)
+      .map((p) => join(root, 'packages', p, 'test')),
+  integration: () => [join(root, 'test', 'integration')],
+  reliability: () => [join(root, 'test', 'reliability')],
+};
+if (!dirs[suite]) {
+  console.error(`usage: run-tests.mjs ${Object.keys(dirs).join('|')} [--package NAME]`);
+  process.exit(2);
+}
+const files = dirs[suite]().flatMap(findTests);
+if (files.length === 0) {
+  console.error(`run-tests: no ${suite} test files found`);
+  process.exit(1);
+}
+console.log(`run-tests: ${suite}: ${files.length} file(s)`);
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', ...files.map((f) => relative(process.cwd(), f))];
+const child = spawn(process.execPath, args, { stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
