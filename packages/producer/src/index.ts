@@ -1,3 +1,14 @@
+export { EventProducer } from './producer.js';
+export type { PublishResult, PublishOutcome, ProducerHealth } from './producer.js';
+export { PRODUCER_DEFAULTS, produceRetryFor } from './options.js';
+export type {
+  EventProducerOptions,
+  BatchOptions,
+  ProducerMetrics,
+  ProducerState,
+  PartitionStrategy,
+  CustomPartitioner,
+} from './options.js';
 export {
   PRODUCER_ERROR_CODES,
   PRODUCER_ERROR_DESCRIPTIONS,
