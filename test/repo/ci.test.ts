@@ -42,7 +42,11 @@ function requiresOf(entry: Entry): string[] {
 function closure(all: Map<string, Entry>, name: string): Set<string> {
   const seen = new Set<string>();
   const visit = (n: string) => {
-    for (const r of requiresOf(all.get(n)!)) if (!seen.has(r)) (seen.add(r), visit(r));
+    for (const r of requiresOf(all.get(n)!)) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      visit(r);
+    }
   };
   visit(name);
   return seen;
