@@ -13,6 +13,11 @@ import {
 // kafkajs spreads its error classes into module.exports, which ESM named imports cannot see.
 const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSError } = kafkajs;
 
+/** What kafkajs throws for a Kafka error code (its constructor takes the entry of its error table). */
+function protocolError(type: string, code: number, retriable: boolean) {
+  return new KafkaJSProtocolError({ type, code, retriable, message: type.toLowerCase() } as unknown as Error);
+}
+
 test('ProducerError carries code, canRetry, retryAfterMs and cause as enumerable properties', () => {
   const cause = new Error('socket hang up');
   const e = new ProducerError('OVERLOADED', 'queue full', { retryAfterMs: 50, cause });
@@ -45,38 +50,23 @@ test('classifyKafkaError maps kafkajs errors, looking through retry wrappers', (
   assert.equal(c.unreachable, true);
   assert.equal(c.error.cause, wrapped);
 
-  const tooLarge = new KafkaJSProtocolError({ type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false, message: 'big' });
+  const tooLarge = protocolError('MESSAGE_TOO_LARGE', 10, false);
   c = classifyKafkaError(tooLarge);
   assert.equal(c.error.code, 'RECORD_TOO_LARGE');
   assert.equal(c.error.canRetry, false);
   assert.equal(c.unreachable, false);
 
-  const notLeader = new KafkaJSProtocolError({
-    type: 'NOT_LEADER_FOR_PARTITION',
-    code: 6,
-    retriable: true,
-    message: 'not leader',
-  });
+  const notLeader = protocolError('NOT_LEADER_FOR_PARTITION', 6, true);
   c = classifyKafkaError(new KafkaJSNumberOfRetriesExceeded(notLeader, { retryCount: 5, retryTime: 1000 }));
   assert.equal(c.error.code, 'KAFKA_UNAVAILABLE');
   assert.equal(c.unreachable, false);
 
-  const fenced = new KafkaJSProtocolError({
-    type: 'INVALID_PRODUCER_EPOCH',
-    code: 47,
-    retriable: false,
-    message: 'epoch',
-  });
+  const fenced = protocolError('INVALID_PRODUCER_EPOCH', 47, false);
   assert.deepEqual(
     [classifyKafkaError(fenced).error.code, classifyKafkaError(fenced).error.canRetry],
     ['KAFKA_ERROR', false],
   );
-  const retriable = new KafkaJSProtocolError({
-    type: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
-    code: 45,
-    retriable: true,
-    message: 'seq',
-  });
+  const retriable = protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', 45, true);
   assert.equal(classifyKafkaError(retriable).error.canRetry, true);
 
   assert.deepEqual(
