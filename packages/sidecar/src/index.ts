@@ -29,7 +29,7 @@ export {
   createMetrics,
   eventTypeLabel,
   type SidecarMetrics,
-  type Transport as TransportLabel,
+  type TransportName,
   type EventTypeLabel,
   type MetricsOptions,
 } from './metrics.js';
