@@ -241,13 +241,13 @@ export function buildOpenApiDocument(definitions: Definitions): JsonObject {
         ),
         InternalServerError: errorResponse('An unexpected error.', '2001', 'Internal server error'),
         BadGateway: errorResponse(
-          'Kafka did not acknowledge the event; it may be sent again.',
+          'Kafka refused the event with an error that may pass: send it again after `Retry-After` seconds.',
           '1001',
           'Destination communication error',
           retryAfter,
         ),
         ServiceUnavailable: errorResponse(
-          'Not ready (no Kafka connection yet) or shutting down: send again after `Retry-After` seconds.',
+          'Kafka is down or did not confirm the event within the publish timeout, the sidecar is not ready yet, or it is shutting down: send again after `Retry-After` seconds (a timed-out event may still arrive: consumers drop duplicates by event id).',
           '2003',
           'Service currently unavailable',
           retryAfter,

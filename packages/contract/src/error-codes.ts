@@ -19,7 +19,7 @@ export const ERROR_CODES = Object.freeze({
     code: '1001',
     name: 'Destination communication error',
     httpStatus: 502,
-    usedFor: 'Kafka did not acknowledge the event (delivery failed or timed out); it may be sent again.',
+    usedFor: 'Kafka refused the event with an error that may pass; it may be sent again (see Retry-After).',
   },
   INTERNAL_SERVER_ERROR: {
     code: '2001',
@@ -31,7 +31,8 @@ export const ERROR_CODES = Object.freeze({
     code: '2003',
     name: 'Service currently unavailable',
     httpStatus: 503,
-    usedFor: 'The sidecar is not ready (no Kafka connection yet) or is shutting down; see Retry-After.',
+    usedFor:
+      'Kafka is down or did not confirm the event within the publish timeout, or the sidecar is not ready or is shutting down; see Retry-After.',
   },
   SERVER_BUSY: {
     code: '2005',
