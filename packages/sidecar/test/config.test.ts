@@ -248,6 +248,8 @@ test('loadConfig reads exactly the documented variables', () => {
 test('CONFIG.md holds the current table', () => {
   const doc = readFileSync(new URL('../CONFIG.md', import.meta.url), 'utf8');
   assert.ok(doc.includes(configTable()), 'CONFIG.md is stale: paste configTable() into it');
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  assert.ok(readme.includes(configTable()), 'README.md is stale: run npm run config-doc -w packages/sidecar');
 });
 
 test('PARTITION_MAP is checked with the producer parser and against the partitions to create', () => {
