@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs node:test over TypeScript test files (loaded through tsx).
-// Usage: run-tests.mjs unit [--package NAME] | integration | reliability [-- extra node args]
+// Usage: run-tests.mjs unit|integration|reliability [--package NAME] [--match SUBSTRING]
 // Node 20's --test does not expand globs or pick up .ts files by itself, hence this file list.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -11,6 +11,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const [suite, ...rest] = process.argv.slice(2);
 const pkgIndex = rest.indexOf('--package');
 const onlyPackage = pkgIndex >= 0 ? rest[pkgIndex + 1] : undefined;
+// --match SUBSTRING keeps only test files whose path contains it (CI reruns one file against another Kafka).
+const matchIndex = rest.indexOf('--match');
+const match = matchIndex >= 0 ? rest[matchIndex + 1] : undefined;
 
 function findTests(dir) {
   if (!existsSync(dir)) return [];
@@ -36,7 +39,9 @@ if (!dirs[suite]) {
   console.error(`usage: run-tests.mjs ${Object.keys(dirs).join('|')} [--package NAME]`);
   process.exit(2);
 }
-const files = dirs[suite]().flatMap(findTests);
+const files = dirs[suite]()
+  .flatMap(findTests)
+  .filter((f) => !match || relative(root, f).includes(match));
 if (files.length === 0) {
   console.error(`run-tests: no ${suite} test files found`);
   process.exit(1);

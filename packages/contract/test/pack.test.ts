@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Contract from '../src/index.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const built = existsSync(new URL('../dist/index.js', import.meta.url));
+const skip = built ? false : 'dist is not built: run `npm run build` first';
+
+test('npm pack holds only dist, generated artifacts, the proto, README and package.json', { skip }, () => {
+  const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: packageDir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const [pack] = JSON.parse(output) as { files: { path: string }[] }[];
+  const files = pack!.files.map((f) => f.path).sort();
+  const allowed = [
+    /^dist\/[\w-]+\.(js|d\.ts)(\.map)?$/,
+    /^generated\/(openapi|schemas)\.json$/,
+    /^proto\/[\w]+\.proto$/,
+    /^README\.md$/,
+    /^package\.json$/,
+  ];
+  assert.deepEqual(
+    files.filter((f) => !allowed.some((pattern) => pattern.test(f))),
+    [],
+    'unexpected files in the package',
+  );
+  for (const required of [
+    'dist/index.js',
+    'dist/index.d.ts',
+    'generated/openapi.json',
+    'generated/schemas.json',
+    'proto/message_type.proto',
+    'README.md',
+    'package.json',
+  ]) {
+    assert.ok(files.includes(required), `${required} is packed`);
+  }
+  assert.equal(files.filter((f) => /test|tsbuildinfo|\.ts$/.test(f) && !f.endsWith('.d.ts')).length, 0);
+});
+
+test('the built package finds its artifacts at run time', { skip }, async () => {
+  const dist = (await import(pathToFileURL(`${packageDir}dist/index.js`).href)) as typeof Contract;
+  for (const path of [dist.openApiPath, dist.schemasPath, dist.protoPath]) assert.ok(existsSync(path), path);
+  assert.ok(dist.openApiPath.startsWith(packageDir));
+  assert.equal((dist.openApiDocument as { openapi?: string }).openapi, '3.1.0');
+  assert.ok(dist.schemas.EventMessage);
+  assert.equal(dist.validateEvent({}).ok, false);
+});

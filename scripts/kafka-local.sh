@@ -1,0 +1,503 @@
+#!/usr/bin/env bash
+# Runs a single-node Apache Kafka broker (KRaft, combined broker + controller)
+# on 127.0.0.1 without Docker. Kafka's jars are resolved from Maven Central once
+# per version and cached; later starts work offline.
+#
+# Usage: scripts/kafka-local.sh start|stop|status|clean
+#
+# Environment:
+#   KAFKA_VERSION           Kafka release (default 4.4.0; 3.9.x works too)
+#   KAFKA_PORT              client listener port (default 9092)
+#   KAFKA_CONTROLLER_PORT   KRaft controller port (default 9093)
+#   KAFKA_WORK_DIR          config, data, pid file and logs (default <repo>/.kafka/work)
+#   KAFKA_CACHE_DIR         resolved jars (default <repo>/.kafka/lib/<version>)
+#   KAFKA_START_TIMEOUT     seconds to wait for readiness (default 90)
+#   KAFKA_STOP_TIMEOUT      seconds to wait after SIGTERM before SIGKILL (default 20)
+#   KAFKA_HEAP_OPTS         broker heap flags (default "-Xms512m -Xmx512m")
+#   KAFKA_EXTRA_PROPERTIES  extra server.properties lines, appended last so they
+#                           override the defaults. Separated by newlines; a
+#                           single-line value is split on ';' instead. Use the
+#                           newline form for values that contain ';' (JAAS).
+#
+# `start` prints only `KAFKA_BROKERS=127.0.0.1:<port>` on stdout, so its output
+# can be eval'd or appended to a CI environment file; all other messages,
+# including the start-up time, go to stderr.
+#
+# Exit status: 0 success, 1 failure, 2 usage error, 3 `status` when not running.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
+TEMPLATE_DIR="$SCRIPT_DIR/kafka"
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_WORK_DIR=${KAFKA_WORK_DIR:-$REPO_DIR/.kafka/work}
+KAFKA_CACHE_DIR=${KAFKA_CACHE_DIR:-$REPO_DIR/.kafka/lib/$KAFKA_VERSION}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-20}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms512m -Xmx512m}
+KAFKA_EXTRA_PROPERTIES=${KAFKA_EXTRA_PROPERTIES:-}
+
+# Maven 3.8's default dependency plugin is too old to be trusted with these poms.
+DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+STARTED_LINE='Kafka Server started'
+# Written last, so a resolve that was interrupted half-way is redone.
+RESOLVED_MARKER=.resolved
+
+log() { printf 'kafka-local: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+abs_path() {
+  case $1 in
+    /*) printf '%s' "$1" ;;
+    *) printf '%s/%s' "$PWD" "$1" ;;
+  esac
+}
+
+KAFKA_WORK_DIR=$(abs_path "$KAFKA_WORK_DIR")
+KAFKA_CACHE_DIR=$(abs_path "$KAFKA_CACHE_DIR")
+PID_FILE="$KAFKA_WORK_DIR/kafka.pid"
+LOG_FILE="$KAFKA_WORK_DIR/kafka.log"
+# JVM output that bypasses log4j (crashes, bad flags, logging misconfiguration).
+OUT_FILE="$KAFKA_WORK_DIR/kafka.out"
+PROPS_FILE="$KAFKA_WORK_DIR/server.properties"
+DATA_DIR="$KAFKA_WORK_DIR/data"
+FORMATTED_BY_FILE="$KAFKA_WORK_DIR/formatted-by"
+
+# Microseconds since the epoch without forking; EPOCHREALTIME may use a
+# locale-specific decimal separator.
+now_us() {
+  if [[ -n ${EPOCHREALTIME:-} ]]; then
+    printf '%s' "${EPOCHREALTIME//[^0-9]/}"
+  else
+    printf '%s000000' "$(date +%s)"
+  fi
+}
+
+seconds_since() {
+  local us=$(($(now_us) - $1))
+  printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
+}
+
+kafka_major() { printf '%s' "${KAFKA_VERSION%%.*}"; }
+
+validate_settings() {
+  [[ $KAFKA_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+([.-][A-Za-z0-9.-]+)?$ ]] ||
+    die "KAFKA_VERSION '$KAFKA_VERSION' is not a Kafka release number such as 4.4.0 or 3.9.1"
+  (($(kafka_major) >= 3)) || die "KAFKA_VERSION $KAFKA_VERSION: only 3.x (KRaft) and later are supported"
+  local name
+  for name in KAFKA_PORT KAFKA_CONTROLLER_PORT; do
+    [[ ${!name} =~ ^[0-9]+$ ]] && ((${!name} > 0 && ${!name} < 65536)) ||
+      die "$name '${!name}' is not a TCP port number"
+  done
+  [[ $KAFKA_PORT != "$KAFKA_CONTROLLER_PORT" ]] ||
+    die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ (both $KAFKA_PORT)"
+  [[ $KAFKA_START_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT '$KAFKA_START_TIMEOUT' is not a number of seconds"
+  [[ $KAFKA_STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT '$KAFKA_STOP_TIMEOUT' is not a number of seconds"
+}
+
+find_java() {
+  local java
+  if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
+    java="$JAVA_HOME/bin/java"
+  else
+    java=$(command -v java) || die "Java not found: install a JDK (17 or newer) or set JAVA_HOME"
+  fi
+  local version major
+  version=$("$java" -version 2>&1 | sed -n 's/.* version "\([^"]*\)".*/\1/p' | head -n 1)
+  major=${version%%[.-]*}
+  # Java 8 reports itself as 1.8.
+  if [[ $major == 1 ]]; then major=$(printf '%s' "$version" | cut -d. -f2); fi
+  [[ $major =~ ^[0-9]+$ ]] || die "cannot tell the version of $java (got '$version')"
+  if (($(kafka_major) >= 4 && major < 17)); then
+    die "Kafka $KAFKA_VERSION needs Java 17 or newer, $java is Java $version"
+  elif ((major < 11)); then
+    die "Kafka $KAFKA_VERSION needs Java 11 or newer, $java is Java $version"
+  fi
+  printf '%s' "$java"
+}
+
+sed_replacement_escape() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
+
+# Templates mark version-specific parts with "BEGIN <name>" / "END <name>"
+# lines; these filters keep a block (without its markers) or drop it.
+keep_block() { sed -e "/BEGIN $1\$/d" -e "/BEGIN $1 /d" -e "/END $1\$/d" -e "/END $1 /d"; }
+drop_block() { sed -e "/BEGIN $1[ ]*\(-->\)\{0,1\}\$/,/END $1[ ]*\(-->\)\{0,1\}\$/d"; }
+
+generate_pom() {
+  # Kafka 4 logs through Log4j 2, Kafka 3 through reload4j.
+  local keep=log4j2 drop=reload4j
+  if (($(kafka_major) < 4)); then keep=reload4j drop=log4j2; fi
+  sed -e "s|@KAFKA_VERSION@|$(sed_replacement_escape "$KAFKA_VERSION")|g" "$TEMPLATE_DIR/pom.xml.template" |
+    keep_block "$keep" | drop_block "$drop" >"$1"
+}
+
+resolve_jars() {
+  [[ -f $KAFKA_CACHE_DIR/$RESOLVED_MARKER ]] && return 0
+  command -v mvn >/dev/null ||
+    die "Maven (mvn) not found: it is needed once to fetch Kafka $KAFKA_VERSION's jars into $KAFKA_CACHE_DIR"
+  mkdir -p "$KAFKA_CACHE_DIR"
+
+  # Parallel first starts (CI jobs, two brokers) must not download into the
+  # same folder at once; the second one waits and then finds the marker.
+  local lock_fd
+  exec {lock_fd}>"$KAFKA_CACHE_DIR/.lock"
+  if command -v flock >/dev/null; then flock "$lock_fd"; fi
+  if [[ -f $KAFKA_CACHE_DIR/$RESOLVED_MARKER ]]; then
+    exec {lock_fd}>&-
+    return 0
+  fi
+
+  log "resolving Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_CACHE_DIR (once per version)"
+  local started
+  started=$(now_us)
+  # Jars left by an interrupted attempt may be truncated.
+  rm -f "$KAFKA_CACHE_DIR"/*.jar
+  generate_pom "$KAFKA_CACHE_DIR/pom.xml"
+  if ! mvn -B -q -Dstyle.color=never -f "$KAFKA_CACHE_DIR/pom.xml" \
+    "$DEPENDENCY_PLUGIN:copy-dependencies" \
+    -DoutputDirectory="$KAFKA_CACHE_DIR" -DincludeScope=runtime \
+    >"$KAFKA_CACHE_DIR/mvn.log" 2>&1 </dev/null; then
+    log "error: Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (Maven Central unreachable, or no such version?)"
+    log "last lines of $KAFKA_CACHE_DIR/mvn.log:"
+    # Maven 3.8 emits colour resets even in batch mode.
+    sed -e 's/\x1b\[[0-9;]*m//g' "$KAFKA_CACHE_DIR/mvn.log" | tail -n 25 >&2
+    exit 1
+  fi
+  [[ -f $KAFKA_CACHE_DIR/kafka_2.13-$KAFKA_VERSION.jar ]] ||
+    die "Maven succeeded but kafka_2.13-$KAFKA_VERSION.jar is not in $KAFKA_CACHE_DIR"
+  local count
+  count=$(find "$KAFKA_CACHE_DIR" -maxdepth 1 -name '*.jar' | wc -l)
+  printf 'kafka_2.13:%s resolved %s (%s jars)\n' "$KAFKA_VERSION" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$count" \
+    >"$KAFKA_CACHE_DIR/$RESOLVED_MARKER"
+  exec {lock_fd}>&-
+  log "resolved $count jars in $(seconds_since "$started") s"
+}
+
+# Succeeds when something accepts TCP connections on 127.0.0.1:$1.
+port_in_use() {
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
+}
+
+# Sends a Kafka ApiVersions v0 request (api key 18, correlation id 0x4b4c, null
+# client id) and succeeds if a response with that correlation id comes back:
+# unlike an open port, this proves the broker is processing requests. A broker
+# that no longer supports v0 still answers, with an error code, which is enough.
+broker_answers() {
+  local reply
+  reply=$(timeout 3 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x4b\x4c\xff\xff" >&3
+    head -c 8 <&3 | od -An -tx1 | tr -d " \n"
+  ' _ "$1" 2>/dev/null) || return 1
+  [[ ${#reply} == 16 && ${reply:8} == 00004b4c ]]
+}
+
+# Alive and not a zombie: during `start` the broker is our child, and a dead
+# child stays visible to `kill -0` until it is reaped.
+process_alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z* ]]
+}
+
+# Prints the pid of the broker running from this work dir. The command line is
+# checked so that a stale pid file whose pid was reused is not mistaken for it.
+running_pid() {
+  [[ -f $PID_FILE ]] || return 1
+  local pid args
+  pid=$(<"$PID_FILE")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  process_alive "$pid" || return 1
+  args=$(ps -ww -o args= -p "$pid" 2>/dev/null) || return 1
+  [[ $args == *kafka.Kafka* && $args == *"$PROPS_FILE"* ]] || return 1
+  printf '%s' "$pid"
+}
+
+# The port the running broker was configured with, which may differ from
+# the current KAFKA_PORT.
+configured_port() {
+  local port=""
+  if [[ -f $PROPS_FILE ]]; then
+    port=$(sed -n 's|^advertised\.listeners=PLAINTEXT://[^,]*:\([0-9][0-9]*\).*|\1|p' "$PROPS_FILE" | tail -n 1)
+  fi
+  printf '%s' "${port:-$KAFKA_PORT}"
+}
+
+# The broker runs in its own session, so its pid is also its process group id:
+# signalling the group reaches anything it may have spawned.
+signal_broker() {
+  local signal=$1 pid=$2
+  kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
+}
+
+stop_pid() {
+  local pid=$1 waited=0
+  signal_broker TERM "$pid"
+  while process_alive "$pid" && ((waited < KAFKA_STOP_TIMEOUT * 5)); do
+    sleep 0.2
+    waited=$((waited + 1))
+  done
+  if process_alive "$pid"; then
+    log "broker (pid $pid) still running ${KAFKA_STOP_TIMEOUT} s after SIGTERM; sending SIGKILL"
+    signal_broker KILL "$pid"
+    waited=0
+    while process_alive "$pid" && ((waited < 50)); do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    if process_alive "$pid"; then die "broker (pid $pid) survived SIGKILL"; fi
+  fi
+  # Anything left in the broker's process group goes too.
+  if kill -0 -- "-$pid" 2>/dev/null; then
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  return 0
+}
+
+extra_properties() {
+  [[ -n $KAFKA_EXTRA_PROPERTIES ]] || return 0
+  local text=$KAFKA_EXTRA_PROPERTIES line
+  if [[ $text != *$'\n'* ]]; then
+    text=${text//;/$'\n'}
+  fi
+  printf '\n# From KAFKA_EXTRA_PROPERTIES (later lines override earlier ones).\n'
+  while IFS= read -r line || [[ -n $line ]]; do
+    line="${line#"${line%%[![:space:]]*}"}"
+    line="${line%"${line##*[![:space:]]}"}"
+    if [[ -n $line ]]; then printf '%s\n' "$line"; fi
+  done <<<"$text"
+}
+
+write_server_properties() {
+  # Kafka 3.9 does not know the share coordinator settings and would warn.
+  local kafka4_filter=(drop_block kafka4)
+  if (($(kafka_major) >= 4)); then kafka4_filter=(keep_block kafka4); fi
+  {
+    sed -e "s|@PORT@|$KAFKA_PORT|g" \
+      -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@DATA_DIR@|$(sed_replacement_escape "$DATA_DIR")|g" \
+      "$TEMPLATE_DIR/server.properties.template" | "${kafka4_filter[@]}"
+    extra_properties
+  } >"$PROPS_FILE"
+}
+
+# 16 random bytes in URL-safe base64 without padding: the same form as
+# `StorageTool random-uuid`, without paying for a JVM start.
+new_cluster_id() {
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    # A leading '-' would make StorageTool read the id as an option.
+    [[ $id != -* ]] && break
+  done
+  printf '%s' "$id"
+}
+
+print_log_tail() {
+  if [[ -s $LOG_FILE ]]; then
+    log "last 30 lines of $LOG_FILE:"
+    tail -n 30 "$LOG_FILE" >&2
+  else
+    log "$LOG_FILE is empty"
+  fi
+  if [[ -s $OUT_FILE ]]; then
+    log "last 30 lines of $OUT_FILE:"
+    tail -n 30 "$OUT_FILE" >&2
+  fi
+}
+
+# Keeps the previous run's logs (useful after a crash) while letting the
+# readiness check look only at this run's lines.
+rotate_logs() {
+  local file
+  for file in "$LOG_FILE" "$OUT_FILE"; do
+    if [[ -f $file ]]; then mv -f "$file" "$file.1"; fi
+  done
+  : >"$LOG_FILE"
+  : >"$OUT_FILE"
+}
+
+STARTING_PID=""
+abort_start() {
+  local status=$1
+  # A wrapper may forward the same Ctrl-C a moment later; finish stopping first.
+  trap '' INT TERM
+  if [[ -n $STARTING_PID ]]; then
+    log "interrupted; stopping the broker that was starting (pid $STARTING_PID)"
+    stop_pid "$STARTING_PID" || true
+    rm -f "$PID_FILE"
+  fi
+  exit "$status"
+}
+
+cmd_start() {
+  validate_settings
+  local pid
+  if pid=$(running_pid); then
+    log "broker already running from $KAFKA_WORK_DIR (pid $pid)"
+    printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$(configured_port)"
+    return 0
+  fi
+
+  local java
+  java=$(find_java)
+  resolve_jars
+
+  # A broker that cannot bind exits with a bind error deep in its log; say it plainly.
+  if port_in_use "$KAFKA_PORT"; then
+    die "port $KAFKA_PORT (KAFKA_PORT) is already in use on 127.0.0.1; stop what listens there or choose another port"
+  fi
+  if port_in_use "$KAFKA_CONTROLLER_PORT"; then
+    die "port $KAFKA_CONTROLLER_PORT (KAFKA_CONTROLLER_PORT) is already in use on 127.0.0.1; stop what listens there or choose another port"
+  fi
+
+  mkdir -p "$KAFKA_WORK_DIR"
+  rm -f "$PID_FILE"
+  write_server_properties
+  rotate_logs
+
+  local classpath="$KAFKA_CACHE_DIR/*"
+  local -a log_opts=(
+    "-Dkafka.logs.dir=$KAFKA_WORK_DIR"
+    "-Dlog4j2.configurationFile=$TEMPLATE_DIR/log4j2.xml"
+    "-Dlog4j.configuration=file:$TEMPLATE_DIR/log4j.properties"
+  )
+  local -a heap_opts
+  read -r -a heap_opts <<<"$KAFKA_HEAP_OPTS"
+
+  local started
+  started=$(now_us)
+
+  # Formatting again would fail on a formatted directory, and a broker that was
+  # killed must come back with its records.
+  if [[ -f $DATA_DIR/meta.properties ]]; then
+    local formatted_by=""
+    if [[ -f $FORMATTED_BY_FILE ]]; then formatted_by=$(<"$FORMATTED_BY_FILE"); fi
+    if [[ -n $formatted_by && $formatted_by != "$KAFKA_VERSION" ]]; then
+      log "warning: $DATA_DIR was formatted by Kafka $formatted_by, starting $KAFKA_VERSION on it; if start-up fails, run '$0 clean'"
+    fi
+    log "reusing formatted data in $DATA_DIR"
+  else
+    local cluster_id
+    cluster_id=$(new_cluster_id)
+    log "formatting $DATA_DIR (cluster id $cluster_id)"
+    # No --standalone: the quorum is static (controller.quorum.voters), and
+    # Kafka 4.1+ rejects the combination.
+    if ! "$java" -cp "$classpath" "${log_opts[@]}" kafka.tools.StorageTool format \
+      -t "$cluster_id" -c "$PROPS_FILE" >"$KAFKA_WORK_DIR/format.log" 2>&1 </dev/null; then
+      log "error: formatting the storage failed; output of kafka.tools.StorageTool:"
+      tail -n 30 "$KAFKA_WORK_DIR/format.log" >&2
+      exit 1
+    fi
+    printf '%s\n' "$KAFKA_VERSION" >"$FORMATTED_BY_FILE"
+  fi
+
+  trap 'abort_start 130' INT
+  trap 'abort_start 143' TERM
+  (
+    # The broker outlives this script: it must not keep the caller's pipes or
+    # other inherited descriptors open, or a `$(...)` around us would never end.
+    if [[ -d /proc/$BASHPID/fd ]]; then
+      for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+      done
+    fi
+    # A new session detaches it from the terminal (no Ctrl-C, no SIGHUP) and
+    # makes its pid a process group id that `stop` can signal as a whole.
+    launcher=(nohup)
+    if command -v setsid >/dev/null; then launcher=(setsid nohup); fi
+    exec "${launcher[@]}" "$java" "${heap_opts[@]}" -cp "$classpath" "${log_opts[@]}" \
+      kafka.Kafka "$PROPS_FILE" >"$OUT_FILE" 2>&1 </dev/null
+  ) &
+  pid=$!
+  STARTING_PID=$pid
+  printf '%s\n' "$pid" >"$PID_FILE"
+  log "starting Kafka $KAFKA_VERSION (pid $pid) on 127.0.0.1:$KAFKA_PORT, controller on 127.0.0.1:$KAFKA_CONTROLLER_PORT"
+
+  local deadline=$(($(now_us) + KAFKA_START_TIMEOUT * 1000000)) saw_started=0
+  while :; do
+    if ! process_alive "$pid"; then
+      log "error: the broker exited during start-up"
+      print_log_tail
+      rm -f "$PID_FILE"
+      exit 1
+    fi
+    if ((saw_started == 0)) && grep -q "$STARTED_LINE" "$LOG_FILE" 2>/dev/null; then
+      saw_started=1
+    fi
+    if ((saw_started == 1)) && broker_answers "$KAFKA_PORT"; then
+      break
+    fi
+    if (($(now_us) > deadline)); then
+      log "error: the broker was not ready within $KAFKA_START_TIMEOUT s (KAFKA_START_TIMEOUT); stopping it"
+      print_log_tail
+      stop_pid "$pid" || true
+      rm -f "$PID_FILE"
+      exit 1
+    fi
+    sleep 0.2
+  done
+  trap - INT TERM
+  STARTING_PID=""
+
+  log "broker $KAFKA_VERSION ready in $(seconds_since "$started") s (pid $pid, data $DATA_DIR)"
+  printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+}
+
+cmd_stop() {
+  local pid
+  if ! pid=$(running_pid); then
+    log "not running (work dir $KAFKA_WORK_DIR)"
+    rm -f "$PID_FILE"
+    return 0
+  fi
+  [[ $KAFKA_STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT '$KAFKA_STOP_TIMEOUT' is not a number of seconds"
+  local started
+  started=$(now_us)
+  stop_pid "$pid"
+  rm -f "$PID_FILE"
+  log "stopped broker (pid $pid) in $(seconds_since "$started") s"
+}
+
+cmd_status() {
+  local pid
+  if pid=$(running_pid); then
+    printf 'kafka-local: running (pid %s, port %s, work dir %s)\n' "$pid" "$(configured_port)" "$KAFKA_WORK_DIR"
+    return 0
+  fi
+  printf 'kafka-local: not running (work dir %s)\n' "$KAFKA_WORK_DIR"
+  return 3
+}
+
+# Deletes only what `start` creates, so a mistaken KAFKA_WORK_DIR cannot take
+# unrelated files with it.
+cmd_clean() {
+  cmd_stop
+  rm -rf "$DATA_DIR"
+  rm -f "$PROPS_FILE" "$PID_FILE" "$FORMATTED_BY_FILE" "$KAFKA_WORK_DIR/format.log" \
+    "$LOG_FILE" "$LOG_FILE.1" "$OUT_FILE" "$OUT_FILE.1"
+  rmdir "$KAFKA_WORK_DIR" 2>/dev/null || true
+  log "removed broker data in $KAFKA_WORK_DIR"
+}
+
+usage() {
+  printf 'usage: %s start|stop|status|clean\n' "$0" >&2
+  exit 2
+}
+
+[[ $# -eq 1 ]] || usage
+case $1 in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  clean) cmd_clean ;;
+  -h | --help | help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" ;;
+  *) usage ;;
+esac
