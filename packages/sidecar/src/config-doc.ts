@@ -12,7 +12,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   { name: 'HTTP_HOST', default: '0.0.0.0', description: 'Address the HTTP server listens on' },
   { name: 'HTTP_PORT', default: '4001', description: 'HTTP port (0 picks a free port)' },
   { name: 'MAX_BODY_BYTES', default: '1048576', description: 'Largest request body; larger bodies get 413' },
-  { name: 'MAX_BATCH_EVENTS', default: '500', description: 'Most events in one `POST /events`' },
+  { name: 'MAX_BATCH_EVENTS', default: '1000', description: 'Most events in one `POST /events`' },
   {
     name: 'AUTH_TOKEN',
     description:

@@ -85,7 +85,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     host: r.string('HTTP_HOST', '0.0.0.0'),
     port: r.int('HTTP_PORT', 4001, PORT),
     maxBodyBytes: r.int('MAX_BODY_BYTES', 1_048_576, { min: 1024, max: 104_857_600 }),
-    maxBatchEvents: r.int('MAX_BATCH_EVENTS', 500, { min: 1, max: 100_000 }),
+    maxBatchEvents: r.int('MAX_BATCH_EVENTS', 1000, { min: 1, max: 100_000 }),
     ...(authToken === undefined ? {} : { authToken }),
     requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 0, max: MS.max }),
     headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, { min: 0, max: MS.max }),

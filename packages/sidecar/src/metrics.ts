@@ -2,20 +2,21 @@
 // several sidecars in one process (tests) or a gRPC server added later share or separate them
 // as they choose. The producer reports through the ProducerMetrics hooks built here.
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { EventType } from '@event-sidecar/contract';
+import { EVENT_TYPES, type EventType } from '@event-sidecar/contract';
 import type { ProducerMetrics, ProducerState } from '@event-sidecar/producer';
 
 export type Transport = 'http' | 'grpc';
 /** Event-type label: the contract's types, or `unknown` for a body too broken to tell. */
 export type EventTypeLabel = EventType | 'unknown';
 
-const EVENT_TYPES: readonly string[] = ['log', 'audit', 'trace', 'error'] satisfies EventType[];
 const PRODUCER_STATES: readonly ProducerState[] = ['connecting', 'connected', 'degraded', 'down', 'closed'];
 
 /** The label for any value that claims to be an event; bounded, so a client cannot explode cardinality. */
 export function eventTypeLabel(value: unknown): EventTypeLabel {
   const type = (value as { metadata?: { event?: { type?: unknown } } } | null)?.metadata?.event?.type;
-  return typeof type === 'string' && EVENT_TYPES.includes(type) ? (type as EventType) : 'unknown';
+  return typeof type === 'string' && (EVENT_TYPES as readonly string[]).includes(type)
+    ? (type as EventType)
+    : 'unknown';
 }
 
 export interface SidecarMetrics {

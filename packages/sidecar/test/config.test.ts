@@ -15,7 +15,7 @@ test('defaults match the original sidecar where it had one', () => {
       host: '0.0.0.0',
       port: 4001,
       maxBodyBytes: 1_048_576,
-      maxBatchEvents: 500,
+      maxBatchEvents: 1000,
       requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,

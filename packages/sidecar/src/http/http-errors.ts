@@ -20,11 +20,11 @@ function isValidatorError(err: unknown): err is ValidatorError {
   return err instanceof Error && typeof (err as { status?: unknown }).status === 'number' && 'errors' in err;
 }
 
-/** `.body.metadata.trace` or `/body/metadata/trace` -> `/body/metadata/trace`. */
-export function toPointer(path: string | undefined): string | undefined {
-  if (path === undefined || path === '') return undefined;
-  if (path.startsWith('/')) return path;
-  return '/' + path.replace(/^\./, '').split('.').join('/');
+/** The validator's `/body/0/id` (or `.body.0.id`) as a pointer into the body: `/0/id`. */
+export function bodyPointer(path: string | undefined): string {
+  if (path === undefined) return '';
+  const pointer = path.startsWith('/') ? path : '/' + path.replace(/^\./, '').split('.').join('/');
+  return pointer.replace(/^\/body(?=\/|$)/, '');
 }
 
 export function toSidecarError(err: unknown): unknown {
@@ -33,54 +33,50 @@ export function toSidecarError(err: unknown): unknown {
   if (typeof parserType === 'string') {
     switch (parserType) {
       case 'entity.parse.failed':
-        return new SidecarError('MALFORMED_JSON', 'The body is not valid JSON', { field: '/body', cause: err });
-      case 'entity.too.large':
-        return new SidecarError('PAYLOAD_TOO_LARGE', 'The body is larger than the limit of this service', {
-          field: '/body',
-          cause: err,
-        });
+        return new SidecarError('MALFORMED_JSON', 'the body is not valid JSON', { field: '', cause: err });
+      case 'entity.too.large': {
+        const limit = (err as { limit?: unknown }).limit;
+        return new SidecarError(
+          'PAYLOAD_TOO_LARGE',
+          typeof limit === 'number' ? `the body exceeds ${limit} bytes` : 'the body is too large',
+          { cause: err },
+        );
+      }
       case 'charset.unsupported':
       case 'encoding.unsupported':
-        return new SidecarError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset or content encoding', {
-          field: '/headers/content-type',
-          cause: err,
-        });
+        return new SidecarError('UNSUPPORTED_MEDIA_TYPE', 'unsupported charset or content encoding', { cause: err });
       case 'request.aborted':
       case 'request.size.invalid':
-        return new SidecarError('MALFORMED_JSON', 'The body was incomplete', { field: '/body', cause: err });
+        return new SidecarError('MALFORMED_JSON', 'the body is incomplete', { field: '', cause: err });
       default:
         break;
     }
   }
   if (isValidatorError(err)) {
     const first = err.errors?.[0];
-    const field = toPointer(first?.path);
-    const withField = field === undefined ? {} : { field };
     switch (err.status) {
       case 400: {
-        // The validator's message for a body that is no array: "request/body must be array".
-        const message = first?.message ?? err.message ?? 'Invalid request';
-        return new SidecarError('VALIDATION_FAILED', `${field ?? 'request'} ${message}`, { ...withField, cause: err });
+        // Only the outer shape of the bodies reaches the validator: "/body must be array", "must NOT have more than 5 items".
+        const issue = {
+          field: bodyPointer(first?.path),
+          message: first?.message ?? 'is invalid',
+          keyword: first?.errorCode?.split('.')[0] ?? 'unknown',
+        };
+        return new SidecarError('VALIDATION_FAILED', issue.message, { issue, cause: err });
       }
       case 401:
-        return new SidecarError('UNAUTHORIZED', 'A valid bearer token is required', { cause: err });
+        return new SidecarError('UNAUTHORIZED', 'missing or invalid bearer token', { cause: err });
       case 404:
-        return new SidecarError('NOT_FOUND', 'Unknown URI', { cause: err });
+        return new SidecarError('NOT_FOUND', '', { cause: err });
       case 405:
-        return new SidecarError('METHOD_NOT_ALLOWED', err.message ?? 'Method not allowed', {
+        return new SidecarError('METHOD_NOT_ALLOWED', 'method not allowed', {
           cause: err,
           ...(err.headers?.Allow ? { headers: { Allow: err.headers.Allow } } : {}),
         });
       case 413:
-        return new SidecarError('PAYLOAD_TOO_LARGE', 'The body is larger than the limit of this service', {
-          field: '/body',
-          cause: err,
-        });
+        return new SidecarError('PAYLOAD_TOO_LARGE', 'the body is too large', { cause: err });
       case 415:
-        return new SidecarError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', {
-          field: '/headers/content-type',
-          cause: err,
-        });
+        return new SidecarError('UNSUPPORTED_MEDIA_TYPE', 'unsupported media type', { cause: err });
       default:
         return err;
     }
@@ -88,6 +84,6 @@ export function toSidecarError(err: unknown): unknown {
   // express and its router mark client faults (for example a malformed URI) with a 4xx status.
   const status = (err as BodyParserError | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500)
-    return new SidecarError('VALIDATION_FAILED', 'Bad request', { cause: err });
+    return new SidecarError('MALFORMED_JSON', 'malformed request', { cause: err });
   return err;
 }
