@@ -1,12 +1,5 @@
-export {
-  startGrpcServer,
-  ACK_MODES,
-  type AckMode,
-  type GrpcProducer,
-  type GrpcServerDeps,
-  type GrpcServerOptions,
-  type RunningGrpcServer,
-} from './server.js';
+export { startGrpcServer, type GrpcServerDeps, type GrpcServerOptions, type RunningGrpcServer } from './server.js';
+export { createGrpcTransport, grpcServerOptions, type GrpcTransport, type GrpcTransportDeps } from './transport.js';
 export { HealthService, servingStatusOf, type ServingStatus } from './health.js';
 export { wireToEvent, decodeContent, type WireAny, type WireEventMessage, type DecodeResult } from './decode.js';
 export {

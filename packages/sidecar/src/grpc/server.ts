@@ -12,24 +12,17 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { validateEvent } from '@event-sidecar/contract';
-import type { EventProducer, PublishResult } from '@event-sidecar/producer';
+import type { EventProducer } from '@event-sidecar/producer';
 import type { Logger } from 'pino';
 import { bearerMatches } from '../auth.js';
+import type { AckMode } from '../config.js';
 import { SidecarError, resolveError } from '../errors.js';
+import type { AcceptOutcome, Ingress } from '../ingress.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics } from '../metrics.js';
 import { wireToEvent, type WireEventMessage } from './decode.js';
 import { EVENT_LOGGER_SERVICE, LOG_METHOD, loadEventLoggerService, loadHealthService } from './definitions.js';
 import { HealthService } from './health.js';
 import { createGrpcCallMetrics, type GrpcCallMetrics } from './metrics.js';
-
-export const ACK_MODES = ['confirmed', 'received'] as const;
-/**
- * `confirmed`: answer `accepted` once Kafka acknowledged the event (acks=all).
- * `received`: answer `accepted` as soon as the event is valid and taken by the producer, as the
- * original did, for callers that must never wait; later failures go to logs and metrics only.
- */
-export type AckMode = (typeof ACK_MODES)[number];
 
 /** The grpc-js default; the sidecar passes MAX_BODY_BYTES so that both transports take the same sizes. */
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -40,7 +33,11 @@ export interface GrpcServerOptions {
   readonly host: string;
   /** 0 picks a free port (see `RunningGrpcServer.port`). */
   readonly port: number;
-  /** Default `confirmed`. */
+  /**
+   * `confirmed` (default): answer `accepted` once Kafka acknowledged the event (acks=all).
+   * `received`: answer `accepted` as soon as the event is valid and taken by the producer, as the
+   * original did, for callers that must never wait; later failures go to logs and metrics only.
+   */
   readonly ackMode?: AckMode;
   /** When set, Log calls need the metadata entry `authorization: Bearer <token>`; health stays open. */
   readonly authToken?: string;
@@ -52,12 +49,13 @@ export interface GrpcServerOptions {
   readonly metricsPrefix?: string;
 }
 
-/** The part of EventProducer the transport uses. */
-export type GrpcProducer = Pick<EventProducer, 'publish' | 'health'>;
-
 export interface GrpcServerDeps {
   readonly options: GrpcServerOptions;
-  readonly producer: GrpcProducer;
+  /** The sidecar's ingress: validates, counts (transport="grpc") and publishes, as for HTTP. */
+  readonly ingress: Ingress;
+  /** Health reports the producer's state. */
+  readonly producer: Pick<EventProducer, 'health'>;
+  /** Events that fail to decode are counted here (the ingress never sees them); calls go to its registry. */
   readonly metrics: SidecarMetrics;
   /** The sidecar's root logger; the server logs through a `component: 'grpc'` child. */
   readonly logger: Logger;
@@ -78,10 +76,8 @@ interface LogResponse {
   status: 'accepted';
 }
 
-type Outcome = { ok: true; result: PublishResult } | { ok: false; error: unknown };
-
 interface CallContext {
-  readonly producer: GrpcProducer;
+  readonly ingress: Ingress;
   readonly metrics: SidecarMetrics;
   readonly calls: GrpcCallMetrics;
   readonly log: Logger;
@@ -94,18 +90,11 @@ function firstString(values: MetadataValue[]): string | undefined {
   return typeof first === 'string' ? first : undefined;
 }
 
-/** Resolves on the next turn of the event loop: by then a refusal the producer knew at once has settled. */
+/** Resolves on the next turn of the event loop: by then an answer the ingress had at once has settled. */
 const nextTurn = (): Promise<undefined> => new Promise((resolve) => setImmediate(resolve, undefined));
 
-function settle(publishing: Promise<PublishResult>): Promise<Outcome> {
-  return publishing.then(
-    (result): Outcome => ({ ok: true, result }),
-    (error: unknown): Outcome => ({ ok: false, error }),
-  );
-}
-
 function createLogHandler(ctx: CallContext) {
-  const { producer, metrics, calls, log, ackMode, authToken } = ctx;
+  const { ingress, metrics, calls, log, ackMode, authToken } = ctx;
 
   return (call: ServerUnaryCall<WireEventMessage, LogResponse>, callback: sendUnaryData<LogResponse>): void => {
     const started = performance.now();
@@ -124,6 +113,7 @@ function createLogHandler(ctx: CallContext) {
       const resolved = resolveError(err);
       const trailers = new Metadata();
       trailers.set('error-code', resolved.code);
+      trailers.set('mojaloop-error-code', resolved.mojaloopCode);
       if (resolved.retryAfterSeconds !== undefined) trailers.set('retry-after', String(resolved.retryAfterSeconds));
       callback({ code: grpcStatus[resolved.grpc], details: resolved.description, metadata: trailers });
       calls.handled(LOG_METHOD, resolved.grpc, durationMs / 1000);
@@ -140,11 +130,6 @@ function createLogHandler(ctx: CallContext) {
       else log.error({ ...fields, err }, 'grpc call');
     };
 
-    const published = (outcome: Outcome): void => {
-      if (outcome.ok) metrics.published(type, 'grpc');
-      else metrics.failed(type, 'grpc', resolveError(outcome.error).code);
-    };
-
     const handle = async (): Promise<void> => {
       if (authToken !== undefined && !bearerMatches(firstString(call.metadata.get('authorization')), authToken)) {
         answer(
@@ -157,53 +142,40 @@ function createLogHandler(ctx: CallContext) {
       type = eventTypeLabel(candidate);
       const id = (candidate as { id?: unknown } | null)?.id;
       if (typeof id === 'string') eventId = id.slice(0, 128);
-      metrics.received(type, 'grpc');
       if (!decoded.ok) {
+        metrics.received(type, 'grpc');
         metrics.rejected(type, 'grpc');
         answer(decoded.error);
         return;
       }
-      const validation = validateEvent(decoded.event);
-      if (!validation.ok) {
-        const issue = validation.errors[0]!;
-        metrics.rejected(type, 'grpc');
-        answer(
-          new SidecarError('VALIDATION_FAILED', `${issue.field || 'the event'} ${issue.message}`, {
-            field: issue.field,
-          }),
-        );
-        return;
-      }
 
-      const outcome = settle(producer.publish(validation.event));
+      const accepting = ingress.accept(decoded.event, 'grpc');
       if (ackMode === 'confirmed') {
-        const done = await outcome;
-        published(done);
-        answer(done.ok ? undefined : done.error);
+        const outcome = await accepting;
+        answer(outcome.ok ? undefined : outcome.error);
         return;
       }
-      // received: refusals the producer knows at once (queue full, Kafka down, closing) cost no wait,
-      // so they are still answered; anything later is only logged and counted.
-      const early = await Promise.race([outcome, nextTurn()]);
+      // received: what the ingress knows at once (an invalid event, a full queue, Kafka down, a
+      // closing producer) costs no wait, so it is still answered; anything later is logged only.
+      const early: AcceptOutcome | undefined = await Promise.race([accepting, nextTurn()]);
       if (early !== undefined && !early.ok) {
-        published(early);
         answer(early.error);
         return;
       }
       answer();
-      const done = early ?? (await outcome);
-      published(done);
-      if (!done.ok) {
-        const resolved = resolveError(done.error);
+      const outcome = early ?? (await accepting);
+      if (!outcome.ok) {
+        const resolved = resolveError(outcome.error);
         log.error(
-          { method: LOG_METHOD, eventId, type, errorCode: resolved.code, err: done.error },
+          { method: LOG_METHOD, eventId, type, errorCode: resolved.code, err: outcome.error },
           'event answered accepted on receipt was not published',
         );
       }
     };
 
     handle().catch((err: unknown) => {
-      // Not expected: every step above answers its own failures. Still, never an unhandled rejection.
+      // Not expected: the ingress never rejects and every step answers its own failures.
+      // Still, never an unhandled rejection.
       try {
         answer(err);
       } catch (again) {
@@ -219,7 +191,7 @@ function listenAddress(host: string, port: number): string {
 
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpcServer> {
-  const { options, producer, metrics, logger } = deps;
+  const { options, ingress, producer, metrics, logger } = deps;
   const log = logger.child({ component: 'grpc' });
   const ackMode = options.ackMode ?? 'confirmed';
   const health = new HealthService({
@@ -235,7 +207,7 @@ export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpc
     // Keyed by the proto's method name (grpc-js also accepts the SDK's lowerCamel `log`).
     {
       Log: createLogHandler({
-        producer,
+        ingress,
         metrics,
         calls: createGrpcCallMetrics(metrics.registry, options.metricsPrefix),
         log,
