@@ -40,6 +40,11 @@ export interface PublishResult {
   offset: string;
 }
 
+export interface PublishOptions {
+  /** Epoch ms written as `protocol.createdAt` and as the record timestamp; default: now. */
+  createdAt?: number;
+}
+
 export type PublishOutcome = { ok: true; result: PublishResult } | { ok: false; error: ProducerError };
 
 export interface ProducerHealth {
@@ -427,13 +432,17 @@ export class EventProducer {
     return this.choose(event);
   }
 
-  /** Resolves once Kafka acknowledged the event with acks=-1; rejects with a ProducerError. */
-  publish(event: EventMessage): Promise<PublishResult> {
+  /**
+   * Resolves once Kafka acknowledged the event with acks=-1; rejects with a ProducerError.
+   * `options.createdAt` (epoch ms) replaces the publish time as `protocol.createdAt` and record timestamp: an
+   * event delivered late (from the sidecar's spool) keeps the time it was accepted.
+   */
+  publish(event: EventMessage, options: PublishOptions = {}): Promise<PublishResult> {
     const refused = this.refusal();
     if (refused) return this.refuse(event, refused);
     let entry: Entry;
     try {
-      entry = this.prepare(event);
+      entry = this.prepare(event, options.createdAt);
     } catch (e) {
       return this.refuse(event, isProducerError(e) ? e : classifyKafkaError(e).error);
     }
@@ -502,8 +511,8 @@ export class EventProducer {
     return Promise.reject(error);
   }
 
-  private prepare(event: EventMessage): Entry {
-    const now = Date.now();
+  private prepare(event: EventMessage, createdAt?: number): Entry {
+    const now = createdAt ?? Date.now();
     const record = toKafkaRecord(event, now);
     const partition = this.choose!(event);
     let bytes = record.key.length + record.value.length + RECORD_OVERHEAD;
