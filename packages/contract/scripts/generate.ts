@@ -23,6 +23,7 @@ const ROOTS = [
   'EventAction',
   'BatchRequest',
   'PublishedEvent',
+  'SpooledEventAnswer',
   'BatchResponse',
   'ErrorBody',
   'HealthBody',

@@ -103,13 +103,21 @@ export function buildOpenApiDocument(definitions: Definitions): JsonObject {
           operationId: 'postEvent',
           tags: ['events'],
           summary: 'Publish one event',
-          description: 'Validates the event and answers 201 once Kafka has acknowledged it.',
+          description: [
+            'Validates the event and answers 201 once Kafka has acknowledged it. When the sidecar runs with a spool',
+            'and Kafka is unavailable or does not confirm in time, it answers 202 once the event is on the spool',
+            '(fsynced), and delivers it when Kafka is back; a 503 then means the spool is full.',
+          ].join('\n'),
           security: optionalBearer,
           requestBody: { required: true, content: jsonContent(ref('EventMessage'), EXAMPLE_EVENT) },
           responses: {
             '201': {
               description: 'Kafka has the event: where it was stored.',
               content: jsonContent(ref('PublishedEvent')),
+            },
+            '202': {
+              description: "Kafka is unavailable; the event is on the sidecar's spool and will be delivered.",
+              content: jsonContent(ref('SpooledEventAnswer')),
             },
             ...bodyErrors,
             '502': response('BadGateway'),

@@ -225,8 +225,21 @@ export interface PublishedEvent {
   offset: string;
 }
 
-/** `published`: Kafka has it; `rejected`: invalid, do not resend as is; `failed`: not published, may be resent. */
-export type EventResultStatus = 'published' | 'rejected' | 'failed';
+/**
+ * 202 body of `POST /event` when Kafka could not take the event now and the sidecar's spool has it on disk:
+ * it will be delivered (at least once) when Kafka is back.
+ */
+export interface SpooledEventAnswer {
+  /** The event's `id`. */
+  id: string;
+  status: 'spooled';
+}
+
+/**
+ * `published`: Kafka has it; `spooled`: on the sidecar's spool, delivered when Kafka is back; `rejected`: invalid,
+ * do not resend as is; `failed`: not published, may be resent.
+ */
+export type EventResultStatus = 'published' | 'spooled' | 'rejected' | 'failed';
 
 /** One entry of a `POST /events` answer, in request order. */
 export interface EventResult {
@@ -320,9 +333,18 @@ export interface ServiceHealth {
   lastError?: string;
   /** @format date-time */
   lastErrorAt?: string;
+  /**
+   * `spool` only: events on the sidecar's spool awaiting Kafka.
+   * @TJS-type integer
+   * @minimum 0
+   */
+  depth?: number;
 }
 
-/** Body of `GET /health` (200 when `OK`, 502 when `DOWN`): the original's health body plus each dependency. */
+/**
+ * Body of `GET /health` (200 when `OK` or `DEGRADED`, 502 when `DOWN`): the original's health body plus each
+ * dependency. With a spool the sidecar is `DEGRADED` (still accepting) while events are spooled or Kafka is down.
+ */
 export interface HealthBody {
   status: HealthStatus;
   /** Seconds since start. */
