@@ -1,7 +1,7 @@
 // A broker of its own for a test that stops and restarts Kafka, run by scripts/kafka-local.sh on
 // free ports with its own work dir (removed after the test).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,13 +25,22 @@ export interface DedicatedBroker {
   brokers: string[];
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGKILL of the broker (a crash); `start()` brings it back on the same data. */
+  kill(): void;
 }
 
-export async function dedicatedBroker(t: TestContext): Promise<DedicatedBroker> {
+export interface DedicatedBrokerOptions {
+  /** Prefix of the work dir's name. */
+  prefix?: string;
+  /** KAFKA_EXTRA_PROPERTIES, e.g. faster session expiry for a restart after a kill. */
+  extraProperties?: string;
+}
+
+export async function dedicatedBroker(t: TestContext, options: DedicatedBrokerOptions = {}): Promise<DedicatedBroker> {
   const port = await freePort();
   let controllerPort = await freePort();
   while (controllerPort === port) controllerPort = await freePort();
-  const workDir = mkdtempSync(join(tmpdir(), 'kafka-sidecar-it-'));
+  const workDir = mkdtempSync(join(tmpdir(), options.prefix ?? 'kafka-sidecar-it-'));
   const env = {
     ...process.env,
     KAFKA_PORT: String(port),
@@ -39,6 +48,7 @@ export async function dedicatedBroker(t: TestContext): Promise<DedicatedBroker> 
     KAFKA_WORK_DIR: workDir,
     // A second broker beside the suite's: keep it small.
     KAFKA_HEAP_OPTS: process.env.KAFKA_HEAP_OPTS ?? '-Xms256m -Xmx384m',
+    ...(options.extraProperties === undefined ? {} : { KAFKA_EXTRA_PROPERTIES: options.extraProperties }),
   };
   const run = (command: string) =>
     new Promise<void>((resolve, reject) => {
@@ -50,5 +60,14 @@ export async function dedicatedBroker(t: TestContext): Promise<DedicatedBroker> 
     await run('stop').catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   });
-  return { brokers: [`127.0.0.1:${port}`], start: () => run('start'), stop: () => run('stop') };
+  const kill = () => {
+    const pid = Number(readFileSync(join(workDir, 'kafka.pid'), 'utf8').trim());
+    // The broker leads its own process group.
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      process.kill(pid, 'SIGKILL');
+    }
+  };
+  return { brokers: [`127.0.0.1:${port}`], start: () => run('start'), stop: () => run('stop'), kill };
 }

@@ -90,6 +90,27 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description:
       'Most events waiting for Kafka; beyond it requests get 429 with `Retry-After` (at least `MAX_BATCH_EVENTS`)',
   },
+  {
+    name: 'SPOOL_DIR',
+    description:
+      'Directory of the durable spool (SQLite); unset: no spool. With it, an event Kafka cannot take (unavailable, not confirmed within `PUBLISH_TIMEOUT_MS`) is kept on disk, answered 202 (gRPC `accepted`) and delivered when Kafka is back',
+  },
+  {
+    name: 'SPOOL_MAX_BYTES',
+    default: '1073741824',
+    description: 'Most bytes of events (JSON) on the spool; beyond it events get 503 with `Retry-After` again',
+  },
+  {
+    name: 'SPOOL_LINGER_MS',
+    default: '2',
+    description: 'How long a spool write waits for others to share its transaction (group commit)',
+  },
+  {
+    name: 'SPOOL_SYNC',
+    default: 'full',
+    description:
+      '`full`: every spool commit is fsynced (an answered event survives a power cut); `normal`: it survives a crash of the process only',
+  },
   { name: 'LOG_LEVEL', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' },
   {
     name: 'SHUTDOWN_TIMEOUT_MS',

@@ -56,11 +56,23 @@ export interface ProducerTuning {
   readonly maxQueue: number;
 }
 
+export const SPOOL_SYNC_MODES = ['full', 'normal'] as const;
+
+/** The durable local spool (off unless SPOOL_DIR is set). */
+export interface SpoolSettings {
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly lingerMs: number;
+  readonly sync: (typeof SPOOL_SYNC_MODES)[number];
+}
+
 export interface SidecarConfig {
   readonly http: HttpConfig;
   readonly grpc: GrpcConfig;
   readonly kafka: KafkaConfig;
   readonly producer: ProducerTuning;
+  /** Set when SPOOL_DIR is: events Kafka cannot take are kept on disk and answered 202. */
+  readonly spool?: SpoolSettings;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
 }
@@ -182,11 +194,19 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (producer.maxQueue < http.maxBatchEvents)
     r.problem('PRODUCER_MAX_QUEUE must be at least MAX_BATCH_EVENTS, or no full batch could ever be taken');
 
+  const spoolDir = r.string('SPOOL_DIR');
+  const spoolMaxBytes = r.int('SPOOL_MAX_BYTES', 1_073_741_824, { min: 1024, max: Number.MAX_SAFE_INTEGER });
+  const spoolLingerMs = r.int('SPOOL_LINGER_MS', 2, { min: 0, max: 1000 });
+  const spoolSync = r.oneOf('SPOOL_SYNC', SPOOL_SYNC_MODES, 'full');
+
   const config: SidecarConfig = {
     http,
     grpc,
     kafka,
     producer,
+    ...(spoolDir === undefined
+      ? {}
+      : { spool: { dir: spoolDir, maxBytes: spoolMaxBytes, lingerMs: spoolLingerMs, sync: spoolSync } }),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 15_000, MS),
   };

@@ -14,6 +14,8 @@ export const SIDECAR_ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   'UNAUTHORIZED',
   'INTERNAL',
+  'SPOOL_FULL', // the spool holds SPOOL_MAX_BYTES (or its disk is full) while Kafka is away
+  'SPOOL_FAILED', // the spool could not store the event (I/O error, closed)
 ] as const;
 export type SidecarErrorCode = (typeof SIDECAR_ERROR_CODES)[number];
 export type ErrorCode = SidecarErrorCode | ProducerErrorCode;
@@ -39,8 +41,8 @@ export class SidecarError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SidecarError';
     this.code = code;
-    // Nothing a client sent wrong gets better by sending it again.
-    this.canRetry = false;
+    // Nothing a client sent wrong gets better by sending it again; a full or failing spool may.
+    this.canRetry = code === 'SPOOL_FULL' || code === 'SPOOL_FAILED';
     if (options.issue !== undefined) this.issue = options.issue;
     const field = options.field ?? options.issue?.field;
     if (field !== undefined) this.field = field;
@@ -99,6 +101,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, ErrorStatus>> = Object.fre
   METHOD_NOT_ALLOWED: { http: 405, grpc: 'UNIMPLEMENTED', mojaloop: 'GENERIC_CLIENT_ERROR' },
   UNAUTHORIZED: { http: 401, grpc: 'UNAUTHENTICATED', mojaloop: 'GENERIC_CLIENT_ERROR' },
   INTERNAL: { http: 500, grpc: 'INTERNAL', mojaloop: 'INTERNAL_SERVER_ERROR' },
+  // Spool: Kafka is away and the event could not be kept either; the same 503 as without a spool.
+  SPOOL_FULL: { http: 503, grpc: 'UNAVAILABLE', mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE', retryAfterSeconds: 5 },
+  SPOOL_FAILED: { http: 503, grpc: 'UNAVAILABLE', mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE', retryAfterSeconds: 5 },
   // Producer
   INVALID_OPTIONS: { http: 500, grpc: 'INTERNAL', mojaloop: 'INTERNAL_SERVER_ERROR' },
   TOPIC_NOT_FOUND: { http: 503, grpc: 'UNAVAILABLE', mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE', retryAfterSeconds: 5 },
@@ -157,6 +162,8 @@ const SERVER_DETAIL: Partial<Record<ErrorCode, string>> = {
   OVERLOADED: 'too many events waiting for Kafka',
   CLOSED: 'the sidecar is shutting down',
   RECORD_TOO_LARGE: 'the event is larger than Kafka accepts',
+  SPOOL_FULL: 'Kafka is unavailable and the spool is full',
+  SPOOL_FAILED: 'Kafka is unavailable and the spool could not store the event',
   INVALID_EVENT: 'the event cannot be published',
 };
 
@@ -175,7 +182,8 @@ export function resolveError(err: unknown): ResolvedError {
     const status = ERROR_STATUS[err.code];
     const mojaloop = err.issue ? errorCodeNameForIssue(err.issue) : status.mojaloop;
     // A validation error's message is already `<field or subject> <what is wrong>`.
-    const detail = status.http >= 500 ? undefined : err.message;
+    const detail = status.http >= 500 ? SERVER_DETAIL[err.code] : err.message;
+    const retryAfter = err.canRetry ? status.retryAfterSeconds : undefined;
     return {
       code: err.code,
       http: status.http,
@@ -183,6 +191,7 @@ export function resolveError(err: unknown): ResolvedError {
       mojaloopCode: ERROR_CODES[mojaloop].code,
       description: describe(mojaloop, detail),
       canRetry: err.canRetry,
+      ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
       ...(err.field === undefined ? {} : { field: err.field }),
       ...(err.headers === undefined ? {} : { headers: err.headers }),
     };

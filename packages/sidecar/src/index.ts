@@ -6,6 +6,7 @@ export {
   type GrpcConfig,
   type KafkaConfig,
   type ProducerTuning,
+  type SpoolSettings,
   type LogLevel,
   type AckMode,
   ACK_MODES,
@@ -45,7 +46,7 @@ export {
   type EventValidator,
   type Publisher,
 } from './ingress.js';
-export { createApp, kafkaHealth, sendError, type AppDeps } from './http/app.js';
+export { createApp, kafkaHealth, overallHealth, spoolHealth, sendError, type AppDeps } from './http/app.js';
 export { createBrokerProbe, splitBroker, type BrokerProbe, type ProbeResult } from './broker-probe.js';
 export {
   createSidecar,
@@ -84,3 +85,19 @@ export {
   type WireEventMessage,
   type DecodeResult,
 } from './grpc/index.js';
+export {
+  createSpool,
+  shouldSpool,
+  SpoolStore,
+  Replayer,
+  SPOOL_FILE,
+  type Spool,
+  type SpoolConfig,
+  type SpoolDeps,
+  type SpoolStoreOptions,
+  type SpooledEvent,
+  type SpoolStats,
+  type SpoolSync,
+  type ReplayerOptions,
+  type ReplayPublisher,
+} from './spool/index.js';

@@ -5,6 +5,7 @@ import type { EventMessage, EventResult, ValidationIssue, ValidationResult } fro
 import type { EventProducer, PublishResult } from '@event-sidecar/producer';
 import { SidecarError, errorBody, resolveError } from './errors.js';
 import { eventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
+import { shouldSpool, type Spool } from './spool/index.js';
 
 /** The contract's `validateEvent`, or another with its shape. */
 export type EventValidator = (value: unknown) => ValidationResult;
@@ -12,12 +13,20 @@ export type EventValidator = (value: unknown) => ValidationResult;
 /** The part of EventProducer the transports need. */
 export type Publisher = Pick<EventProducer, 'publish' | 'publishMany' | 'health' | 'topic'>;
 
+/**
+ * `spooled`: Kafka could not take the event now; it is on the local spool's disk and will be delivered
+ * (HTTP 202, gRPC `accepted`).
+ */
 export type AcceptOutcome =
-  { ok: true; event: EventMessage; result: PublishResult } | { ok: false; error: unknown; id?: string };
+  | { ok: true; spooled: false; event: EventMessage; result: PublishResult }
+  | { ok: true; spooled: true; event: EventMessage }
+  | { ok: false; error: unknown; id?: string };
 
 export interface BatchOutcome {
   results: EventResult[];
   published: number;
+  /** Events kept on the spool for later delivery. */
+  spooled: number;
   /** Largest Retry-After among failures that can be retried, when any. */
   retryAfterSeconds?: number;
 }
@@ -45,8 +54,29 @@ export function createIngress(deps: {
   producer: Publisher;
   validate: EventValidator;
   metrics: SidecarMetrics;
+  /** With a spool, events Kafka cannot take now are kept on disk instead of failing. */
+  spool?: Spool;
 }): Ingress {
-  const { producer, validate, metrics } = deps;
+  const { producer, validate, metrics, spool } = deps;
+
+  /**
+   * Publishes one valid event, spooling it when a spool is configured and either its trace already
+   * has spooled events (the order of a trace holds) or Kafka fails in a way the spool is for.
+   */
+  async function deliver(event: EventMessage): Promise<{ spooled: false; result: PublishResult } | { spooled: true }> {
+    const acceptedAt = Date.now();
+    if (spool?.holds(event)) {
+      await spool.append(event, acceptedAt);
+      return { spooled: true };
+    }
+    try {
+      return { spooled: false, result: await producer.publish(event) };
+    } catch (error) {
+      if (!spool || !shouldSpool(error)) throw error;
+      await spool.append(event, acceptedAt);
+      return { spooled: true };
+    }
+  }
 
   return {
     async accept(value, transport) {
@@ -59,9 +89,10 @@ export function createIngress(deps: {
         return { ok: false, error: validationError(checked.errors), ...(id ? { id } : {}) };
       }
       try {
-        const result = await producer.publish(checked.event);
+        const delivered = await deliver(checked.event);
+        if (delivered.spooled) return { ok: true, spooled: true, event: checked.event };
         metrics.published(type, transport);
-        return { ok: true, event: checked.event, result };
+        return { ok: true, spooled: false, event: checked.event, result: delivered.result };
       } catch (error) {
         metrics.failed(type, transport, resolveError(error).code);
         return { ok: false, error, id: checked.event.id };
@@ -89,12 +120,25 @@ export function createIngress(deps: {
       });
 
       let published = 0;
+      let spooled = 0;
       let retryAfterSeconds: number | undefined;
-      const outcomes = valid.length > 0 ? await producer.publishMany(valid) : [];
+      const outcomes = await Promise.all(
+        valid.map((event) =>
+          deliver(event).then(
+            (d) => ({ ok: true as const, ...d }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+        ),
+      );
       outcomes.forEach((outcome, k) => {
         const index = validIndex[k]!;
         const event = valid[k]!;
         const type = eventTypeLabel(event);
+        if (outcome.ok && outcome.spooled) {
+          spooled += 1;
+          results[index] = { index, id: event.id, status: 'spooled' };
+          return;
+        }
         if (outcome.ok) {
           published += 1;
           metrics.published(type, transport);
@@ -108,7 +152,7 @@ export function createIngress(deps: {
           retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, resolved.retryAfterSeconds);
         results[index] = { index, id: event.id, status: 'failed', error: errorBody(resolved).errorInformation };
       });
-      return { results, published, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+      return { results, published, spooled, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
     },
   };
 }

@@ -16,6 +16,7 @@ import { applyServerTimeouts, createApp } from './http/app.js';
 import { createIngress, type EventValidator, type Ingress } from './ingress.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
+import { createSpool, type Spool } from './spool/index.js';
 
 /** The producer as the sidecar drives it (an EventProducer; narrowed so tests may pass a wrapper). */
 export type SidecarProducer = Pick<
@@ -55,6 +56,8 @@ export interface Sidecar {
   readonly metrics: SidecarMetrics;
   readonly producer: SidecarProducer;
   readonly ingress: Ingress;
+  /** The durable spool, when SPOOL_DIR is set. */
+  readonly spool?: Spool;
   readonly app: Express;
   readonly httpServer: Server;
   readonly version: string;
@@ -122,7 +125,14 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const version = deps.version ?? packageVersion();
   const producer =
     deps.producer ?? new EventProducer({ ...producerOptions(config, logger, metrics), ...deps.producerOverrides });
-  const ingress = createIngress({ producer, validate: deps.validate ?? validateEvent, metrics });
+  // Opened at once, so a damaged file is reported (and what an earlier run left counted) before start.
+  const spool = config.spool ? createSpool(config.spool, { producer, logger, registry }) : undefined;
+  const ingress = createIngress({
+    producer,
+    validate: deps.validate ?? validateEvent,
+    metrics,
+    ...(spool ? { spool } : {}),
+  });
   const startTime = new Date();
   const grpc = createGrpcTransport({ config, ingress, producer, metrics, logger });
   const transports: Transport[] = [grpc];
@@ -141,6 +151,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     openApiDocument: deps.openApiDocument ?? createOpenApiDocument({ maxBatchItems: config.http.maxBatchEvents }),
     brokerProbe: createBrokerProbe(config.kafka.brokers, { timeoutMs: config.kafka.connectionTimeoutMs }),
     isClosing: () => closing,
+    ...(spool ? { spoolStats: () => spool.stats() } : {}),
   });
   const httpServer = createServer(app);
   applyServerTimeouts(httpServer, config);
@@ -185,6 +196,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     logger.info({ inFlight: inFlight.size, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
     const results = await Promise.allSettled([closeHttp(deadline), ...transports.map((t) => t.close(deadline))]);
     for (const r of results) if (r.status === 'rejected') logger.error({ err: r.reason }, 'transport close failed');
+    // The replayer needs the producer: it stops (its round delivered or kept) before the producer closes.
+    if (spool) await spool.close().catch((err: unknown) => logger.error({ err }, 'spool close failed'));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       producer.close().then(() => false),
@@ -203,6 +216,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     metrics,
     producer,
     ingress,
+    ...(spool ? { spool } : {}),
     app,
     httpServer,
     version,
@@ -223,6 +237,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await producer.connect();
       // A signal during the connect: close() owns the shutdown, do not start listening behind it.
       if (closing) throw new Error('closed while starting');
+      spool?.start();
       await listen();
       for (const transport of transports) await transport.start();
       logger.info(

@@ -18,6 +18,7 @@ import type { SidecarMetrics } from '../metrics.js';
 import { docsRouter } from './docs.js';
 import { toSidecarError } from './http-errors.js';
 import { routingDocument } from './spec.js';
+import type { SpoolStats } from '../spool/index.js';
 
 export interface AppDeps {
   config: SidecarConfig;
@@ -33,6 +34,23 @@ export interface AppDeps {
   brokerProbe?: BrokerProbe;
   /** True once shutdown began: answers then close their connection. */
   isClosing?: () => boolean;
+  /** The spool's figures, when the sidecar runs with one. */
+  spoolStats?: () => SpoolStats;
+}
+
+/**
+ * The health body's status and HTTP status. With a spool the sidecar keeps accepting while Kafka is
+ * down, so it is DEGRADED (200), not DOWN, then and while spooled events wait for delivery.
+ */
+export function overallHealth(kafka: ServiceHealth, spool?: ServiceHealth): { status: HealthStatus; http: number } {
+  if (!spool) return { status: kafka.status, http: kafka.status === 'DOWN' ? 502 : 200 };
+  if (kafka.status === 'OK' && spool.status === 'OK') return { status: 'OK', http: 200 };
+  return { status: 'DEGRADED', http: 200 };
+}
+
+/** The spool's entry of the health body: DEGRADED with its depth while it holds events. */
+export function spoolHealth(stats: SpoolStats): ServiceHealth {
+  return { name: 'spool', status: stats.events > 0 ? 'DEGRADED' : 'OK', depth: stats.events };
 }
 
 /** Routes that stay open when AUTH_TOKEN is set: probes, scrapes and documentation. */
@@ -93,12 +111,14 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/health', async (_req, res) => {
     const kafka = kafkaHealth(producer.health(), deps.brokerProbe ? await deps.brokerProbe.check() : undefined);
-    res.status(kafka.status === 'DOWN' ? 502 : 200).json({
-      status: kafka.status,
+    const spool = deps.spoolStats ? spoolHealth(deps.spoolStats()) : undefined;
+    const overall = overallHealth(kafka, spool);
+    res.status(overall.http).json({
+      status: overall.status,
       uptime: Math.round(process.uptime() * 1000) / 1000,
       startTime: startTime.toISOString(),
       versionNumber: version,
-      services: [kafka],
+      services: spool ? [kafka, spool] : [kafka],
     });
   });
   app.get('/metrics', async (_req, res) => {
@@ -119,6 +139,10 @@ export function createApp(deps: AppDeps): Express {
   app.post('/event', requireJson, json, (async (req, res) => {
     const outcome = await ingress.accept(req.body, 'http');
     if (!outcome.ok) throw outcome.error;
+    if (outcome.spooled) {
+      res.status(202).json({ id: outcome.event.id, status: 'spooled' });
+      return;
+    }
     const { topic, partition, offset } = outcome.result;
     res.status(201).json({ id: outcome.event.id, topic, partition, offset });
   }) satisfies RequestHandler);
@@ -142,7 +166,8 @@ export function createApp(deps: AppDeps): Express {
     const values = req.body as unknown[];
     const outcome = await ingress.acceptMany(values, 'http');
     if (outcome.retryAfterSeconds !== undefined) res.set('Retry-After', String(outcome.retryAfterSeconds));
-    res.status(outcome.published === values.length ? 200 : 207).json({ results: outcome.results });
+    const taken = outcome.published + outcome.spooled;
+    res.status(taken === values.length ? 200 : 207).json({ results: outcome.results });
   }) satisfies RequestHandler);
 
   // Routes the document lists but the app does not serve; the validator answers everything else.

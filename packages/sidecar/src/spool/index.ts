@@ -1,0 +1,152 @@
+// The durable local spool: while Kafka cannot take events, valid events are kept on disk (SQLite, WAL)
+// and answered 202 / `accepted`; a replayer delivers them, oldest first, once Kafka is back.
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { EventMessage } from '@event-sidecar/contract';
+import { isProducerError } from '@event-sidecar/producer';
+import { Replayer, type ReplayPublisher } from './replayer.js';
+import { SpoolStore, type SpoolStats, type SpoolSync } from './store.js';
+
+export {
+  SpoolStore,
+  SPOOL_FILE,
+  type SpoolStoreOptions,
+  type SpooledEvent,
+  type SpoolStats,
+  type SpoolSync,
+} from './store.js';
+export { Replayer, type ReplayerOptions, type ReplayPublisher } from './replayer.js';
+
+export interface SpoolConfig {
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly lingerMs: number;
+  readonly sync: SpoolSync;
+}
+
+/**
+ * Producer failures that mean "Kafka is away", after which the event is spooled: unreachable, not
+ * confirmed in time, or refused for a retriable reason. Not OVERLOADED (the sidecar is too slow, not Kafka
+ * gone: spooling would only move the queue to disk), not CLOSED (shutdown: the spool closes too), and
+ * never an invalid or too large event.
+ */
+export function shouldSpool(error: unknown): boolean {
+  if (!isProducerError(error)) return false;
+  switch (error.code) {
+    case 'KAFKA_UNAVAILABLE':
+    case 'PUBLISH_TIMEOUT':
+    case 'CONNECTION_FAILED':
+    case 'TOPIC_NOT_FOUND':
+      return true;
+    case 'KAFKA_ERROR':
+      return error.canRetry;
+    default:
+      return false;
+  }
+}
+
+export interface Spool {
+  readonly store: SpoolStore;
+  /** True when events of this trace are spooled: a new one goes behind them. */
+  holds(event: EventMessage): boolean;
+  /** Resolves once the event is on disk; rejects with SPOOL_FULL / SPOOL_FAILED. */
+  append(event: EventMessage, acceptedAt: number): Promise<void>;
+  stats(): SpoolStats;
+  /** Starts delivering (after the producer connected). */
+  start(): void;
+  /** Stops the replayer (finishing its round), then commits and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface SpoolDeps {
+  producer: ReplayPublisher;
+  logger: Logger;
+  registry: Registry;
+  prefix?: string;
+}
+
+export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
+  const logger = deps.logger.child({ component: 'spool' });
+  const prefix = deps.prefix ?? 'event_sidecar_';
+  const registers = [deps.registry];
+  const unreadable = new Counter({
+    name: prefix + 'spool_unreadable_total',
+    help: 'Spooled records found damaged and dropped',
+    registers,
+  });
+  mkdirSync(config.dir, { recursive: true });
+  const store = new SpoolStore({
+    dir: config.dir,
+    maxBytes: config.maxBytes,
+    lingerMs: config.lingerMs,
+    sync: config.sync,
+    onUnreadable: (count, reason) => {
+      unreadable.inc(count);
+      logger.error({ unreadable: count, reason }, 'spool records could not be read and were dropped');
+    },
+  });
+  const replayed = new Counter({
+    name: prefix + 'spool_replayed_total',
+    help: 'Spooled events delivered to Kafka',
+    registers,
+  });
+  const spooled = new Counter({
+    name: prefix + 'events_spooled_total',
+    help: 'Events written to the spool',
+    registers,
+  });
+  new Gauge({
+    name: prefix + 'spool_events',
+    help: 'Events in the spool awaiting Kafka',
+    registers,
+    collect() {
+      this.set(store.stats().events);
+    },
+  });
+  new Gauge({
+    name: prefix + 'spool_bytes',
+    help: 'Bytes of events in the spool',
+    registers,
+    collect() {
+      this.set(store.stats().bytes);
+    },
+  });
+  new Gauge({
+    name: prefix + 'spool_oldest_age_seconds',
+    help: 'Age of the oldest spooled event (0 when empty)',
+    registers,
+    collect() {
+      const oldest = store.stats().oldestAcceptedAt;
+      this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+    },
+  });
+  const replayer = new Replayer({
+    store,
+    producer: deps.producer,
+    logger,
+    onReplayed: (count) => {
+      replayed.inc(count);
+      const left = store.stats().events;
+      if (left === 0) logger.info('spool drained: every spooled event is on Kafka');
+    },
+  });
+  const initial = store.stats();
+  logger.info({ dir: config.dir, events: initial.events, bytes: initial.bytes }, 'spool opened');
+  let closing: Promise<void> | undefined;
+
+  return {
+    store,
+    holds: (event) => store.holds(event.metadata.trace.traceId),
+    async append(event, acceptedAt) {
+      await store.append(event, acceptedAt);
+      spooled.inc();
+    },
+    stats: () => store.stats(),
+    start: () => replayer.start(),
+    close() {
+      closing ??= replayer.stop().finally(() => store.close());
+      return closing;
+    },
+  };
+}
