@@ -1,0 +1,127 @@
+// The spool across process deaths, with the built CLI: killed (SIGKILL) while spooling, the next run
+// delivers every event the first one acknowledged; a spool file damaged at its tail is opened anyway,
+// the unreadable records counted in the log and a metric, the readable ones delivered.
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EventMessage } from '@event-sidecar/contract';
+import { SPOOL_FILE, SpoolStore } from '@event-sidecar/sidecar';
+import { testBrokers, uniqueName } from '../helpers/kafka.js';
+import { call, consume, metricValue, sampleEvent } from '../helpers/sidecar.js';
+import { dedicatedBroker } from '../helpers/sidecar-broker.js';
+import { runCli, type CliProcess } from '../helpers/sidecar-process.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function spoolDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-cli-it-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function env(brokers: string[], topic: string, dir: string): Record<string, string> {
+  return {
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    GRPC_HOST: '127.0.0.1',
+    KAFKA_BROKERS: brokers.join(','),
+    EVENT_TOPIC: topic,
+    KAFKA_CREATE_TOPIC_PARTITIONS: '4',
+    PUBLISH_TIMEOUT_MS: '3000',
+    KAFKA_CONNECTION_TIMEOUT_MS: '1000',
+    KAFKA_REQUEST_TIMEOUT_MS: '2000',
+    SPOOL_DIR: dir,
+  };
+}
+
+async function started(t: { after(fn: () => void): void }, cli: CliProcess): Promise<string> {
+  t.after(() => cli.child.kill('SIGKILL'));
+  const line = await cli.waitForLog((l) => l.msg === 'event-sidecar started', 90_000);
+  return `http://127.0.0.1:${line.port as number}`;
+}
+
+test('sidecar killed while spooling: the next run delivers every acknowledged event', async (t) => {
+  const broker = await dedicatedBroker(t, {
+    prefix: 'kafka-spool-cli-',
+    extraProperties: 'broker.session.timeout.ms=2000;broker.heartbeat.interval.ms=500',
+  });
+  await broker.start();
+  const topic = uniqueName('it-spool-kill');
+  const dir = spoolDir(t);
+  const first = runCli([], env(broker.brokers, topic, dir));
+  const url = await started(t, first);
+
+  const acked: string[] = [];
+  const post = async (event: EventMessage) => {
+    const answer = await call(`${url}/event`, { body: event }).catch(() => undefined);
+    if (answer && (answer.status === 201 || answer.status === 202)) acked.push(event.id);
+    return answer?.status;
+  };
+  assert.equal(await post(sampleEvent('log')), 201);
+
+  broker.kill();
+  const statuses: Array<number | undefined> = [];
+  for (let i = 0; i < 20; i += 1) statuses.push(await post(sampleEvent((['log', 'audit', 'trace'] as const)[i % 3])));
+  assert.deepEqual([...new Set(statuses)], [202], 'spooled while Kafka is away');
+  // More in flight when the process dies: those not answered are not counted.
+  const inFlight = Array.from({ length: 30 }, () => post(sampleEvent('error')));
+  await sleep(30);
+  first.child.kill('SIGKILL');
+  await Promise.all(inFlight);
+  assert.equal(await first.exited, 'SIGKILL');
+  t.diagnostic(`acknowledged before the kill: ${acked.length}`);
+
+  await broker.start();
+  const second = runCli([], env(broker.brokers, topic, dir));
+  await started(t, second);
+  const opened = await second.waitForLog((l) => l.msg === 'spool opened');
+  assert.ok(Number(opened.events) >= acked.length - 1, `the spool kept the events (${String(opened.events)})`);
+  await second.waitForLog((l) => l.msg === 'spool drained: every spooled event is on Kafka', 90_000);
+
+  const wanted = new Set(acked);
+  const records = await consume(topic, wanted.size, {
+    brokers: broker.brokers,
+    timeoutMs: 60_000,
+    done: (rs) => {
+      const seen = new Set(rs.map((r) => r.value.id as string));
+      return [...wanted].every((id) => seen.has(id));
+    },
+  });
+  const seen = new Set(records.map((r) => r.value.id as string));
+  for (const id of acked) assert.ok(seen.has(id), `${id} was acknowledged and is on the topic`);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0);
+});
+
+test('a spool damaged at its tail: opened, unreadable records reported, readable ones delivered', async (t) => {
+  const topic = uniqueName('it-spool-damaged');
+  const dir = spoolDir(t);
+  const store = new SpoolStore({ dir, maxBytes: 1 << 26, lingerMs: 0 });
+  const events = Array.from({ length: 120 }, () => sampleEvent('audit'));
+  for (const [i, event] of events.entries()) await store.append(event, Date.now() - 1000 + i);
+  store.close();
+  const file = join(dir, SPOOL_FILE);
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(2500, 0x5a), 0, 2500, statSync(file).size - 2500);
+  closeSync(fd);
+
+  const cli = runCli([], env(testBrokers(), topic, dir));
+  const url = await started(t, cli);
+  const report = await cli.waitForLog((l) => l.msg === 'spool records could not be read and were dropped');
+  const unreadable = Number(report.unreadable);
+  assert.ok(unreadable > 0, JSON.stringify(report));
+  const opened = await cli.waitForLog((l) => l.msg === 'spool opened');
+  const readable = Number(opened.events);
+  t.diagnostic(`unreadable ${unreadable}, readable ${readable} of ${events.length}`);
+  assert.ok(readable > 0 && readable < events.length);
+  const metrics = (await call(`${url}/metrics`)).text;
+  assert.equal(metricValue(metrics, 'event_sidecar_spool_unreadable_total'), unreadable);
+
+  const records = await consume(topic, readable, { timeoutMs: 60_000 });
+  assert.ok(records.length >= readable);
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exited, 0);
+});
