@@ -1,5 +1,8 @@
 // The transport-neutral logic of accepting events, with a stand-in publisher (no Kafka here: the
 // end-to-end tests publish for real).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
@@ -7,6 +10,9 @@ import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishOutcome } from '@event-sidecar/producer';
 import { createIngress, type Publisher } from '../src/ingress.js';
 import { createMetrics } from '../src/metrics.js';
+import { resolveError } from '../src/errors.js';
+import { createSpool } from '../src/spool/index.js';
+import { pino } from 'pino';
 
 const event = (id: string, type: 'log' | 'audit' = 'log') => ({
   id,
@@ -89,4 +95,81 @@ test('acceptMany: results in request order, each judged alone, Retry-After from 
   assert.match(text, /event_sidecar_events_received_total\{type="unknown",transport="http"\} 1/);
   assert.match(text, /event_sidecar_events_failed_total\{type="audit",transport="http",code="OVERLOADED"\} 1/);
   assert.match(text, /event_sidecar_request_batch_events_sum\{transport="http"\} 4/);
+});
+
+function withSpool(t: { after(fn: () => unknown): void }, producer: Publisher, maxBytes = 1 << 20) {
+  const dir = mkdtempSync(join(tmpdir(), 'ingress-spool-'));
+  const registry = new Registry();
+  const spool = createSpool(
+    { dir, maxBytes, lingerMs: 1, sync: 'normal' },
+    { producer, logger: pino({ level: 'silent' }), registry },
+  );
+  t.after(async () => {
+    await spool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const metrics = createMetrics(registry, { processMetrics: false });
+  return { spool, ingress: createIngress({ producer, validate: validateEvent, metrics, spool }) };
+}
+
+test('with a spool: Kafka away spools, later events of that trace follow, overload and bad events do not', async (t) => {
+  let down = true;
+  const producer = publisher((e) =>
+    e.id === 'busy'
+      ? new ProducerError('OVERLOADED', 'full', { canRetry: true })
+      : down
+        ? new ProducerError('KAFKA_UNAVAILABLE', 'down', { canRetry: true })
+        : undefined,
+  );
+  const { spool, ingress } = withSpool(t, producer);
+
+  const first = await ingress.accept(event('1'), 'http');
+  assert.ok(first.ok && first.spooled);
+  down = false;
+  // Kafka is back, but the trace still has a spooled event: this one goes behind it, not to Kafka.
+  const second = await ingress.accept(event('2'), 'http');
+  assert.ok(second.ok && second.spooled);
+  assert.deepEqual(
+    producer.seen.map((e) => e.id),
+    ['1'],
+  );
+  const other = {
+    ...event('3'),
+    metadata: { ...event('3').metadata, trace: { service: 's', traceId: 'c'.repeat(32), spanId: 'b'.repeat(16) } },
+  };
+  const direct = await ingress.accept(other, 'http');
+  assert.ok(direct.ok && !direct.spooled, 'another trace goes straight to Kafka');
+  const busy = await ingress.accept({ ...other, id: 'busy' }, 'http');
+  assert.equal(busy.ok, false, 'OVERLOADED is not spooled');
+  const bad = await ingress.accept({ ...event('4'), id: 7 }, 'http');
+  assert.equal(bad.ok, false);
+  assert.equal(spool.stats().events, 2);
+  assert.deepEqual(
+    spool.store.peek(10).map((e) => e.event.id),
+    ['1', '2'],
+  );
+
+  const batch = await ingress.acceptMany([event('5'), other], 'http');
+  assert.equal(batch.spooled, 1);
+  assert.equal(batch.published, 1);
+  assert.deepEqual(
+    batch.results.map((r) => r.status),
+    ['spooled', 'published'],
+  );
+});
+
+test('a full spool fails with SPOOL_FULL: 503 with Retry-After', async (t) => {
+  const producer = publisher(() => new ProducerError('PUBLISH_TIMEOUT', 'late', { canRetry: true }));
+  const { ingress } = withSpool(t, producer, 1024);
+  const outcomes = [];
+  for (let i = 0; i < 4; i += 1) outcomes.push(await ingress.accept(event(String(i)), 'http'));
+  const refused = outcomes.find((o) => !o.ok);
+  assert.ok(refused && !refused.ok);
+  const resolved = resolveError(refused.error);
+  assert.equal(resolved.code, 'SPOOL_FULL');
+  assert.equal(resolved.http, 503);
+  assert.equal(resolved.grpc, 'UNAVAILABLE');
+  assert.equal(resolved.mojaloopCode, '2003');
+  assert.equal(resolved.retryAfterSeconds, 5);
+  assert.match(resolved.description, /spool is full/);
 });
