@@ -324,3 +324,17 @@ test('connect(): the partition map must fit the topic', async () => {
   await assert.rejects(producer.connect(), { code: 'NOT_ENOUGH_PARTITIONS', message: /has 8 partitions/ });
   assert.equal(producer.health().state, 'down');
 });
+
+test('publish(event, { createdAt }): the given time is protocol.createdAt and the record timestamp', async () => {
+  const fake = new FakeKafka();
+  const producer = await connected(fake, { batch: { lingerMs: 0 } });
+  const [late, now] = events(2);
+  const before = Date.now();
+  const a = await producer.publish(late!, { createdAt: 1_700_000_000_123 });
+  const b = await producer.publish(now!);
+  const stored = (r: { partition: number; offset: string }) => fake.logs.get(r.partition)![Number(r.offset)]!;
+  assert.equal(JSON.parse(stored(a).value!.toString()).metadata['protocol.createdAt'], 1_700_000_000_123);
+  assert.equal(stored(a).timestamp, '1700000000123');
+  assert.ok(JSON.parse(stored(b).value!.toString()).metadata['protocol.createdAt'] >= before);
+  await producer.close();
+});
