@@ -196,8 +196,12 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     logger.info({ inFlight: inFlight.size, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
     const results = await Promise.allSettled([closeHttp(deadline), ...transports.map((t) => t.close(deadline))]);
     for (const r of results) if (r.status === 'rejected') logger.error({ err: r.reason }, 'transport close failed');
-    // The replayer needs the producer: it stops (its round delivered or kept) before the producer closes.
-    if (spool) await spool.close().catch((err: unknown) => logger.error({ err }, 'spool close failed'));
+    // The replayer needs the producer: it stops (its round delivered or kept) before the producer closes,
+    // within half the time left so that the producer keeps the other half to flush.
+    if (spool)
+      await spool
+        .close(deadline - (deadline - Date.now()) / 2)
+        .catch((err: unknown) => logger.error({ err }, 'spool close failed'));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       producer.close().then(() => false),

@@ -55,8 +55,11 @@ export interface Spool {
   stats(): SpoolStats;
   /** Starts delivering (after the producer connected). */
   start(): void;
-  /** Stops the replayer (finishing its round), then commits and closes the store. */
-  close(): Promise<void>;
+  /**
+   * Stops the replayer (finishing its round, or not past `deadline`, epoch ms), then commits and closes the
+   * store. Events of an unfinished round stay spooled and are sent again by the next run.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 export interface SpoolDeps {
@@ -144,8 +147,18 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     },
     stats: () => store.stats(),
     start: () => replayer.start(),
-    close() {
-      closing ??= replayer.stop().finally(() => store.close());
+    close(deadline) {
+      closing ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const bound =
+          deadline === undefined
+            ? new Promise<never>(() => undefined)
+            : new Promise<void>((resolve) => {
+                timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+              });
+        await Promise.race([replayer.stop(), bound]).finally(() => clearTimeout(timer));
+        store.close();
+      })();
       return closing;
     },
   };

@@ -68,15 +68,26 @@ export class Replayer {
     const { store, logger } = this.opts;
     let backoff = this.opts.backoffMs;
     while (this.running) {
-      const events = store.peek(this.opts.batch);
-      if (events.length === 0) {
-        await this.sleep(undefined);
+      let events: SpooledEvent[];
+      let delivered: SpooledEvent[];
+      try {
+        events = store.peek(this.opts.batch);
+        if (events.length === 0) {
+          await this.sleep(undefined);
+          continue;
+        }
+        delivered = await this.round(events);
+        // Closed under a round that outlived the shutdown bound: what Kafka took is sent again next run.
+        if (store.isClosed) return;
+        if (delivered.length > 0) {
+          store.remove(delivered);
+          this.opts.onReplayed?.(delivered.length);
+        }
+      } catch (err) {
+        if (store.isClosed) return;
+        logger.error({ err }, 'replay failed; retrying');
+        await this.sleep(this.opts.maxBackoffMs);
         continue;
-      }
-      const delivered = await this.round(events);
-      if (delivered.length > 0) {
-        store.remove(delivered);
-        this.opts.onReplayed?.(delivered.length);
       }
       if (delivered.length === events.length) {
         backoff = this.opts.backoffMs;

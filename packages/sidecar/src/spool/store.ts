@@ -353,6 +353,10 @@ export class SpoolStore {
     };
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Commits what is pending, checkpoints the WAL and closes. Idempotent. */
   close(): void {
     if (this.closed) return;
