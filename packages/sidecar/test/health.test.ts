@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createBrokerProbe, splitBroker } from '../src/broker-probe.js';
-import { kafkaHealth } from '../src/http/app.js';
+import { kafkaHealth, overallHealth, spoolHealth } from '../src/http/app.js';
 
 const at = new Date('2026-01-02T03:04:05.000Z');
 
@@ -45,4 +45,17 @@ test('the broker probe connects, caches, and reports refusals', async (t) => {
   const result = await down.check();
   assert.equal(result.reachable, false);
   assert.match(result.error ?? '', /^127\.0\.0\.1:1: .*ECONNREFUSED/);
+});
+
+test('with a spool the sidecar is DEGRADED (200), never DOWN, while Kafka is away or events wait', () => {
+  const kafka = (status: 'OK' | 'DOWN' | 'DEGRADED') => ({ name: 'kafka', status });
+  const empty = spoolHealth({ events: 0, bytes: 0, unreadable: 0 });
+  const holding = spoolHealth({ events: 7, bytes: 700, oldestAcceptedAt: 1, unreadable: 0 });
+  assert.deepEqual(empty, { name: 'spool', status: 'OK', depth: 0 });
+  assert.deepEqual(holding, { name: 'spool', status: 'DEGRADED', depth: 7 });
+  assert.deepEqual(overallHealth(kafka('OK'), empty), { status: 'OK', http: 200 });
+  assert.deepEqual(overallHealth(kafka('OK'), holding), { status: 'DEGRADED', http: 200 });
+  assert.deepEqual(overallHealth(kafka('DOWN'), empty), { status: 'DEGRADED', http: 200 });
+  assert.deepEqual(overallHealth(kafka('DOWN')), { status: 'DOWN', http: 502 });
+  assert.deepEqual(overallHealth(kafka('DEGRADED')), { status: 'DEGRADED', http: 200 });
 });
