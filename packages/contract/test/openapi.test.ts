@@ -65,7 +65,7 @@ test('routes, success bodies and error answers are all described', () => {
     'POST /events',
   ]);
   const statuses = (key: string) => Object.keys(operations.find((o) => o.key === key)!.op.responses).sort();
-  assert.deepEqual(statuses('POST /event'), ['201', '400', '401', '413', '415', '429', '500', '502', '503']);
+  assert.deepEqual(statuses('POST /event'), ['201', '202', '400', '401', '413', '415', '429', '500', '502', '503']);
   assert.deepEqual(statuses('POST /events'), ['200', '207', '400', '401', '413', '415', '429', '500', '503']);
   assert.deepEqual(statuses('GET /health'), ['200', '500', '502']);
 
@@ -162,4 +162,16 @@ test('express-openapi-validator accepts the document and reports one error namin
   assert.equal(batch.status, 200, JSON.stringify(batch.body));
   const tooMany = await post('/events', [baseEvent(), baseEvent(), baseEvent(), baseEvent()]);
   assert.equal(tooMany.status, 400);
+});
+
+test('POST /event documents the 202 answer of a spooled event', () => {
+  const full = openApiDocument as unknown as Json;
+  const post = ((full.paths as Json)['/event'] as Json).post as Json;
+  const answer = (post.responses as Json)['202'] as Json;
+  assert.deepEqual(((answer.content as Json)['application/json'] as Json).schema, {
+    $ref: '#/components/schemas/SpooledEventAnswer',
+  });
+  const schema = ((full.components as Json).schemas as Json).SpooledEventAnswer as Json;
+  assert.deepEqual([...(schema.required as string[])].sort(), ['id', 'status']);
+  assert.equal(((schema.properties as Json).status as Json).const, 'spooled');
 });
