@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
 import { call, consume, hex, metricValue, sampleEvent, startTestSidecar } from '../helpers/sidecar.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';
+import { eventLoggerClient, toWire } from '../helpers/grpc.js';
 
 const FAST_RESTART = 'broker.session.timeout.ms=2000;broker.heartbeat.interval.ms=500';
 
@@ -77,6 +78,13 @@ test('broker killed under load: no 503, every 201/202 delivered, per-trace order
   const spoolEntry = body.services.find((s) => s.name === 'spool');
   assert.ok(spoolEntry && spoolEntry.depth! > 0, JSON.stringify(body));
 
+  // gRPC takes the event as well: `accepted` means on the spool.
+  const grpcClient = eventLoggerClient(sidecar.grpcPort);
+  t.after(() => grpcClient.close());
+  const viaGrpc = sampleEvent('trace');
+  const logged = await grpcClient.log(toWire(viaGrpc as unknown as Record<string, unknown>));
+  assert.equal(logged.response?.status, 'accepted', logged.error?.message);
+
   const restartAt = Date.now();
   await broker.start();
   t.diagnostic(`broker restarted in ${Date.now() - restartAt} ms`);
@@ -98,7 +106,7 @@ test('broker killed under load: no 503, every 201/202 delivered, per-trace order
   assert.ok((statuses.get(202) ?? 0) > 0, 'some events were spooled');
 
   const acked = answers.filter((a) => a.status === 201 || a.status === 202);
-  const wanted = new Set(acked.map((a) => a.event.id));
+  const wanted = new Set([...acked.map((a) => a.event.id), viaGrpc.id]);
   const records = await consume(topic, wanted.size, {
     brokers: broker.brokers,
     timeoutMs: 60_000,

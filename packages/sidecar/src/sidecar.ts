@@ -134,7 +134,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     ...(spool ? { spool } : {}),
   });
   const startTime = new Date();
-  const grpc = createGrpcTransport({ config, ingress, producer, metrics, logger });
+  // gRPC health says whether Log calls are taken: with a spool they are while Kafka is down.
+  const grpcHealth: Pick<SidecarProducer, 'health'> = spool
+    ? {
+        health: () => {
+          const h = producer.health();
+          return h.state === 'down' ? { ...h, state: 'degraded' } : h;
+        },
+      }
+    : producer;
+  const grpc = createGrpcTransport({ config, ingress, producer: grpcHealth, metrics, logger });
   const transports: Transport[] = [grpc];
   let closing = false;
   let started = false;
