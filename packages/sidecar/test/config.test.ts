@@ -265,3 +265,21 @@ test('PARTITION_MAP is checked with the producer parser and against the partitio
   );
   assert.throws(() => loadConfig({ PARTITION_MAP: 'log=0-3' }), /PARTITION_MAP is invalid: .*partition map/);
 });
+
+test('the spool is off unless SPOOL_DIR is set; its settings are checked', () => {
+  assert.equal(loadConfig({}).spool, undefined);
+  assert.deepEqual(loadConfig({ SPOOL_DIR: '/var/spool/x' }).spool, {
+    dir: '/var/spool/x',
+    maxBytes: 1_073_741_824,
+    lingerMs: 2,
+    sync: 'full',
+  });
+  assert.deepEqual(
+    loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '2048', SPOOL_LINGER_MS: '0', SPOOL_SYNC: 'normal' }).spool,
+    { dir: '/s', maxBytes: 2048, lingerMs: 0, sync: 'normal' },
+  );
+  assert.throws(
+    () => loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '10', SPOOL_SYNC: 'off' }),
+    (err: ConfigError) => err.problems.length === 2,
+  );
+});
