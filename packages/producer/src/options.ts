@@ -1,0 +1,302 @@
+// Options: validated once (every problem listed in one INVALID_OPTIONS error), defaults applied, then frozen.
+import type { ConnectionOptions } from 'node:tls';
+import type { EventMessage, EventType } from '@event-sidecar/contract';
+import type { Logger } from 'pino';
+import { isProducerError, ProducerError, type ProducerErrorCode } from './errors.js';
+import { normalizePartitionMap, parsePartitionMap, type PartitionMap } from './partitioning.js';
+
+export type ProducerState = 'connecting' | 'connected' | 'degraded' | 'down' | 'closed';
+
+/** Filled by the sidecar with prom-client; every method is optional. */
+export interface ProducerMetrics {
+  published(type: EventType, count: number): void;
+  failed(type: EventType, code: ProducerErrorCode, count: number): void;
+  /** From the publish() call to the broker's acknowledgement, per event. */
+  publishLatency(seconds: number): void;
+  /** Per produce request. */
+  batchSize(events: number, bytes: number): void;
+  queueDepth(depth: number): void;
+  connectionState(state: ProducerState): void;
+}
+
+export type CustomPartitioner = (event: EventMessage, partitionCount: number) => number;
+export type PartitionStrategy = 'event-type' | 'trace-id' | CustomPartitioner;
+
+export interface BatchOptions {
+  /** How long the first event of a batch waits for company when nothing is in flight (default 2 ms). */
+  lingerMs?: number;
+  /** Most events in one produce request (default 500). */
+  maxEvents?: number;
+  /** Most bytes in one produce request, and the largest event accepted (default 1,000,000). */
+  maxBytes?: number;
+  /** Most events taken but not yet confirmed; beyond it publish() fails with OVERLOADED (default 10,000). */
+  maxQueue?: number;
+}
+
+export interface EventProducerOptions {
+  /** 'host:port' of one or more brokers. */
+  brokers: string[];
+  clientId?: string;
+  topic?: string;
+  strategy?: PartitionStrategy;
+  /** Strategy 'event-type' only, e.g. 'log=0-3,audit=4-5,trace=6-9,error=10-11'; default: an even split. */
+  partitionMap?: string | PartitionMap;
+  /** Create the topic in connect() when it is missing (default false: connect() fails with TOPIC_NOT_FOUND). */
+  createTopic?: { partitions: number; replicationFactor?: number } | false;
+  ssl?: boolean | ConnectionOptions;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** publish() rejects with PUBLISH_TIMEOUT when Kafka has not confirmed the event after this long. */
+  publishTimeoutMs?: number;
+  idempotent?: boolean;
+  batch?: BatchOptions;
+  /** pino; the producer logs through logger.child({ component: 'producer' }). */
+  logger?: Logger;
+  metrics?: Partial<ProducerMetrics>;
+}
+
+export interface ResolvedOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topic: string;
+  readonly strategy: PartitionStrategy;
+  readonly partitionMap: PartitionMap | undefined;
+  readonly createTopic: { readonly partitions: number; readonly replicationFactor: number } | false;
+  readonly ssl: boolean | ConnectionOptions | undefined;
+  readonly sasl: EventProducerOptions['sasl'];
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly publishTimeoutMs: number;
+  readonly idempotent: boolean;
+  readonly batch: Readonly<Required<BatchOptions>>;
+  readonly logger: Logger | undefined;
+  readonly metrics: Partial<ProducerMetrics>;
+}
+
+export const PRODUCER_DEFAULTS = Object.freeze({
+  clientId: 'event-sidecar',
+  topic: 'topic-event',
+  strategy: 'event-type',
+  connectionTimeoutMs: 3000,
+  requestTimeoutMs: 10_000,
+  publishTimeoutMs: 10_000,
+  idempotent: true,
+  batch: Object.freeze({ lingerMs: 2, maxEvents: 500, maxBytes: 1_000_000, maxQueue: 10_000 }),
+} as const satisfies Partial<EventProducerOptions>);
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]/]+):(\d{1,5})$/;
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'];
+const OPTION_KEYS = new Set([
+  'brokers',
+  'clientId',
+  'topic',
+  'strategy',
+  'partitionMap',
+  'createTopic',
+  'ssl',
+  'sasl',
+  'connectionTimeoutMs',
+  'requestTimeoutMs',
+  'publishTimeoutMs',
+  'idempotent',
+  'batch',
+  'logger',
+  'metrics',
+]);
+const METRIC_KEYS = ['published', 'failed', 'publishLatency', 'batchSize', 'queueDepth', 'connectionState'];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function intOption(
+  problems: string[],
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return fallback;
+  }
+  return value;
+}
+
+/** Validates `options`, applies defaults and freezes the result; throws one INVALID_OPTIONS listing every problem. */
+export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
+  const problems: string[] = [];
+  if (!isObject(options)) throw new ProducerError('INVALID_OPTIONS', 'producer options: expected an object');
+  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) problems.push(`unknown option "${key}"`);
+
+  const brokers: string[] = [];
+  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
+    problems.push('brokers must be a non-empty array of "host:port"');
+  } else {
+    for (const b of options.brokers) {
+      const m = typeof b === 'string' ? BROKER.exec(b.trim()) : null;
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)
+        problems.push(`broker ${JSON.stringify(b)} is not "host:port"`);
+      else brokers.push(b.trim());
+    }
+  }
+
+  const clientId = options.clientId ?? PRODUCER_DEFAULTS.clientId;
+  if (typeof clientId !== 'string' || clientId.trim() === '') problems.push('clientId must be a non-empty string');
+
+  const topic = options.topic ?? PRODUCER_DEFAULTS.topic;
+  if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+    problems.push(`topic ${JSON.stringify(topic)} is not a valid Kafka topic name ([a-zA-Z0-9._-], 1-249 characters)`);
+  }
+
+  const strategy = options.strategy ?? PRODUCER_DEFAULTS.strategy;
+  if (strategy !== 'event-type' && strategy !== 'trace-id' && typeof strategy !== 'function') {
+    problems.push(`strategy must be 'event-type', 'trace-id' or a function, got ${JSON.stringify(strategy)}`);
+  }
+
+  let partitionMap: PartitionMap | undefined;
+  if (options.partitionMap !== undefined && strategy === 'event-type') {
+    try {
+      partitionMap =
+        typeof options.partitionMap === 'string'
+          ? parsePartitionMap(options.partitionMap)
+          : normalizePartitionMap(options.partitionMap);
+    } catch (e) {
+      problems.push(isProducerError(e) ? e.message : String(e));
+    }
+  }
+
+  let createTopic: ResolvedOptions['createTopic'] = false;
+  if (options.createTopic !== undefined && options.createTopic !== false) {
+    if (!isObject(options.createTopic)) {
+      problems.push('createTopic must be false or { partitions, replicationFactor? }');
+    } else {
+      const partitions = intOption(problems, 'createTopic.partitions', options.createTopic.partitions, 1, 1, 100_000);
+      if (options.createTopic.partitions === undefined) problems.push('createTopic.partitions is required');
+      const replicationFactor = intOption(
+        problems,
+        'createTopic.replicationFactor',
+        options.createTopic.replicationFactor,
+        1,
+        1,
+        1000,
+      );
+      createTopic = Object.freeze({ partitions, replicationFactor });
+    }
+  }
+
+  if (options.ssl !== undefined && typeof options.ssl !== 'boolean' && !isObject(options.ssl)) {
+    problems.push('ssl must be a boolean or TLS connection options');
+  }
+  if (options.sasl !== undefined) {
+    const sasl = options.sasl as unknown;
+    if (!isObject(sasl)) problems.push('sasl must be { mechanism, username, password }');
+    else {
+      if (!SASL_MECHANISMS.includes(sasl.mechanism as string)) {
+        problems.push(`sasl.mechanism must be one of ${SASL_MECHANISMS.join(', ')}`);
+      }
+      if (typeof sasl.username !== 'string' || sasl.username === '') problems.push('sasl.username is required');
+      if (typeof sasl.password !== 'string') problems.push('sasl.password is required');
+    }
+  }
+
+  const connectionTimeoutMs = intOption(
+    problems,
+    'connectionTimeoutMs',
+    options.connectionTimeoutMs,
+    PRODUCER_DEFAULTS.connectionTimeoutMs,
+    1,
+  );
+  const requestTimeoutMs = intOption(
+    problems,
+    'requestTimeoutMs',
+    options.requestTimeoutMs,
+    PRODUCER_DEFAULTS.requestTimeoutMs,
+    1,
+  );
+  const publishTimeoutMs = intOption(
+    problems,
+    'publishTimeoutMs',
+    options.publishTimeoutMs,
+    PRODUCER_DEFAULTS.publishTimeoutMs,
+    1,
+  );
+
+  const idempotent = options.idempotent ?? PRODUCER_DEFAULTS.idempotent;
+  if (typeof idempotent !== 'boolean') problems.push('idempotent must be a boolean');
+
+  const b: Record<string, unknown> = options.batch === undefined ? {} : (options.batch as Record<string, unknown>);
+  if (!isObject(b)) problems.push('batch must be an object');
+  const d = PRODUCER_DEFAULTS.batch;
+  const batch = Object.freeze({
+    lingerMs: intOption(problems, 'batch.lingerMs', b.lingerMs, d.lingerMs, 0, 60_000),
+    maxEvents: intOption(problems, 'batch.maxEvents', b.maxEvents, d.maxEvents, 1, 1_000_000),
+    maxBytes: intOption(problems, 'batch.maxBytes', b.maxBytes, d.maxBytes, 1024),
+    maxQueue: intOption(problems, 'batch.maxQueue', b.maxQueue, d.maxQueue, 1, 10_000_000),
+  });
+  if (isObject(b)) {
+    for (const key of Object.keys(b)) if (!(key in d)) problems.push(`unknown option "batch.${key}"`);
+  }
+
+  const logger = options.logger;
+  if (logger !== undefined && (typeof logger !== 'object' || typeof logger?.child !== 'function')) {
+    problems.push('logger must be a pino logger');
+  }
+  const metrics = options.metrics ?? {};
+  if (!isObject(metrics)) problems.push('metrics must be an object of functions');
+  else {
+    for (const [key, fn] of Object.entries(metrics)) {
+      if (!METRIC_KEYS.includes(key)) problems.push(`unknown metrics hook "${key}"`);
+      else if (fn !== undefined && typeof fn !== 'function') problems.push(`metrics.${key} must be a function`);
+    }
+  }
+
+  if (problems.length > 0) {
+    throw new ProducerError('INVALID_OPTIONS', `invalid producer options: ${problems.join('; ')}`);
+  }
+  return Object.freeze({
+    brokers: Object.freeze(brokers),
+    clientId,
+    topic,
+    strategy,
+    partitionMap,
+    createTopic,
+    ssl: options.ssl,
+    sasl: options.sasl ? Object.freeze({ ...options.sasl }) : undefined,
+    connectionTimeoutMs,
+    requestTimeoutMs,
+    publishTimeoutMs,
+    idempotent,
+    batch,
+    logger,
+    metrics: Object.freeze({ ...metrics }),
+  });
+}
+
+/**
+ * kafkajs's retries for one produce request, bounded so that they end within about half of publishTimeoutMs:
+ * a request that keeps failing is reported (and the producer marked down) well before callers time out.
+ */
+export function produceRetryFor(publishTimeoutMs: number): {
+  retries: number;
+  initialRetryTime: number;
+  maxRetryTime: number;
+} {
+  const initialRetryTime = 100;
+  const maxRetryTime = 1000;
+  const budget = publishTimeoutMs / 2;
+  let retries = 0;
+  let spent = 0;
+  let next = initialRetryTime;
+  while (spent + next <= budget && retries < 30) {
+    spent += next;
+    retries++;
+    next = Math.min(next * 2, maxRetryTime);
+  }
+  // The idempotent producer needs at least one retry (kafkajs refuses fewer).
+  return { retries: Math.max(1, retries), initialRetryTime, maxRetryTime };
+}
