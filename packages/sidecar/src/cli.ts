@@ -1,22 +1,90 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+// event-sidecar: reads the environment, starts the sidecar, stops it gracefully on SIGTERM/SIGINT
+// (a second signal exits at once).
+import { CONFIG_VARIABLES } from './config-doc.js';
 import { loadConfig } from './config.js';
-import { startSidecar } from './server.js';
+import { ConfigError } from './errors.js';
+import { createLogger } from './logger.js';
+import { createSidecar, packageVersion } from './sidecar.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const USAGE = `Usage: event-sidecar [--help] [--version]
 
-try {
-  const config = loadConfig();
-  const sidecar = await startSidecar(config, version);
-  console.log(JSON.stringify({ msg: 'event-sidecar listening', port: sidecar.port, version }));
-  const stop = (): void => {
-    void sidecar.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-} catch (err) {
-  console.error((err as Error).message);
-  process.exit(1);
+Accepts Mojaloop events over HTTP (POST /event, POST /events) and gRPC
+(mojaloop.events.EventLoggerService/Log, as @mojaloop/event-sdk sends them), validates them
+against the contract and publishes them to Kafka. Configured through environment variables:
+`;
+
+function help(): string {
+  const width = Math.max(...CONFIG_VARIABLES.map((v) => v.name.length));
+  const lines = CONFIG_VARIABLES.map(
+    (v) => `  ${v.name.padEnd(width)}  ${v.description}${v.default === undefined ? '' : ` (default: ${v.default})`}`,
+  );
+  return `${USAGE}\n${lines.join('\n')}\n`;
 }
+
+async function main(argv: string[]): Promise<void> {
+  const version = packageVersion();
+  for (const arg of argv) {
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(help());
+      return;
+    }
+    if (arg === '--version' || arg === '-v') {
+      process.stdout.write(`${version}\n`);
+      return;
+    }
+    process.stderr.write(`event-sidecar: unknown argument "${arg}"\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`event-sidecar: ${err.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+
+  const logger = createLogger(config.logLevel);
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    process.exit(1);
+  });
+
+  const sidecar = createSidecar(config, { logger, version });
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    sidecar.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    await sidecar.start();
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    await sidecar.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,14 +1,265 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { CONFIG_VARIABLES, configTable } from '../src/config-doc.js';
+import { loadConfig, redactConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
 
-test('defaults to port 4001 and treats empty values as unset', () => {
-  const config = loadConfig({ HTTP_PORT: '', KAFKA_BROKERS: ' ' });
-  assert.equal(config.httpPort, 4001);
-  assert.deepEqual(config.kafkaBrokers, ['127.0.0.1:9092']);
-  assert.ok(Object.isFrozen(config));
+const noFile = (path: string): string => {
+  throw new Error(`ENOENT: no such file, open '${path}'`);
+};
+
+test('defaults match the original sidecar where it had one', () => {
+  assert.deepEqual(loadConfig({}), {
+    http: {
+      host: '0.0.0.0',
+      port: 4001,
+      maxBodyBytes: 1_048_576,
+      maxBatchEvents: 1000,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+    },
+    grpc: { host: '0.0.0.0', port: 50051, ackMode: 'confirmed' },
+    kafka: {
+      brokers: ['localhost:9092'],
+      clientId: 'event-sidecar',
+      topic: 'topic-event',
+      strategy: 'event-type',
+      createTopic: false,
+      ssl: false,
+      connectionTimeoutMs: 3_000,
+      requestTimeoutMs: 10_000,
+    },
+    producer: {
+      publishTimeoutMs: 10_000,
+      lingerMs: 2,
+      batchMaxEvents: 500,
+      batchMaxBytes: 1_000_000,
+      maxQueue: 10_000,
+    },
+    logLevel: 'info',
+    shutdownTimeoutMs: 15_000,
+  });
 });
 
-test('rejects a port that is not a number', () => {
-  assert.throws(() => loadConfig({ HTTP_PORT: 'abc' }), /HTTP_PORT/);
+test('empty and blank values count as unset', () => {
+  const config = loadConfig({ HTTP_PORT: '', KAFKA_BROKERS: '  ', AUTH_TOKEN: '', KAFKA_SSL: '', LOG_LEVEL: ' ' });
+  assert.equal(config.http.port, 4001);
+  assert.deepEqual(config.kafka.brokers, ['localhost:9092']);
+  assert.equal(config.http.authToken, undefined);
+  assert.equal(config.kafka.ssl, false);
+  assert.equal(config.logLevel, 'info');
+});
+
+test('reads every setting', () => {
+  const config = loadConfig(
+    {
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      MAX_BODY_BYTES: '2048',
+      MAX_BATCH_EVENTS: '10',
+      AUTH_TOKEN: 'a-token-of-16-chars',
+      HTTP_REQUEST_TIMEOUT_MS: '1000',
+      HTTP_HEADERS_TIMEOUT_MS: '500',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      GRPC_HOST: '::',
+      GRPC_PORT: '50052',
+      ACK_MODE: 'Received',
+      KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092,,[::1]:9093',
+      KAFKA_CLIENT_ID: 'svc',
+      EVENT_TOPIC: 'events.v1',
+      PARTITION_STRATEGY: 'EVENT-TYPE',
+      PARTITION_MAP: 'log=0-3,audit=4-5,trace=6-9,error=10-11',
+      KAFKA_CREATE_TOPIC_PARTITIONS: '12',
+      KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: '3',
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/etc/ca.pem',
+      KAFKA_SSL_REJECT_UNAUTHORIZED: 'no',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'user',
+      KAFKA_SASL_PASSWORD: 'secret',
+      KAFKA_CONNECTION_TIMEOUT_MS: '1000',
+      KAFKA_REQUEST_TIMEOUT_MS: '2000',
+      PUBLISH_TIMEOUT_MS: '3000',
+      PRODUCER_LINGER_MS: '0',
+      PRODUCER_BATCH_MAX_EVENTS: '100',
+      PRODUCER_BATCH_MAX_BYTES: '65536',
+      PRODUCER_MAX_QUEUE: '10',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_TIMEOUT_MS: '2000',
+    },
+    { readFile: (path) => `PEM of ${path}` },
+  );
+  assert.deepEqual(config, {
+    http: {
+      host: '127.0.0.1',
+      port: 0,
+      maxBodyBytes: 2048,
+      maxBatchEvents: 10,
+      authToken: 'a-token-of-16-chars',
+      requestTimeoutMs: 1000,
+      headersTimeoutMs: 500,
+      keepAliveTimeoutMs: 65000,
+    },
+    grpc: { host: '::', port: 50052, ackMode: 'received' },
+    kafka: {
+      brokers: ['kafka-1:9092', 'kafka-2:9092', '[::1]:9093'],
+      clientId: 'svc',
+      topic: 'events.v1',
+      strategy: 'event-type',
+      partitionMap: 'log=0-3,audit=4-5,trace=6-9,error=10-11',
+      createTopic: { partitions: 12, replicationFactor: 3 },
+      ssl: { ca: 'PEM of /etc/ca.pem', rejectUnauthorized: false },
+      sasl: { mechanism: 'scram-sha-512', username: 'user', password: 'secret' },
+      connectionTimeoutMs: 1000,
+      requestTimeoutMs: 2000,
+    },
+    producer: { publishTimeoutMs: 3000, lingerMs: 0, batchMaxEvents: 100, batchMaxBytes: 65536, maxQueue: 10 },
+    logLevel: 'warn',
+    shutdownTimeoutMs: 2000,
+  });
+});
+
+test('lists every problem at once', () => {
+  const env = {
+    HTTP_PORT: '70000',
+    MAX_BODY_BYTES: '1k',
+    MAX_BATCH_EVENTS: '0',
+    AUTH_TOKEN: 'short',
+    HTTP_REQUEST_TIMEOUT_MS: '100',
+    HTTP_HEADERS_TIMEOUT_MS: '200',
+    GRPC_PORT: '-1',
+    KAFKA_BROKERS: 'kafka,kafka:99999',
+    EVENT_TOPIC: 'bad topic',
+    PARTITION_STRATEGY: 'random',
+    KAFKA_CREATE_TOPIC_PARTITIONS: '0',
+    KAFKA_SSL: 'maybe',
+    KAFKA_SSL_CA_FILE: '/missing.pem',
+    KAFKA_SASL_MECHANISM: 'gssapi',
+    KAFKA_SASL_USERNAME: 'user',
+    PUBLISH_TIMEOUT_MS: '1.5',
+    LOG_LEVEL: 'loud',
+    SHUTDOWN_TIMEOUT_MS: 'soon',
+  };
+  let error: unknown;
+  try {
+    loadConfig(env, { readFile: noFile });
+  } catch (err) {
+    error = err;
+  }
+  assert.ok(error instanceof ConfigError);
+  assert.equal(error.code, 'INVALID_CONFIG');
+  assert.deepEqual(error.problems, [
+    'AUTH_TOKEN must be at least 16 characters long when set',
+    'HTTP_PORT must be an integer from 0 to 65535, got "70000"',
+    'MAX_BODY_BYTES must be an integer from 1024 to 104857600, got "1k"',
+    'MAX_BATCH_EVENTS must be an integer from 1 to 100000, got "0"',
+    'HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    'GRPC_PORT must be an integer from 0 to 65535, got "-1"',
+    'KAFKA_BROKERS must be host:port items separated by commas, got "kafka"',
+    'KAFKA_BROKERS must be host:port items separated by commas, got "kafka:99999"',
+    "EVENT_TOPIC must be a legal Kafka topic name (letters, digits, '.', '_', '-'), got \"bad topic\"",
+    'PARTITION_STRATEGY must be one of event-type, trace-id, got "random"',
+    'KAFKA_CREATE_TOPIC_PARTITIONS must be an integer from 1 to 10000, got "0"',
+    'KAFKA_SSL must be true or false, got "maybe"',
+    'KAFKA_SSL_CA_FILE needs KAFKA_SSL=true',
+    "KAFKA_SSL_CA_FILE cannot be read: ENOENT: no such file, open '/missing.pem'",
+    'KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, got "gssapi"',
+    'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM',
+    'PUBLISH_TIMEOUT_MS must be an integer from 1 to 3600000, got "1.5"',
+    'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    'SHUTDOWN_TIMEOUT_MS must be an integer from 1 to 3600000, got "soon"',
+  ]);
+  assert.match(error.message, /^invalid configuration:\n {2}AUTH_TOKEN/);
+});
+
+test('cross-field rules', () => {
+  assert.throws(
+    () => loadConfig({ KAFKA_SASL_MECHANISM: 'plain' }),
+    (err: ConfigError) =>
+      assert.deepEqual(err.problems, [
+        'KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM',
+        'KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM',
+      ]) === undefined,
+  );
+  assert.throws(
+    () => loadConfig({ PARTITION_STRATEGY: 'trace-id', PARTITION_MAP: 'log=0' }),
+    /PARTITION_MAP applies only to PARTITION_STRATEGY=event-type/,
+  );
+  assert.throws(
+    () => loadConfig({ PRODUCER_MAX_QUEUE: '10', MAX_BATCH_EVENTS: '11' }),
+    /PRODUCER_MAX_QUEUE must be at least MAX_BATCH_EVENTS/,
+  );
+  assert.equal(loadConfig({ KAFKA_SSL: 'true' }).kafka.ssl && true, true);
+});
+
+test('the config is deeply frozen', () => {
+  const config = loadConfig({ KAFKA_CREATE_TOPIC_PARTITIONS: '3' });
+  assert.ok(Object.isFrozen(config));
+  assert.ok(Object.isFrozen(config.http));
+  assert.ok(Object.isFrozen(config.kafka.brokers));
+  assert.ok(Object.isFrozen(config.kafka.createTopic));
+  assert.throws(() => {
+    (config.kafka.brokers as string[]).push('x:1');
+  }, TypeError);
+});
+
+test('secrets are redacted for logging', () => {
+  const config = loadConfig({
+    AUTH_TOKEN: 'a-token-of-16-chars',
+    KAFKA_SASL_MECHANISM: 'plain',
+    KAFKA_SASL_USERNAME: 'user',
+    KAFKA_SASL_PASSWORD: 'secret',
+  });
+  const text = JSON.stringify(redactConfig(config));
+  assert.doesNotMatch(text, /a-token-of-16-chars|secret/);
+  assert.match(text, /"username":"user"/);
+});
+
+test('loadConfig reads exactly the documented variables', () => {
+  const read = new Set<string>();
+  const env = new Proxy({} as Record<string, string | undefined>, {
+    get: (_target, name) => {
+      if (typeof name === 'string') read.add(name);
+      return undefined;
+    },
+  });
+  loadConfig(env);
+  // Read only when another is set.
+  loadConfig(
+    new Proxy(
+      {
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p',
+      } as Record<string, string | undefined>,
+      {
+        get: (target, name) => {
+          if (typeof name === 'string') read.add(name);
+          return typeof name === 'string' ? target[name] : undefined;
+        },
+      },
+    ),
+  );
+  assert.deepEqual([...read].sort(), CONFIG_VARIABLES.map((v) => v.name).sort());
+});
+
+test('CONFIG.md holds the current table', () => {
+  const doc = readFileSync(new URL('../CONFIG.md', import.meta.url), 'utf8');
+  assert.ok(doc.includes(configTable()), 'CONFIG.md is stale: paste configTable() into it');
+});
+
+test('PARTITION_MAP is checked with the producer parser and against the partitions to create', () => {
+  assert.equal(
+    loadConfig({ PARTITION_MAP: 'log=0-3,audit=4-5,trace=6-9,error=10-11', KAFKA_CREATE_TOPIC_PARTITIONS: '12' }).kafka
+      .partitionMap,
+    'log=0-3,audit=4-5,trace=6-9,error=10-11',
+  );
+  assert.throws(
+    () => loadConfig({ PARTITION_MAP: 'log=0-3,audit=4-5,trace=6-9,error=10-11', KAFKA_CREATE_TOPIC_PARTITIONS: '8' }),
+    /KAFKA_CREATE_TOPIC_PARTITIONS must be at least 12 for PARTITION_MAP/,
+  );
+  assert.throws(() => loadConfig({ PARTITION_MAP: 'log=0-3' }), /PARTITION_MAP is invalid: .*partition map/);
 });

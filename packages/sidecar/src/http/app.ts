@@ -1,0 +1,188 @@
+// The HTTP side: an express 5 app. express-openapi-validator enforces the contract's routing
+// (404, 405, 415, a batch is an array within the limit); event bodies are checked with the
+// contract's precompiled validator, one by one, which is both faster and lets a batch keep its
+// valid events when some are invalid.
+import type { Server } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import type { Logger } from 'pino';
+import type { ProducerHealth } from '@event-sidecar/producer';
+import type { SidecarConfig } from '../config.js';
+import { bearerMatches } from '../auth.js';
+import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
+import { SidecarError, errorBody, resolveError, type ResolvedError } from '../errors.js';
+import type { Ingress, Publisher } from '../ingress.js';
+import { createHttpLogger } from '../logger.js';
+import type { SidecarMetrics } from '../metrics.js';
+import { docsRouter } from './docs.js';
+import { toSidecarError } from './http-errors.js';
+import { routingDocument } from './spec.js';
+
+export interface AppDeps {
+  config: SidecarConfig;
+  ingress: Ingress;
+  producer: Pick<Publisher, 'health'>;
+  metrics: SidecarMetrics;
+  logger: Logger;
+  version: string;
+  startTime: Date;
+  /** The contract's OpenAPI 3.1 document, served as is and used for routing checks. */
+  openApiDocument: object;
+  /** Checks that a broker answers at all (the producer notices an outage only when it sends). */
+  brokerProbe?: BrokerProbe;
+  /** True once shutdown began: answers then close their connection. */
+  isClosing?: () => boolean;
+}
+
+/** Routes that stay open when AUTH_TOKEN is set: probes, scrapes and documentation. */
+const OPEN_PATHS = /^\/(?:health|live|metrics|openapi\.json|docs(?:\/.*)?)$/;
+
+export type HealthStatus = 'OK' | 'DEGRADED' | 'DOWN';
+
+export interface ServiceHealth {
+  name: string;
+  status: HealthStatus;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+/**
+ * Kafka's entry of the health body, from the producer's state and the broker probe: DOWN when
+ * the producer is not connected or no broker answers; DEGRADED when the last request failed.
+ */
+export function kafkaHealth(health: ProducerHealth, probe?: ProbeResult): ServiceHealth {
+  const status: HealthStatus = health.state === 'connected' ? 'OK' : health.state === 'degraded' ? 'DEGRADED' : 'DOWN';
+  if (probe && !probe.reachable) {
+    return {
+      name: 'kafka',
+      status: 'DOWN',
+      lastError: `KAFKA_UNAVAILABLE: ${probe.error}`,
+      lastErrorAt: probe.at.toISOString(),
+    };
+  }
+  return {
+    name: 'kafka',
+    status,
+    ...(health.lastError
+      ? {
+          lastError: `${health.lastError.code}: ${health.lastError.message}`,
+          lastErrorAt: health.lastError.at.toISOString(),
+        }
+      : {}),
+  };
+}
+
+export function sendError(res: express.Response, resolved: ResolvedError): void {
+  res.status(resolved.http);
+  if (resolved.headers) res.set(resolved.headers);
+  if (resolved.retryAfterSeconds !== undefined) res.set('Retry-After', String(resolved.retryAfterSeconds));
+  res.json(errorBody(resolved));
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, ingress, producer, metrics, logger, version, startTime } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(createHttpLogger(logger));
+  if (deps.isClosing) {
+    const isClosing = deps.isClosing;
+    app.use((_req, res, next) => {
+      if (isClosing()) res.set('Connection', 'close');
+      next();
+    });
+  }
+
+  // Probes and documentation: no auth, no body.
+  app.get('/live', (_req, res) => {
+    res.json({ status: 'OK' });
+  });
+  app.get('/health', async (_req, res) => {
+    const kafka = kafkaHealth(producer.health(), deps.brokerProbe ? await deps.brokerProbe.check() : undefined);
+    res.status(kafka.status === 'DOWN' ? 502 : 200).json({
+      status: kafka.status,
+      uptime: Math.round(process.uptime() * 1000) / 1000,
+      startTime: startTime.toISOString(),
+      versionNumber: version,
+      services: [kafka],
+    });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  const documentText = JSON.stringify(deps.openApiDocument);
+  app.get('/openapi.json', (_req, res) => {
+    res.type('json').send(documentText);
+  });
+  app.use(docsRouter());
+
+  if (config.http.authToken !== undefined) app.use(requireBearer(config.http.authToken));
+
+  app.use(
+    express.json({ limit: config.http.maxBodyBytes, type: ['application/json', 'application/*+json'], strict: true }),
+  );
+  app.use(
+    OpenApiValidator.middleware({
+      // The library's 3.1 type demands fields the document need not have.
+      apiSpec: routingDocument(deps.openApiDocument, config.http.maxBatchEvents) as never,
+      validateRequests: { allErrors: false },
+      validateResponses: false,
+      validateApiSpec: false,
+      // Auth is ours (constant-time, open probes); the document only describes it.
+      validateSecurity: false,
+      ignoreUndocumented: false,
+      fileUploader: false,
+    }),
+  );
+
+  app.post('/event', (async (req, res) => {
+    const outcome = await ingress.accept(req.body, 'http');
+    if (!outcome.ok) throw outcome.error;
+    const { topic, partition, offset } = outcome.result;
+    res.status(201).json({ id: outcome.event.id, topic, partition, offset });
+  }) satisfies RequestHandler);
+
+  app.post('/events', (async (req, res) => {
+    const values = req.body as unknown[];
+    const outcome = await ingress.acceptMany(values, 'http');
+    if (outcome.retryAfterSeconds !== undefined) res.set('Retry-After', String(outcome.retryAfterSeconds));
+    res.status(outcome.published === values.length ? 200 : 207).json({ results: outcome.results });
+  }) satisfies RequestHandler);
+
+  // Routes the document lists but the app does not serve; the validator answers everything else.
+  app.use(() => {
+    throw new SidecarError('NOT_FOUND', '');
+  });
+  app.use(errorHandler());
+  return app;
+}
+
+function requireBearer(token: string): RequestHandler {
+  return (req, res, next) => {
+    if (OPEN_PATHS.test(req.path) || bearerMatches(req.headers.authorization, token)) return next();
+    res.set('WWW-Authenticate', 'Bearer');
+    next(new SidecarError('UNAUTHORIZED', 'missing or invalid bearer token'));
+  };
+}
+
+function errorHandler(): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    const resolved = resolveError(toSidecarError(err));
+    // pino-http logs `res.err` with the request line; only server faults carry the stack.
+    if (resolved.http >= 500) (res as unknown as { err: unknown }).err = err;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(res, resolved);
+  };
+}
+
+/** Applies the configured HTTP server timeouts. */
+export function applyServerTimeouts(server: Server, config: SidecarConfig): void {
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+}

@@ -1,0 +1,114 @@
+// Transport-neutral acceptance of events: validate against the contract, count, publish, and
+// say what happened. The HTTP routes use it now; the gRPC server uses the same object, so both
+// transports validate, count and fail in exactly the same way.
+import type { EventMessage, EventResult, ValidationIssue, ValidationResult } from '@event-sidecar/contract';
+import type { EventProducer, PublishResult } from '@event-sidecar/producer';
+import { SidecarError, errorBody, resolveError } from './errors.js';
+import { eventTypeLabel, type SidecarMetrics, type Transport } from './metrics.js';
+
+/** The contract's `validateEvent`, or another with its shape. */
+export type EventValidator = (value: unknown) => ValidationResult;
+
+/** The part of EventProducer the transports need. */
+export type Publisher = Pick<EventProducer, 'publish' | 'publishMany' | 'health' | 'topic'>;
+
+export type AcceptOutcome =
+  { ok: true; event: EventMessage; result: PublishResult } | { ok: false; error: unknown; id?: string };
+
+export interface BatchOutcome {
+  results: EventResult[];
+  published: number;
+  /** Largest Retry-After among failures that can be retried, when any. */
+  retryAfterSeconds?: number;
+}
+
+export interface Ingress {
+  /** One event: validated, counted, published; never rejects. */
+  accept(value: unknown, transport: Transport): Promise<AcceptOutcome>;
+  /** Many events, each judged alone: an invalid one does not hold back the valid ones. */
+  acceptMany(values: readonly unknown[], transport: Transport): Promise<BatchOutcome>;
+}
+
+/** The first issue the validator found, as the error every transport answers with. */
+export function validationError(errors: readonly ValidationIssue[]): SidecarError {
+  const issue = errors[0] ?? { field: '', message: 'is not a valid event', keyword: 'unknown' };
+  const where = issue.field === '' ? 'the event' : issue.field;
+  return new SidecarError('VALIDATION_FAILED', `${where} ${issue.message}`, { issue });
+}
+
+function idOf(value: unknown): string | undefined {
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id.length <= 128 ? id : undefined;
+}
+
+export function createIngress(deps: {
+  producer: Publisher;
+  validate: EventValidator;
+  metrics: SidecarMetrics;
+}): Ingress {
+  const { producer, validate, metrics } = deps;
+
+  return {
+    async accept(value, transport) {
+      const type = eventTypeLabel(value);
+      metrics.received(type, transport);
+      const checked = validate(value);
+      if (!checked.ok) {
+        metrics.rejected(type, transport);
+        const id = idOf(value);
+        return { ok: false, error: validationError(checked.errors), ...(id ? { id } : {}) };
+      }
+      try {
+        const result = await producer.publish(checked.event);
+        metrics.published(type, transport);
+        return { ok: true, event: checked.event, result };
+      } catch (error) {
+        metrics.failed(type, transport, resolveError(error).code);
+        return { ok: false, error, id: checked.event.id };
+      }
+    },
+
+    async acceptMany(values, transport) {
+      metrics.requestBatch(transport, values.length);
+      const results = new Array<EventResult>(values.length);
+      const valid: EventMessage[] = [];
+      const validIndex: number[] = [];
+      values.forEach((value, index) => {
+        const type = eventTypeLabel(value);
+        metrics.received(type, transport);
+        const checked = validate(value);
+        if (checked.ok) {
+          valid.push(checked.event);
+          validIndex.push(index);
+          return;
+        }
+        metrics.rejected(type, transport);
+        const id = idOf(value);
+        const error = errorBody(resolveError(validationError(checked.errors)));
+        results[index] = { index, ...(id ? { id } : {}), status: 'rejected', error: error.errorInformation };
+      });
+
+      let published = 0;
+      let retryAfterSeconds: number | undefined;
+      const outcomes = valid.length > 0 ? await producer.publishMany(valid) : [];
+      outcomes.forEach((outcome, k) => {
+        const index = validIndex[k]!;
+        const event = valid[k]!;
+        const type = eventTypeLabel(event);
+        if (outcome.ok) {
+          published += 1;
+          metrics.published(type, transport);
+          const { topic, partition, offset } = outcome.result;
+          results[index] = { index, id: event.id, status: 'published', topic, partition, offset };
+          return;
+        }
+        const resolved = resolveError(outcome.error);
+        metrics.failed(type, transport, resolved.code);
+        if (resolved.retryAfterSeconds !== undefined)
+          retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, resolved.retryAfterSeconds);
+        results[index] = { index, id: event.id, status: 'failed', error: errorBody(resolved).errorInformation };
+      });
+      return { results, published, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// Prometheus metrics on a Registry the caller creates and passes in (no global default registry):
+// several sidecars in one process (tests) or a gRPC server added later share or separate them
+// as they choose. The producer reports through the ProducerMetrics hooks built here.
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { EVENT_TYPES, type EventType } from '@event-sidecar/contract';
+import type { ProducerMetrics, ProducerState } from '@event-sidecar/producer';
+
+export type Transport = 'http' | 'grpc';
+/** Event-type label: the contract's types, or `unknown` for a body too broken to tell. */
+export type EventTypeLabel = EventType | 'unknown';
+
+const PRODUCER_STATES: readonly ProducerState[] = ['connecting', 'connected', 'degraded', 'down', 'closed'];
+
+/** The label for any value that claims to be an event; bounded, so a client cannot explode cardinality. */
+export function eventTypeLabel(value: unknown): EventTypeLabel {
+  const type = (value as { metadata?: { event?: { type?: unknown } } } | null)?.metadata?.event?.type;
+  return typeof type === 'string' && (EVENT_TYPES as readonly string[]).includes(type)
+    ? (type as EventType)
+    : 'unknown';
+}
+
+export interface SidecarMetrics {
+  readonly registry: Registry;
+  received(type: EventTypeLabel, transport: Transport, count?: number): void;
+  published(type: EventTypeLabel, transport: Transport, count?: number): void;
+  rejected(type: EventTypeLabel, transport: Transport, count?: number): void;
+  failed(type: EventTypeLabel, transport: Transport, code: string, count?: number): void;
+  /** Events in one batch request (`POST /events`, or a gRPC stream later). */
+  requestBatch(transport: Transport, events: number): void;
+  /**
+   * Hooks for EventProducer's `metrics` option. Published and failed events are counted by the
+   * transports (they know the transport label), so only the producer-side figures are here.
+   */
+  readonly producer: Partial<ProducerMetrics>;
+}
+
+export interface MetricsOptions {
+  /** Prefix of every metric name; default `event_sidecar_`. */
+  prefix?: string;
+  /** Collect prom-client's default process metrics into the registry; default true. */
+  processMetrics?: boolean;
+}
+
+export function createMetrics(registry: Registry, options: MetricsOptions = {}): SidecarMetrics {
+  const prefix = options.prefix ?? 'event_sidecar_';
+  const registers = [registry];
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix });
+
+  const eventCounter = (name: string, help: string, extra: string[] = []) =>
+    new Counter({ name: prefix + name, help, labelNames: ['type', 'transport', ...extra], registers });
+  const received = eventCounter('events_received_total', 'Events received, valid or not');
+  const published = eventCounter('events_published_total', 'Events Kafka acknowledged');
+  const rejected = eventCounter('events_rejected_total', 'Events refused because they break the contract');
+  const failed = eventCounter('events_failed_total', 'Valid events that could not be published', ['code']);
+  const requestBatch = new Histogram({
+    name: prefix + 'request_batch_events',
+    help: 'Events per batch request',
+    labelNames: ['transport'],
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers,
+  });
+  const latency = new Histogram({
+    name: prefix + 'publish_latency_seconds',
+    help: 'Time from publish to Kafka acknowledgement, per event',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const kafkaBatchEvents = new Histogram({
+    name: prefix + 'kafka_batch_events',
+    help: 'Events per produce request sent to Kafka',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers,
+  });
+  const kafkaBatchBytes = new Histogram({
+    name: prefix + 'kafka_batch_bytes',
+    help: 'Bytes per produce request sent to Kafka',
+    buckets: [1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: prefix + 'producer_queue_depth',
+    help: 'Events taken by the producer and not yet acknowledged by Kafka',
+    registers,
+  });
+  const connectionState = new Gauge({
+    name: prefix + 'kafka_connection_state',
+    help: 'Producer connection state: 1 for the current state, 0 for the others',
+    labelNames: ['state'],
+    registers,
+  });
+  for (const state of PRODUCER_STATES) connectionState.set({ state }, state === 'connecting' ? 1 : 0);
+
+  return {
+    registry,
+    received: (type, transport, count = 1) => received.inc({ type, transport }, count),
+    published: (type, transport, count = 1) => published.inc({ type, transport }, count),
+    rejected: (type, transport, count = 1) => rejected.inc({ type, transport }, count),
+    failed: (type, transport, code, count = 1) => failed.inc({ type, transport, code }, count),
+    requestBatch: (transport, events) => requestBatch.observe({ transport }, events),
+    producer: {
+      publishLatency: (seconds: number) => latency.observe(seconds),
+      batchSize: (events: number, bytes: number) => {
+        kafkaBatchEvents.observe(events);
+        kafkaBatchBytes.observe(bytes);
+      },
+      queueDepth: (depth: number) => queueDepth.set(depth),
+      connectionState: (current: ProducerState) => {
+        for (const state of PRODUCER_STATES) connectionState.set({ state }, state === current ? 1 : 0);
+      },
+    },
+  };
+}

@@ -1,0 +1,250 @@
+// Assembles one sidecar from a config: logger, metrics registry, producer, ingress, HTTP app and
+// server, plus any further transports (the gRPC server) registered before start. The CLI and the
+// tests use the same object, so what the tests start is what operators run.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createOpenApiDocument, validateEvent } from '@event-sidecar/contract';
+import { EventProducer, type EventProducerOptions } from '@event-sidecar/producer';
+import { createBrokerProbe } from './broker-probe.js';
+import type { SidecarConfig } from './config.js';
+import { createGrpcTransport } from './grpc/transport.js';
+import { applyServerTimeouts, createApp } from './http/app.js';
+import { createIngress, type EventValidator, type Ingress } from './ingress.js';
+import { createLogger } from './logger.js';
+import { createMetrics, type SidecarMetrics } from './metrics.js';
+
+/** The producer as the sidecar drives it (an EventProducer; narrowed so tests may pass a wrapper). */
+export type SidecarProducer = Pick<
+  EventProducer,
+  'connect' | 'publish' | 'publishMany' | 'health' | 'close' | 'topic' | 'partitionFor'
+>;
+
+/** A server the sidecar starts after Kafka is reachable and stops before flushing the producer. */
+export interface Transport {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Stop taking work and finish what is in flight; must resolve by `deadline` (epoch ms) or soon after. */
+  close(deadline: number): Promise<void>;
+}
+
+export interface SidecarDeps {
+  /** Root logger; default: pino at `config.logLevel` on stdout. */
+  logger?: Logger;
+  /** Registry for every metric of this sidecar; default: a new Registry. */
+  registry?: Registry;
+  /** Default: the version of this package. */
+  version?: string;
+  /** Default: an EventProducer built from the config (see `producerOptions`). */
+  producer?: SidecarProducer;
+  /** Overrides for the producer options the config gives (tests: a tiny queue). */
+  producerOverrides?: Partial<EventProducerOptions>;
+  /** Default: the contract's `validateEvent`. */
+  validate?: EventValidator;
+  /** Default: the contract's OpenAPI document with the configured batch limit. */
+  openApiDocument?: object;
+}
+
+export interface Sidecar {
+  readonly config: SidecarConfig;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly metrics: SidecarMetrics;
+  readonly producer: SidecarProducer;
+  readonly ingress: Ingress;
+  readonly app: Express;
+  readonly httpServer: Server;
+  readonly version: string;
+  readonly startTime: Date;
+  /** Port the HTTP server listens on (after start; useful with HTTP_PORT=0). */
+  readonly httpPort: number;
+  /** Port the gRPC server listens on (after start; useful with GRPC_PORT=0). */
+  readonly grpcPort: number;
+  /** Registers a transport (before start). */
+  addTransport(transport: Transport): void;
+  /** Connects the producer (creating the topic when configured), then listens. */
+  start(): Promise<void>;
+  /**
+   * Graceful stop, bounded by `config.shutdownTimeoutMs`: stop accepting connections, finish
+   * requests in flight, close other transports, flush and close the producer. Idempotent.
+   * Rejects when the bound was exceeded (connections were then cut).
+   */
+  close(): Promise<void>;
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** EventProducer options from the config. */
+export function producerOptions(config: SidecarConfig, logger: Logger, metrics: SidecarMetrics): EventProducerOptions {
+  const { kafka, producer } = config;
+  let ssl: EventProducerOptions['ssl'] = false;
+  if (kafka.ssl !== false)
+    ssl =
+      kafka.ssl.ca === undefined && kafka.ssl.rejectUnauthorized
+        ? true
+        : {
+            rejectUnauthorized: kafka.ssl.rejectUnauthorized,
+            ...(kafka.ssl.ca === undefined ? {} : { ca: kafka.ssl.ca }),
+          };
+  return {
+    brokers: [...kafka.brokers],
+    clientId: kafka.clientId,
+    topic: kafka.topic,
+    strategy: kafka.strategy,
+    ...(kafka.partitionMap === undefined ? {} : { partitionMap: kafka.partitionMap }),
+    createTopic: kafka.createTopic === false ? false : { ...kafka.createTopic },
+    ssl,
+    ...(kafka.sasl === undefined ? {} : { sasl: { ...kafka.sasl } }),
+    connectionTimeoutMs: kafka.connectionTimeoutMs,
+    requestTimeoutMs: kafka.requestTimeoutMs,
+    publishTimeoutMs: producer.publishTimeoutMs,
+    batch: {
+      lingerMs: producer.lingerMs,
+      maxEvents: producer.batchMaxEvents,
+      maxBytes: producer.batchMaxBytes,
+      maxQueue: producer.maxQueue,
+    },
+    logger,
+    metrics: metrics.producer,
+  };
+}
+
+export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Sidecar {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const registry = deps.registry ?? new Registry();
+  const metrics = createMetrics(registry);
+  const version = deps.version ?? packageVersion();
+  const producer =
+    deps.producer ?? new EventProducer({ ...producerOptions(config, logger, metrics), ...deps.producerOverrides });
+  const ingress = createIngress({ producer, validate: deps.validate ?? validateEvent, metrics });
+  const startTime = new Date();
+  const grpc = createGrpcTransport({ config, ingress, producer, metrics, logger });
+  const transports: Transport[] = [grpc];
+  let closing = false;
+  let started = false;
+  let closed: Promise<void> | undefined;
+
+  const app = createApp({
+    config,
+    ingress,
+    producer,
+    metrics,
+    logger,
+    version,
+    startTime,
+    openApiDocument: deps.openApiDocument ?? createOpenApiDocument({ maxBatchItems: config.http.maxBatchEvents }),
+    brokerProbe: createBrokerProbe(config.kafka.brokers, { timeoutMs: config.kafka.connectionTimeoutMs }),
+    isClosing: () => closing,
+  });
+  const httpServer = createServer(app);
+  applyServerTimeouts(httpServer, config);
+
+  // Answers still being computed when shutdown starts must close their connection afterwards,
+  // or a keep-alive client would hold the server open until the bound.
+  const inFlight = new Set<ServerResponse>();
+  httpServer.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.http.port, config.http.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+
+  const httpPort = (): number => {
+    const address = httpServer.address() as AddressInfo | null;
+    return address?.port ?? config.http.port;
+  };
+
+  const closeHttp = (deadline: number) =>
+    new Promise<void>((resolve) => {
+      if (!httpServer.listening) return resolve();
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      const timer = setTimeout(() => httpServer.closeAllConnections(), Math.max(0, deadline - Date.now()));
+      httpServer.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      httpServer.closeIdleConnections();
+    });
+
+  async function doClose(): Promise<void> {
+    closing = true;
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    logger.info({ inFlight: inFlight.size, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    const results = await Promise.allSettled([closeHttp(deadline), ...transports.map((t) => t.close(deadline))]);
+    for (const r of results) if (r.status === 'rejected') logger.error({ err: r.reason }, 'transport close failed');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      producer.close().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (timedOut) throw new Error(`shutdown exceeded ${config.shutdownTimeoutMs} ms: events may be lost`);
+    logger.info('shut down');
+  }
+
+  return {
+    config,
+    logger,
+    registry,
+    metrics,
+    producer,
+    ingress,
+    app,
+    httpServer,
+    version,
+    startTime,
+    get httpPort() {
+      return httpPort();
+    },
+    get grpcPort() {
+      return grpc.port;
+    },
+    addTransport(transport) {
+      if (started) throw new Error('transports must be added before start');
+      transports.push(transport);
+    },
+    async start() {
+      if (started) throw new Error('already started');
+      started = true;
+      await producer.connect();
+      // A signal during the connect: close() owns the shutdown, do not start listening behind it.
+      if (closing) throw new Error('closed while starting');
+      await listen();
+      for (const transport of transports) await transport.start();
+      logger.info(
+        { port: httpPort(), topic: producer.topic, version, transports: ['http', ...transports.map((t) => t.name)] },
+        'event-sidecar started',
+      );
+    },
+    close() {
+      closed ??= doClose();
+      return closed;
+    },
+  };
+}
+
+/** createSidecar + start; on a failed start everything opened so far is closed again. */
+export async function startSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Promise<Sidecar> {
+  const sidecar = createSidecar(config, deps);
+  try {
+    await sidecar.start();
+  } catch (err) {
+    await sidecar.close().catch(() => undefined);
+    throw err;
+  }
+  return sidecar;
+}

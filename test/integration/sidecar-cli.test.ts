@@ -1,0 +1,122 @@
+// The built CLI: --help, --version, configuration errors, and graceful shutdown with requests in
+// flight (every request answered 201 is on the topic, and the process exits 0).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { CONFIG_VARIABLES } from '@event-sidecar/sidecar';
+import { testBrokers, uniqueName } from '../helpers/kafka.js';
+import { consume, sampleEvent } from '../helpers/sidecar.js';
+import { runCli } from '../helpers/sidecar-process.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../packages/sidecar/package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+test('--version and --help', async () => {
+  const version = runCli(['--version'], {});
+  assert.equal(await version.exited, 0);
+  assert.deepEqual(version.logs, [{ text: pkg.version }]);
+
+  const help = runCli(['--help'], {});
+  assert.equal(await help.exited, 0);
+  const text = help.logs.map((l) => (l.text as string | undefined) ?? '').join('\n');
+  assert.match(text, /^Usage: event-sidecar/);
+  for (const variable of CONFIG_VARIABLES) assert.match(text, new RegExp(`\\b${variable.name}\\b`));
+
+  const unknown = runCli(['--bogus'], {});
+  assert.equal(await unknown.exited, 2);
+  assert.match(unknown.stderr(), /unknown argument "--bogus"/);
+});
+
+test('a bad configuration lists every problem and exits 1', async () => {
+  const cli = runCli([], { HTTP_PORT: 'x', KAFKA_BROKERS: 'nope', LOG_LEVEL: 'loud' });
+  assert.equal(await cli.exited, 1);
+  assert.equal(
+    cli.stderr(),
+    'event-sidecar: invalid configuration:\n' +
+      '  HTTP_PORT must be an integer from 0 to 65535, got "x"\n' +
+      '  KAFKA_BROKERS must be host:port items separated by commas, got "nope"\n' +
+      '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n',
+  );
+});
+
+test('an unreachable Kafka at start exits 1', async () => {
+  const cli = runCli([], {
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    KAFKA_BROKERS: '127.0.0.1:1',
+    KAFKA_CONNECTION_TIMEOUT_MS: '500',
+    KAFKA_REQUEST_TIMEOUT_MS: '1000',
+  });
+  assert.equal(await cli.exited, 1);
+  assert.ok(cli.logs.some((l) => l.msg === 'start failed' && l.level === 60));
+});
+
+function baseEnv(topic: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    GRPC_HOST: '127.0.0.1',
+    KAFKA_BROKERS: testBrokers().join(','),
+    EVENT_TOPIC: topic,
+    KAFKA_CREATE_TOPIC_PARTITIONS: '4',
+    ...extra,
+  };
+}
+
+test('SIGTERM with requests in flight: every 201 is on the topic, exit 0', async (t) => {
+  const topic = uniqueName('it-sidecar-term');
+  // A long linger keeps the requests waiting for Kafka when the signal arrives.
+  const cli = runCli([], baseEnv(topic, { PRODUCER_LINGER_MS: '300', SHUTDOWN_TIMEOUT_MS: '20000' }));
+  t.after(() => cli.child.kill('SIGKILL'));
+  const started = await cli.waitForLog((l) => l.msg === 'event-sidecar started');
+  const url = `http://127.0.0.1:${started.port as number}`;
+
+  const events = Array.from({ length: 60 }, (_, i) =>
+    sampleEvent((['log', 'audit', 'trace', 'error'] as const)[i % 4]),
+  );
+  const answers = events.map((event) =>
+    fetch(`${url}/event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    }).then(
+      async (res) => ({ status: res.status, body: (await res.json()) as { id?: string } }),
+      (err: Error) => ({ status: 0, body: { error: err.message } }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  cli.child.kill('SIGTERM');
+  const settled = await Promise.all(answers);
+  assert.equal(await cli.exited, 0, cli.stderr());
+
+  const created = settled.filter((a) => a.status === 201).map((a) => a.body.id!);
+  assert.ok(created.length > 0, `some requests were answered: ${JSON.stringify(settled.map((a) => a.status))}`);
+  for (const answer of settled) assert.ok([201, 0, 503].includes(answer.status), JSON.stringify(answer));
+  const records = await consume(topic, created.length);
+  const onTopic = new Set(records.map((r) => r.value.id));
+  for (const id of created) assert.ok(onTopic.has(id), `${id} answered 201 and is on the topic`);
+  assert.ok(cli.logs.some((l) => l.msg === 'shut down'));
+});
+
+test('a second signal exits at once', async (t) => {
+  const topic = uniqueName('it-sidecar-twice');
+  const cli = runCli([], baseEnv(topic, { PRODUCER_LINGER_MS: '5000', SHUTDOWN_TIMEOUT_MS: '30000' }));
+  t.after(() => cli.child.kill('SIGKILL'));
+  const started = await cli.waitForLog((l) => l.msg === 'event-sidecar started');
+  const url = `http://127.0.0.1:${started.port as number}`;
+  const pending = fetch(`${url}/event`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(sampleEvent()),
+  }).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const begin = Date.now();
+  cli.child.kill('SIGINT');
+  await cli.waitForLog((l) => l.msg === 'stopping');
+  cli.child.kill('SIGINT');
+  assert.equal(await cli.exited, 130);
+  assert.ok(Date.now() - begin < 3000, 'did not wait for the linger or the shutdown bound');
+  await pending;
+});
