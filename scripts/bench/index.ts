@@ -18,9 +18,16 @@ import { renderChart } from './lib/chart.js';
 import { freePort, startNode, waitForHttp, type NodeChild } from './lib/children.js';
 import { generateEvents, payloadStats, toGrpcMessage } from './lib/events.js';
 import { GrpcLoad, type GrpcLoadResult } from './lib/grpc-load.js';
-import { probe, runHttpLoad, type HttpLoadOptions, type HttpLoadResult } from './lib/http-load.js';
+import {
+  probe,
+  readHeap,
+  runHttpLoad,
+  type HeapReading,
+  type HttpLoadOptions,
+  type HttpLoadResult,
+} from './lib/http-load.js';
 import { RawKafka, type KafkaLoadResult } from './lib/kafka-load.js';
-import { MemoryWatch } from './lib/memory.js';
+import { MemoryWatch, readCpuMs } from './lib/proc.js';
 import { parseOptions, UsageRequested, type BenchOptions, type Phase } from './lib/options.js';
 import { renderProfile, summarizeProfile } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
@@ -54,6 +61,12 @@ class Failures {
 interface Measured<T> {
   result: T;
   peakBytes: number;
+  /** CPU time the serving process spent per successful event during the measured run, in microseconds. */
+  cpuUsPerEvent: number;
+  /** The same for this process, the load generator: is it the bottleneck? */
+  clientCpuUsPerEvent: number;
+  /** The sidecar's V8 heap at the end of the run (prom-client metrics). */
+  heap?: HeapReading | undefined;
 }
 
 function git(args: string[]): string {
@@ -91,7 +104,7 @@ function commandLine(argv: readonly string[]): string {
 function sidecarSettings(env: NodeJS.ProcessEnv): Record<string, string> {
   const localScript =
     /^KAFKA_(PORT|CONTROLLER_PORT|WORK_DIR|CACHE_DIR|VERSION|START_TIMEOUT|STOP_TIMEOUT|HEAP_OPTS|EXTRA_PROPERTIES)$/;
-  const own = /^(HTTP_|GRPC_|KAFKA_|EVENT_|PARTITION_|PRODUCER_|PUBLISH_|MAX_|LOG_LEVEL$|SHUTDOWN_)/;
+  const own = /^(HTTP_|GRPC_|KAFKA_|EVENT_|PARTITION_|PRODUCER_|PUBLISH_|MAX_|ACK_MODE$|LOG_LEVEL$|SHUTDOWN_)/;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
     if (v === undefined || !own.test(k) || localScript.test(k)) continue;
@@ -246,6 +259,8 @@ async function main(): Promise<number> {
           KAFKA_BROKERS: brokers.join(','),
           EVENT_TOPIC: sidecarTopic,
           KAFKA_CREATE_TOPIC_PARTITIONS: String(options.partitions),
+          // gRPC answers `accepted` only once Kafka has the event, as HTTP does.
+          ACK_MODE: 'confirmed',
           // One log line per request would measure the log pipe; warnings and errors still show.
           LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
         };
@@ -267,10 +282,10 @@ async function main(): Promise<number> {
         }
         if (sidecarUrl) {
           const one = await probe(`${sidecarUrl}/event`, singleBodies[0]!);
-          if (one.status >= 200 && one.status < 300) acknowledged += 1;
+          if (one.status === 201) acknowledged += 1;
           else skip(['event', 'soak'], `POST /event answered ${one.status}: ${one.body}`);
           const many = await probe(`${sidecarUrl}/events`, batchBodies[0]!);
-          if (many.status >= 200 && many.status < 300) acknowledged += options.eventsPerRequest;
+          if (many.status === 200) acknowledged += options.eventsPerRequest;
           else skip(['events'], `POST /events answered ${many.status}: ${many.body}`);
           if (has('grpc')) {
             try {
@@ -290,8 +305,8 @@ async function main(): Promise<number> {
     const grpcMessages = grpc && runs.grpc ? events.slice(0, 256).map((e) => grpc!.encode(toGrpcMessage(e))) : [];
 
     // ---------------------------------------------------------------- rounds
-    const kafkaRounds: KafkaLoadResult[] = [];
-    const bareRounds = new Map<number, HttpLoadResult[]>();
+    const kafkaRounds: Measured<KafkaLoadResult>[] = [];
+    const bareRounds = new Map<number, Measured<HttpLoadResult>[]>();
     const bareFailures = new Map<number, Failures>();
     const eventRounds = new Map<number, Measured<HttpLoadResult>[]>();
     const eventFailures = new Map<number, Failures>();
@@ -302,23 +317,36 @@ async function main(): Promise<number> {
     let grpcFailed = 0;
     const bareConnections = [...new Set([...options.connections, options.limitConnections])].sort((a, b) => a - b);
 
-    /** Warm-up then measure one HTTP load; failures of both are counted, events acknowledged by the sidecar too. */
+    /**
+     * Warm-up then measure one HTTP load against the process `pid`: failures of both runs are counted, and events
+     * the sidecar acknowledged; its CPU time is read around the measured run only.
+     */
     const httpStep = async (
       load: Omit<HttpLoadOptions, 'durationS'>,
       failures: Failures,
-      eventsPerOk: number,
-      watchPid?: number,
+      target: { pid: number; eventsPerOk: number; sidecar: boolean },
     ): Promise<Measured<HttpLoadResult>> => {
-      const watch = watchPid ? new MemoryWatch(watchPid) : undefined;
+      const watch = target.sidecar ? new MemoryWatch(target.pid) : undefined;
       if (options.warmupS > 0) {
         const warm = await runHttpLoad({ ...load, durationS: options.warmupS });
         failures.add(warm);
-        if (watchPid) acknowledged += warm.ok * eventsPerOk;
+        if (target.sidecar) acknowledged += warm.ok * target.eventsPerOk;
       }
+      const cpu0 = readCpuMs(target.pid);
+      const client0 = process.cpuUsage();
       const result = await runHttpLoad({ ...load, durationS: options.durationS });
+      const client = process.cpuUsage(client0);
+      const cpuMs = readCpuMs(target.pid) - cpu0;
+      const events = result.ok * target.eventsPerOk;
       failures.add(result);
-      if (watchPid) acknowledged += result.ok * eventsPerOk;
-      return { result, peakBytes: watch ? watch.stop() : Number.NaN };
+      if (target.sidecar) acknowledged += result.ok * target.eventsPerOk;
+      return {
+        result,
+        heap: target.sidecar ? await readHeap(load.url) : undefined,
+        peakBytes: watch ? watch.stop() : Number.NaN,
+        cpuUsPerEvent: (cpuMs * 1000) / events,
+        clientCpuUsPerEvent: (client.user + client.system) / events,
+      };
     };
 
     type Step = { name: string; run: () => Promise<string> };
@@ -328,9 +356,13 @@ async function main(): Promise<number> {
         name: 'L_kafka',
         run: async () => {
           if (options.warmupS > 0) await kafka.run(rawTopic, kafkaBatches, options.kafkaConcurrency, options.warmupS);
+          // kafkajs runs in this process, alone during this phase: its CPU time is the client's cost.
+          const cpu0 = process.cpuUsage();
           const r = await kafka.run(rawTopic, kafkaBatches, options.kafkaConcurrency, options.durationS);
-          kafkaRounds.push(r);
-          return `${fixed(r.eventsPerSecond)} events/s, batch p99 ${fixed(r.batchP99Ms, 1)} ms`;
+          const cpu = process.cpuUsage(cpu0);
+          const cpuUsPerEvent = (cpu.user + cpu.system) / r.events;
+          kafkaRounds.push({ result: r, peakBytes: Number.NaN, cpuUsPerEvent, clientCpuUsPerEvent: cpuUsPerEvent });
+          return `${fixed(r.eventsPerSecond)} events/s, batch p99 ${fixed(r.batchP99Ms, 1)} ms, ${fixed(cpuUsPerEvent)} µs CPU/event`;
         },
       });
     }
@@ -339,13 +371,18 @@ async function main(): Promise<number> {
         name: 'POST /events',
         run: async () => {
           const m = await httpStep(
-            { url: sidecarUrl, path: '/events', bodies: batchBodies, connections: options.batchConnections },
+            {
+              url: sidecarUrl,
+              path: '/events',
+              bodies: batchBodies,
+              connections: options.batchConnections,
+              okStatus: [200],
+            },
             batchFailures,
-            options.eventsPerRequest,
-            sidecar!.pid,
+            { pid: sidecar!.pid, eventsPerOk: options.eventsPerRequest, sidecar: true },
           );
           batchRounds.push(m);
-          return `${fixed(m.result.okPerSecond * options.eventsPerRequest)} events/s, p99 ${fixed(m.result.p99Ms, 1)} ms, peak ${fixed(m.peakBytes / MiB)} MiB`;
+          return `${fixed(m.result.okPerSecond * options.eventsPerRequest)} events/s, p99 ${fixed(m.result.p99Ms, 1)} ms, peak ${fixed(m.peakBytes / MiB)} MiB, ${fixed(m.cpuUsPerEvent)} µs CPU/event (client ${fixed(m.clientCpuUsPerEvent)})`;
         },
       });
     }
@@ -360,11 +397,16 @@ async function main(): Promise<number> {
             for (const [k, v] of Object.entries(r.failures)) grpcFailures[k] = (grpcFailures[k] ?? 0) + v;
           };
           if (options.warmupS > 0) tally(await grpc!.run(grpcMessages, options.grpcInFlight, options.warmupS));
+          const cpu0 = readCpuMs(sidecar!.pid);
+          const client0 = process.cpuUsage();
           const result = await grpc!.run(grpcMessages, options.grpcInFlight, options.durationS);
+          const client = process.cpuUsage(client0);
+          const cpuUsPerEvent = ((readCpuMs(sidecar!.pid) - cpu0) * 1000) / result.ok;
+          const clientCpuUsPerEvent = (client.user + client.system) / result.ok;
           tally(result);
           const peakBytes = watch.stop();
-          grpcRounds.push({ result, peakBytes });
-          return `${fixed(result.okPerSecond)} events/s, p99 ${fixed(result.p99Ms, 1)} ms, peak ${fixed(peakBytes / MiB)} MiB${result.failed ? `, ${result.failed} failed` : ''}`;
+          grpcRounds.push({ result, peakBytes, cpuUsPerEvent, clientCpuUsPerEvent, heap: await readHeap(sidecarUrl) });
+          return `${fixed(result.okPerSecond)} events/s, p99 ${fixed(result.p99Ms, 1)} ms, peak ${fixed(peakBytes / MiB)} MiB, ${fixed(cpuUsPerEvent)} µs CPU/event (client ${fixed(clientCpuUsPerEvent)})${result.failed ? `, ${result.failed} failed` : ''}`;
         },
       });
     }
@@ -375,13 +417,13 @@ async function main(): Promise<number> {
           run: async () => {
             const failures = bareFailures.get(connections) ?? new Failures();
             bareFailures.set(connections, failures);
-            const { result } = await httpStep(
-              { url: bareUrl, path: '/event', bodies: singleBodies, connections },
-              failures,
-              1,
-            );
-            bareRounds.set(connections, [...(bareRounds.get(connections) ?? []), result]);
-            return `${fixed(result.okPerSecond)} req/s, p99 ${fixed(result.p99Ms, 1)} ms`;
+            const m = await httpStep({ url: bareUrl, path: '/event', bodies: singleBodies, connections }, failures, {
+              pid: bare!.pid,
+              eventsPerOk: 1,
+              sidecar: false,
+            });
+            bareRounds.set(connections, [...(bareRounds.get(connections) ?? []), m]);
+            return `${fixed(m.result.okPerSecond)} req/s, p99 ${fixed(m.result.p99Ms, 1)} ms, ${fixed(m.cpuUsPerEvent)} µs CPU/request`;
           },
         });
       }
@@ -391,14 +433,13 @@ async function main(): Promise<number> {
           run: async () => {
             const failures = eventFailures.get(connections) ?? new Failures();
             eventFailures.set(connections, failures);
-            const m = await httpStep(
-              { url: sidecarUrl, path: '/event', bodies: singleBodies, connections },
-              failures,
-              1,
-              sidecar!.pid,
-            );
+            const m = await httpStep({ url: sidecarUrl, path: '/event', bodies: singleBodies, connections }, failures, {
+              pid: sidecar!.pid,
+              eventsPerOk: 1,
+              sidecar: true,
+            });
             eventRounds.set(connections, [...(eventRounds.get(connections) ?? []), m]);
-            return `${fixed(m.result.okPerSecond)} req/s, p99 ${fixed(m.result.p99Ms, 1)} ms, peak ${fixed(m.peakBytes / MiB)} MiB${m.result.non2xx ? `, ${m.result.non2xx} non-2xx` : ''}`;
+            return `${fixed(m.result.okPerSecond)} req/s, p99 ${fixed(m.result.p99Ms, 1)} ms, peak ${fixed(m.peakBytes / MiB)} MiB, ${fixed(m.cpuUsPerEvent)} µs CPU/request (client ${fixed(m.clientCpuUsPerEvent)})${m.result.non2xx ? `, ${m.result.non2xx} non-2xx` : ''}`;
           },
         });
       }
@@ -416,28 +457,27 @@ async function main(): Promise<number> {
 
     // ---------------------------------------------------------------- figures
     const mib = (bytes: number) => bytes / MiB;
-    const httpPoint = (connections: number, list: HttpLoadResult[], failures: Failures): HttpPoint => ({
+    const httpPoint = (connections: number, list: Measured<HttpLoadResult>[], failures: Failures): HttpPoint => ({
       connections,
-      requestsPerSecond: rounds(list.map((r) => r.okPerSecond)),
-      p50Ms: rounds(list.map((r) => r.p50Ms)),
-      p99Ms: rounds(list.map((r) => r.p99Ms)),
+      requestsPerSecond: rounds(list.map((m) => m.result.okPerSecond)),
+      p50Ms: rounds(list.map((m) => m.result.p50Ms)),
+      p99Ms: rounds(list.map((m) => m.result.p99Ms)),
+      cpuUsPerEvent: rounds(list.map((m) => m.cpuUsPerEvent)),
+      clientCpuUsPerEvent: rounds(list.map((m) => m.clientCpuUsPerEvent)),
       non2xx: failures.non2xx,
       errors: failures.errors,
       timeouts: failures.timeouts,
       statusCodes: failures.statusCodes,
     });
     const httpLimits = [...bareRounds.entries()].map(([c, list]) => httpPoint(c, list, bareFailures.get(c)!));
-    const lhttpRounds = (bareRounds.get(options.limitConnections) ?? []).map((r) => r.okPerSecond);
-    const lkafkaRounds = kafkaRounds.map((r) => r.eventsPerSecond);
+    const lhttpRounds = (bareRounds.get(options.limitConnections) ?? []).map((m) => m.result.okPerSecond);
+    const lkafkaRounds = kafkaRounds.map((m) => m.result.eventsPerSecond);
     const eventPoints = [...eventRounds.entries()]
       .sort(([a], [b]) => a - b)
       .map(([c, list]) => ({
-        ...httpPoint(
-          c,
-          list.map((m) => m.result),
-          eventFailures.get(c)!,
-        ),
+        ...httpPoint(c, list, eventFailures.get(c)!),
         peakRssMiB: rounds(list.map((m) => mib(m.peakBytes))),
+        heapTotalMiB: rounds(list.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
         ratioToHttpLimit: pairedRatio(
           list.map((m) => m.result.okPerSecond),
           lhttpRounds,
@@ -482,8 +522,9 @@ async function main(): Promise<number> {
                 concurrency: options.kafkaConcurrency,
                 batchSize: options.kafkaBatch,
                 eventsPerSecond: rounds(lkafkaRounds),
-                batchP50Ms: rounds(kafkaRounds.map((r) => r.batchP50Ms)),
-                batchP99Ms: rounds(kafkaRounds.map((r) => r.batchP99Ms)),
+                batchP50Ms: rounds(kafkaRounds.map((m) => m.result.batchP50Ms)),
+                batchP99Ms: rounds(kafkaRounds.map((m) => m.result.batchP99Ms)),
+                cpuUsPerEvent: rounds(kafkaRounds.map((m) => m.cpuUsPerEvent)),
               },
             }
           : {}),
@@ -503,6 +544,9 @@ async function main(): Promise<number> {
         p50Ms: rounds(batchRounds.map((m) => m.result.p50Ms)),
         p99Ms: rounds(batchRounds.map((m) => m.result.p99Ms)),
         peakRssMiB: rounds(batchRounds.map((m) => mib(m.peakBytes))),
+        heapTotalMiB: rounds(batchRounds.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
+        cpuUsPerEvent: rounds(batchRounds.map((m) => m.cpuUsPerEvent)),
+        clientCpuUsPerEvent: rounds(batchRounds.map((m) => m.clientCpuUsPerEvent)),
         ratioToKafkaLimit: pairedRatio(eps, lkafkaRounds),
         non2xx: batchFailures.non2xx,
         errors: batchFailures.errors,
@@ -519,6 +563,9 @@ async function main(): Promise<number> {
         p50Ms: rounds(grpcRounds.map((m) => m.result.p50Ms)),
         p99Ms: rounds(grpcRounds.map((m) => m.result.p99Ms)),
         peakRssMiB: rounds(grpcRounds.map((m) => mib(m.peakBytes))),
+        heapTotalMiB: rounds(grpcRounds.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
+        cpuUsPerEvent: rounds(grpcRounds.map((m) => m.cpuUsPerEvent)),
+        clientCpuUsPerEvent: rounds(grpcRounds.map((m) => m.clientCpuUsPerEvent)),
         ratioToKafkaLimit: pairedRatio(eps, lkafkaRounds),
         failed: grpcFailed,
         failures: grpcFailures,

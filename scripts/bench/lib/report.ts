@@ -7,7 +7,9 @@ const num = (n: number | undefined, digits = 0): string =>
     ? 'n/a'
     : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (r: Rounds | undefined): string => (r === undefined ? '' : num(r.median, r.median < 10 ? 1 : 0));
-const mib = (r: Rounds | undefined): string => (r === undefined ? '' : num(r.median));
+const mib = (r: Rounds | undefined, heap?: Rounds): string =>
+  r === undefined ? '' : `${num(r.median)}${heap && Number.isFinite(heap.median) ? ` (heap ${num(heap.median)})` : ''}`;
+const cpu = (r: Rounds | undefined): string => (r === undefined ? '' : num(r.median));
 const ratio = (n: number, limit: string): string => (Number.isFinite(n) ? `${n.toFixed(2)} × ${limit}` : 'n/a');
 const spread = (r: Rounds): string => r.rounds.map((v) => num(v)).join(' / ');
 const failures = (counts: { non2xx?: number; errors?: number; timeouts?: number; failed?: number }): string => {
@@ -32,15 +34,15 @@ export function renderMarkdown(results: BenchResults): string {
   );
   lines.push('');
   lines.push(
-    '| phase | load | throughput (median) | per round | vs limit | p50 ms | p99 ms | peak RSS MiB | failures |',
+    '| phase | load | throughput (median) | per round | vs limit | p50 ms | p99 ms | peak RSS MiB (V8 heap) | CPU µs/event | failures |',
   );
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const kafka = results.limits.kafka;
   if (kafka) {
     lines.push(
       `| L_kafka: raw kafkajs \`sendBatch\` of ${kafka.batchSize} | ${kafka.concurrency} concurrent | ` +
         `${num(kafka.eventsPerSecond.median)} events/s | ${spread(kafka.eventsPerSecond)} | 1 (limit) | ` +
-        `${ms(kafka.batchP50Ms)} (batch) | ${ms(kafka.batchP99Ms)} (batch) | | 0 |`,
+        `${ms(kafka.batchP50Ms)} (batch) | ${ms(kafka.batchP99Ms)} (batch) | | ${cpu(kafka.cpuUsPerEvent)} (client) | 0 |`,
     );
   }
   const lhttp = httpLimit(results, s.limitConnections);
@@ -48,14 +50,14 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| L_http: bare express 5, JSON parse, 201 | ${lhttp.connections} connections | ` +
         `${num(lhttp.requestsPerSecond.median)} req/s | ${spread(lhttp.requestsPerSecond)} | 1 (limit) | ` +
-        `${ms(lhttp.p50Ms)} | ${ms(lhttp.p99Ms)} | | ${failures(lhttp)} |`,
+        `${ms(lhttp.p50Ms)} | ${ms(lhttp.p99Ms)} | | ${cpu(lhttp.cpuUsPerEvent)} | ${failures(lhttp)} |`,
     );
   }
   for (const p of results.sidecar.event) {
     lines.push(
       `| sidecar \`POST /event\` | ${p.connections} connection${p.connections === 1 ? '' : 's'} | ` +
         `${num(p.requestsPerSecond.median)} req/s | ${spread(p.requestsPerSecond)} | ` +
-        `${ratio(p.ratioToHttpLimit, 'L_http')} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${mib(p.peakRssMiB)} | ${failures(p)} |`,
+        `${ratio(p.ratioToHttpLimit, 'L_http')} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${mib(p.peakRssMiB, p.heapTotalMiB)} | ${cpu(p.cpuUsPerEvent)} | ${failures(p)} |`,
     );
   }
   const ev = results.sidecar.events;
@@ -64,7 +66,7 @@ export function renderMarkdown(results: BenchResults): string {
       `| sidecar \`POST /events\`, ${ev.eventsPerRequest} per request | ${ev.connections} connections | ` +
         `${num(ev.eventsPerSecond.median)} events/s (${num(ev.requestsPerSecond.median)} req/s) | ` +
         `${spread(ev.eventsPerSecond)} | ${ratio(ev.ratioToKafkaLimit, 'L_kafka')} | ${ms(ev.p50Ms)} | ` +
-        `${ms(ev.p99Ms)} | ${mib(ev.peakRssMiB)} | ${failures(ev)} |`,
+        `${ms(ev.p99Ms)} | ${mib(ev.peakRssMiB, ev.heapTotalMiB)} | ${cpu(ev.cpuUsPerEvent)} | ${failures(ev)} |`,
     );
   }
   const g = results.sidecar.grpc;
@@ -72,7 +74,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| sidecar gRPC \`Log\` | ${g.inFlight} in flight, ${g.channels} channels | ` +
         `${num(g.eventsPerSecond.median)} events/s | ${spread(g.eventsPerSecond)} | ` +
-        `${ratio(g.ratioToKafkaLimit, 'L_kafka')} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${mib(g.peakRssMiB)} | ` +
+        `${ratio(g.ratioToKafkaLimit, 'L_kafka')} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${mib(g.peakRssMiB, g.heapTotalMiB)} | ${cpu(g.cpuUsPerEvent)} | ` +
         `${failures(g)} |`,
     );
   }
@@ -81,14 +83,16 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| soak \`POST /event\`, ${soak.seconds} s | ${soak.connections} connections at ${num(soak.targetPerSecond)} req/s | ` +
         `${num(soak.achievedPerSecond)} req/s | | | ${num(soak.p50Ms, 1)} | ${num(soak.p99Ms, 1)} | ` +
-        `${num(soak.rssStartMiB)} → ${num(soak.rssEndMiB)} (${soak.rssGrowth >= 0 ? '+' : ''}${num(soak.rssGrowth * 100, 1)} %), max ${num(soak.rssMaxMiB)} | ` +
+        `${num(soak.rssStartMiB)} → ${num(soak.rssEndMiB)} (${soak.rssGrowth >= 0 ? '+' : ''}${num(soak.rssGrowth * 100, 1)} %), max ${num(soak.rssMaxMiB)} | | ` +
         `${failures(soak)} |`,
     );
   }
   lines.push('');
   lines.push(
     '"vs limit" is the median of the per-round ratios (each round measures a phase and its limit back to back); ' +
-      'latencies are medians of the per-round percentiles; "failures" count every round and its warm-up.',
+      'latencies are medians of the per-round percentiles; "CPU µs/event" is the CPU time (user + system) of the ' +
+      'serving process per acknowledged event (for L_kafka, of the kafkajs client), the figure least disturbed by ' +
+      'other load on the machine; "failures" count every round and its warm-up.',
   );
   lines.push('');
   lines.push('| goal | target | measured | |');

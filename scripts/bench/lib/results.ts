@@ -19,6 +19,10 @@ export interface HttpPoint {
   requestsPerSecond: Rounds;
   p50Ms: Rounds;
   p99Ms: Rounds;
+  /** CPU time of the serving process per successful request, in microseconds. */
+  cpuUsPerEvent: Rounds;
+  /** CPU time of the load generator (the benchmark process) per successful request, in microseconds. */
+  clientCpuUsPerEvent: Rounds;
   /** Non-2xx answers, socket errors and timeouts over all rounds. */
   non2xx: number;
   errors: number;
@@ -28,6 +32,8 @@ export interface HttpPoint {
 
 export interface SidecarHttpPoint extends HttpPoint {
   peakRssMiB: Rounds;
+  /** V8 heap size (total) at the end of each measured run, from the sidecar's metrics. */
+  heapTotalMiB: Rounds;
   /** Median of the per-round ratios to L_http. */
   ratioToHttpLimit: number;
 }
@@ -40,6 +46,10 @@ export interface BatchFigures {
   p50Ms: Rounds;
   p99Ms: Rounds;
   peakRssMiB: Rounds;
+  heapTotalMiB: Rounds;
+  /** CPU time of the sidecar per acknowledged event, in microseconds. */
+  cpuUsPerEvent: Rounds;
+  clientCpuUsPerEvent: Rounds;
   ratioToKafkaLimit: number;
   non2xx: number;
   errors: number;
@@ -54,6 +64,9 @@ export interface GrpcFigures {
   p50Ms: Rounds;
   p99Ms: Rounds;
   peakRssMiB: Rounds;
+  heapTotalMiB: Rounds;
+  cpuUsPerEvent: Rounds;
+  clientCpuUsPerEvent: Rounds;
   ratioToKafkaLimit: number;
   failed: number;
   failures: Record<string, number>;
@@ -104,7 +117,15 @@ export interface BenchResults {
   settings: Record<string, unknown>;
   payload: PayloadStats;
   limits: {
-    kafka?: { concurrency: number; batchSize: number; eventsPerSecond: Rounds; batchP50Ms: Rounds; batchP99Ms: Rounds };
+    kafka?: {
+      concurrency: number;
+      batchSize: number;
+      eventsPerSecond: Rounds;
+      batchP50Ms: Rounds;
+      batchP99Ms: Rounds;
+      /** CPU time of the kafkajs client (the benchmark process) per event, in microseconds. */
+      cpuUsPerEvent: Rounds;
+    };
     /** The bare express app at every connection count; L_http is the point at `settings.limitConnections`. */
     http: HttpPoint[];
   };

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { validateEvent } from '@event-sidecar/contract';
 import { niceStep } from '../lib/chart.js';
 import { generateEvents, payloadStats, toGrpcMessage } from '../lib/events.js';
-import { parseProcStatus } from '../lib/memory.js';
+import { parseProcStatTicks, parseProcStatus } from '../lib/proc.js';
 import { parseOptions } from '../lib/options.js';
 import { moduleOf } from '../lib/profile.js';
 import { growth, median, pairedRatio, percentile } from '../lib/stats.js';
@@ -38,6 +38,9 @@ test('/proc status parsing', () => {
   const text = 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n';
   assert.deepEqual(parseProcStatus(text), { rssBytes: 102400 * 1024, peakBytes: 204800 * 1024 });
   assert.equal(parseProcStatus('Name:\tnode\n'), undefined);
+  // utime 1500 and stime 250 ticks are fields 14 and 15; the command name may hold spaces and parentheses.
+  const stat = '4242 (node (x) y) S 1 2 3 4 5 6 7 8 9 10 1500 250 0 0 20 0 11 0 100 0 0';
+  assert.equal(parseProcStatTicks(stat), 1750);
 });
 
 test('options: defaults, --quick, and every problem listed', () => {

@@ -1,4 +1,5 @@
-// Memory of a child process from /proc (Linux): resident set size now (VmRSS) and its peak (VmHWM).
+// A child process seen through /proc (Linux): resident set size now (VmRSS), its peak (VmHWM), and CPU time.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface MemoryReading {
@@ -70,5 +71,36 @@ export class MemoryWatch {
     const reading = readMemory(this.pid);
     const peak = Math.max(this.maxSampled, this.peakResetWorked && reading ? reading.peakBytes : 0);
     return peak > 0 ? peak : Number.NaN;
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on nearly every Linux). */
+function clockTicks(): number {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+}
+let ticksPerSecond: number | undefined;
+
+/** User plus system CPU time of a /proc/<pid>/stat line, in ticks. Exported for tests. */
+export function parseProcStatTicks(text: string): number | undefined {
+  // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
+}
+
+/** CPU time (user + system) the process has used so far, in milliseconds; NaN if it cannot be read. */
+export function readCpuMs(pid: number): number {
+  try {
+    const ticks = parseProcStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    ticksPerSecond ??= clockTicks();
+    return ticks === undefined ? Number.NaN : (ticks * 1000) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
   }
 }
