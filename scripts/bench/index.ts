@@ -445,6 +445,51 @@ async function main(): Promise<number> {
       }
     }
 
+    // One warm-up of every process before the first round (JIT, heap growth, connections), so that round 1 is
+    // not the slowest by construction; the per-step warm-ups then only re-establish connections.
+    if (options.warmupS > 0) {
+      const durationS = options.warmupS * 2;
+      const failures = new Failures();
+      if (has('kafka')) await kafka.run(rawTopic, kafkaBatches, options.kafkaConcurrency, durationS);
+      if (has('http')) {
+        failures.add(
+          await runHttpLoad({
+            url: bareUrl,
+            path: '/event',
+            bodies: singleBodies,
+            connections: options.limitConnections,
+            durationS,
+          }),
+        );
+      }
+      if (runs.event || runs.soak) {
+        const r = await runHttpLoad({
+          url: sidecarUrl,
+          path: '/event',
+          bodies: singleBodies,
+          connections: options.limitConnections,
+          durationS,
+        });
+        failures.add(r);
+        acknowledged += r.ok;
+      }
+      if (runs.events) {
+        const r = await runHttpLoad({
+          url: sidecarUrl,
+          path: '/events',
+          bodies: batchBodies,
+          connections: options.batchConnections,
+          durationS,
+          okStatus: [200],
+        });
+        failures.add(r);
+        acknowledged += r.ok * options.eventsPerRequest;
+      }
+      if (runs.grpc) acknowledged += (await grpc!.run(grpcMessages, options.grpcInFlight, durationS)).ok;
+      const failed = failures.non2xx + failures.errors + failures.timeouts;
+      log(`warm-up done${failed > 0 ? ` (${failed} failed requests: ${JSON.stringify(failures.statusCodes)})` : ''}`);
+    }
+
     for (let round = 0; round < options.rounds; round++) {
       // Odd rounds run the steps backwards: a phase and its limit swap places, so drift does not favour either.
       const order = round % 2 === 0 ? steps : [...steps].reverse();
@@ -482,7 +527,12 @@ async function main(): Promise<number> {
           list.map((m) => m.result.okPerSecond),
           lhttpRounds,
         ),
+        cpuRatioToBare: pairedRatio(
+          list.map((m) => m.cpuUsPerEvent),
+          (bareRounds.get(c) ?? []).map((m) => m.cpuUsPerEvent),
+        ),
       }));
+    const kafkaCpuRounds = kafkaRounds.map((m) => m.cpuUsPerEvent);
 
     const results: BenchResults = {
       version: 1,
@@ -546,6 +596,10 @@ async function main(): Promise<number> {
         peakRssMiB: rounds(batchRounds.map((m) => mib(m.peakBytes))),
         heapTotalMiB: rounds(batchRounds.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
         cpuUsPerEvent: rounds(batchRounds.map((m) => m.cpuUsPerEvent)),
+        cpuRatioToKafkaClient: pairedRatio(
+          batchRounds.map((m) => m.cpuUsPerEvent),
+          kafkaCpuRounds,
+        ),
         clientCpuUsPerEvent: rounds(batchRounds.map((m) => m.clientCpuUsPerEvent)),
         ratioToKafkaLimit: pairedRatio(eps, lkafkaRounds),
         non2xx: batchFailures.non2xx,
@@ -565,6 +619,10 @@ async function main(): Promise<number> {
         peakRssMiB: rounds(grpcRounds.map((m) => mib(m.peakBytes))),
         heapTotalMiB: rounds(grpcRounds.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
         cpuUsPerEvent: rounds(grpcRounds.map((m) => m.cpuUsPerEvent)),
+        cpuRatioToKafkaClient: pairedRatio(
+          grpcRounds.map((m) => m.cpuUsPerEvent),
+          kafkaCpuRounds,
+        ),
         clientCpuUsPerEvent: rounds(grpcRounds.map((m) => m.clientCpuUsPerEvent)),
         ratioToKafkaLimit: pairedRatio(eps, lkafkaRounds),
         failed: grpcFailed,

@@ -9,7 +9,10 @@ const num = (n: number | undefined, digits = 0): string =>
 const ms = (r: Rounds | undefined): string => (r === undefined ? '' : num(r.median, r.median < 10 ? 1 : 0));
 const mib = (r: Rounds | undefined, heap?: Rounds): string =>
   r === undefined ? '' : `${num(r.median)}${heap && Number.isFinite(heap.median) ? ` (heap ${num(heap.median)})` : ''}`;
-const cpu = (r: Rounds | undefined): string => (r === undefined ? '' : num(r.median));
+const cpu = (r: Rounds | undefined, ratio?: number, of?: string): string =>
+  r === undefined
+    ? ''
+    : `${num(r.median)}${ratio !== undefined && Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}× ${of})` : ''}`;
 const ratio = (n: number, limit: string): string => (Number.isFinite(n) ? `${n.toFixed(2)} × ${limit}` : 'n/a');
 const spread = (r: Rounds): string => r.rounds.map((v) => num(v)).join(' / ');
 const failures = (counts: { non2xx?: number; errors?: number; timeouts?: number; failed?: number }): string => {
@@ -57,7 +60,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| sidecar \`POST /event\` | ${p.connections} connection${p.connections === 1 ? '' : 's'} | ` +
         `${num(p.requestsPerSecond.median)} req/s | ${spread(p.requestsPerSecond)} | ` +
-        `${ratio(p.ratioToHttpLimit, 'L_http')} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${mib(p.peakRssMiB, p.heapTotalMiB)} | ${cpu(p.cpuUsPerEvent)} | ${failures(p)} |`,
+        `${ratio(p.ratioToHttpLimit, 'L_http')} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${mib(p.peakRssMiB, p.heapTotalMiB)} | ${cpu(p.cpuUsPerEvent, p.cpuRatioToBare, 'bare')} | ${failures(p)} |`,
     );
   }
   const ev = results.sidecar.events;
@@ -66,7 +69,7 @@ export function renderMarkdown(results: BenchResults): string {
       `| sidecar \`POST /events\`, ${ev.eventsPerRequest} per request | ${ev.connections} connections | ` +
         `${num(ev.eventsPerSecond.median)} events/s (${num(ev.requestsPerSecond.median)} req/s) | ` +
         `${spread(ev.eventsPerSecond)} | ${ratio(ev.ratioToKafkaLimit, 'L_kafka')} | ${ms(ev.p50Ms)} | ` +
-        `${ms(ev.p99Ms)} | ${mib(ev.peakRssMiB, ev.heapTotalMiB)} | ${cpu(ev.cpuUsPerEvent)} | ${failures(ev)} |`,
+        `${ms(ev.p99Ms)} | ${mib(ev.peakRssMiB, ev.heapTotalMiB)} | ${cpu(ev.cpuUsPerEvent, ev.cpuRatioToKafkaClient, 'kafkajs')} | ${failures(ev)} |`,
     );
   }
   const g = results.sidecar.grpc;
@@ -74,7 +77,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| sidecar gRPC \`Log\` | ${g.inFlight} in flight, ${g.channels} channels | ` +
         `${num(g.eventsPerSecond.median)} events/s | ${spread(g.eventsPerSecond)} | ` +
-        `${ratio(g.ratioToKafkaLimit, 'L_kafka')} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${mib(g.peakRssMiB, g.heapTotalMiB)} | ${cpu(g.cpuUsPerEvent)} | ` +
+        `${ratio(g.ratioToKafkaLimit, 'L_kafka')} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${mib(g.peakRssMiB, g.heapTotalMiB)} | ${cpu(g.cpuUsPerEvent, g.cpuRatioToKafkaClient, 'kafkajs')} | ` +
         `${failures(g)} |`,
     );
   }
@@ -91,8 +94,9 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push(
     '"vs limit" is the median of the per-round ratios (each round measures a phase and its limit back to back); ' +
       'latencies are medians of the per-round percentiles; "CPU µs/event" is the CPU time (user + system) of the ' +
-      'serving process per acknowledged event (for L_kafka, of the kafkajs client), the figure least disturbed by ' +
-      'other load on the machine; "failures" count every round and its warm-up.',
+      'serving process per acknowledged event (for L_kafka, of the kafkajs client), with the median of its per-round ' +
+      'ratio to the bare app at the same connections or to the kafkajs client: the figure least disturbed by other ' +
+      'load on the machine; "failures" count every round and its warm-up.',
   );
   lines.push('');
   lines.push('| goal | target | measured | |');

@@ -36,6 +36,8 @@ export interface SidecarHttpPoint extends HttpPoint {
   heapTotalMiB: Rounds;
   /** Median of the per-round ratios to L_http. */
   ratioToHttpLimit: number;
+  /** Median of the per-round ratios of CPU per request to the bare app's at the same connections. */
+  cpuRatioToBare: number;
 }
 
 export interface BatchFigures {
@@ -49,6 +51,8 @@ export interface BatchFigures {
   heapTotalMiB: Rounds;
   /** CPU time of the sidecar per acknowledged event, in microseconds. */
   cpuUsPerEvent: Rounds;
+  /** Median of the per-round ratios of that CPU time to the raw kafkajs client's per event. */
+  cpuRatioToKafkaClient: number;
   clientCpuUsPerEvent: Rounds;
   ratioToKafkaLimit: number;
   non2xx: number;
@@ -66,6 +70,7 @@ export interface GrpcFigures {
   peakRssMiB: Rounds;
   heapTotalMiB: Rounds;
   cpuUsPerEvent: Rounds;
+  cpuRatioToKafkaClient: number;
   clientCpuUsPerEvent: Rounds;
   ratioToKafkaLimit: number;
   failed: number;
