@@ -108,7 +108,8 @@ function sidecarSettings(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
     if (v === undefined || !own.test(k) || localScript.test(k)) continue;
-    out[k] = /PASSWORD|TOKEN|SECRET/.test(k) ? '(set)' : v;
+    // Secrets, and file paths (of this machine, not of the sidecar's behaviour), are only noted as set.
+    out[k] = /PASSWORD|TOKEN|SECRET|_FILE|_PATH/.test(k) ? '(set)' : v;
   }
   return out;
 }
