@@ -32,8 +32,8 @@ const dirs = {
     ...readdirSync(join(root, 'packages'))
       .filter((p) => !onlyPackage || p === onlyPackage)
       .map((p) => join(root, 'packages', p, 'test')),
-    // tests of the repository's own tooling (audit, release, CI config)
-    ...(onlyPackage ? [] : [join(root, 'test', 'repo')]),
+    // tests of the repository's own tooling (audit, release, CI config) and of the benchmark's pure helpers
+    ...(onlyPackage ? [] : [join(root, 'test', 'repo'), join(root, 'scripts', 'bench', 'test')]),
   ],
   integration: () => [join(root, 'test', 'integration')],
   reliability: () => [join(root, 'test', 'reliability')],

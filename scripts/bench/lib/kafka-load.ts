@@ -1,0 +1,103 @@
+// The Kafka limit: raw kafkajs sendBatch of pre-built messages, as fast as the broker acknowledges them (acks=-1),
+// with the producer settings the sidecar's producer uses (idempotent, so one request in flight per broker).
+import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
+import { percentile } from './stats.js';
+
+export interface KafkaLoadResult {
+  concurrency: number;
+  batchSize: number;
+  seconds: number;
+  events: number;
+  eventsPerSecond: number;
+  batchP50Ms: number;
+  batchP99Ms: number;
+}
+
+export class RawKafka {
+  private readonly kafka: Kafka;
+  private admin: Admin | undefined;
+  private producer: Producer | undefined;
+
+  constructor(
+    brokers: string[],
+    private readonly idempotent: boolean,
+  ) {
+    this.kafka = new Kafka({ clientId: 'event-sidecar-bench', brokers, logLevel: logLevel.NOTHING });
+  }
+
+  async connect(): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+  }
+
+  async createTopic(topic: string, partitions: number): Promise<void> {
+    await this.requireAdmin().createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const existing = new Set(await this.requireAdmin().listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await this.requireAdmin().deleteTopics({ topics: present, timeout: 30_000 });
+  }
+
+  /** Records in `topic` (sum over partitions of high minus low watermark). */
+  async records(topic: string): Promise<number> {
+    const offsets = await this.requireAdmin().fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + (Number(p.high) - Number(p.low)), 0);
+  }
+
+  async run(
+    topic: string,
+    batches: readonly Message[][],
+    concurrency: number,
+    durationS: number,
+  ): Promise<KafkaLoadResult> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({
+        idempotent: this.idempotent,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await this.producer.connect();
+    }
+    const producer = this.producer;
+    const latencies: number[] = [];
+    let events = 0;
+    let next = 0;
+    const started = performance.now();
+    const deadline = started + durationS * 1000;
+    const worker = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        const messages = batches[next++ % batches.length]!;
+        const t0 = performance.now();
+        await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+        latencies.push(performance.now() - t0);
+        events += messages.length;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      concurrency,
+      batchSize: batches[0]?.length ?? 0,
+      seconds,
+      events,
+      eventsPerSecond: events / seconds,
+      batchP50Ms: percentile(latencies, 50),
+      batchP99Ms: percentile(latencies, 99),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+    await this.admin?.disconnect();
+  }
+
+  private requireAdmin(): Admin {
+    if (!this.admin) throw new Error('RawKafka.connect() first');
+    return this.admin;
+  }
+}

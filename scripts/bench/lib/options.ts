@@ -1,0 +1,126 @@
+// Settings of a benchmark run, from the command line (`--quick`, `--rounds=5`, ...) and BENCH_* variables; read
+// once, checked (every problem listed), then frozen. Command-line flags win over the environment.
+import { parseArgs } from 'node:util';
+
+export const PHASES = ['kafka', 'http', 'event', 'events', 'grpc', 'soak'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Name of the result files: `<outDir>/<name>.json|md|svg`. */
+  readonly name: string;
+  readonly outDir: string;
+  readonly rounds: number;
+  readonly durationS: number;
+  readonly warmupS: number;
+  /** 0: no soak. */
+  readonly soakS: number;
+  /** Connections of the `POST /event` (and bare HTTP) phases. */
+  readonly connections: readonly number[];
+  /** Connections at which the HTTP limit L_http is taken (and the goal of `POST /event` checked). */
+  readonly limitConnections: number;
+  readonly batchConnections: number;
+  readonly eventsPerRequest: number;
+  readonly kafkaBatch: number;
+  readonly kafkaConcurrency: number;
+  readonly kafkaIdempotent: boolean;
+  readonly grpcInFlight: number;
+  readonly grpcChannels: number;
+  readonly partitions: number;
+  readonly phases: readonly Phase[];
+  /** Run the sidecar with `--cpu-prof` and summarize the profile. */
+  readonly profile: boolean;
+  readonly sidecarCli: string;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--rounds=N] [--duration=S] [--warmup=S] [--soak=S]
+                       [--connections=1,16,64,256] [--phases=${PHASES.join(',')}] [--out=DIR] [--name=NAME]
+Environment: BENCH_ROUNDS, BENCH_DURATION_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SOAK_SECONDS, BENCH_CONNECTIONS,
+BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4), BENCH_KAFKA_IDEMPOTENT (true),
+BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI;
+KAFKA_BROKERS (set by scripts/with-kafka.sh). Other variables (PRODUCER_LINGER_MS, ...) reach the sidecar.`;
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      soak: { type: 'string' },
+      connections: { type: 'string' },
+      phases: { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+    },
+  });
+  if (values.help) throw new UsageRequested();
+  const quick = values.quick ?? false;
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const int = (label: string, raw: string | undefined, fallback: number, min: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) {
+      problems.push(`${label} must be an integer >= ${min}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const list = (label: string, raw: string | undefined, fallback: readonly number[]): number[] => {
+    if (raw === undefined) return [...fallback];
+    const items = raw.split(',').map((s) => Number(s.trim()));
+    if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < 1)) {
+      problems.push(`${label} must be a comma-separated list of integers >= 1, got "${raw}"`);
+      return [...fallback];
+    }
+    return [...new Set(items)].sort((a, b) => a - b);
+  };
+  const phasesRaw = values.phases ?? read('BENCH_PHASES');
+  const phases = phasesRaw ? phasesRaw.split(',').map((s) => s.trim()) : [...PHASES];
+  for (const p of phases) {
+    if (!(PHASES as readonly string[]).includes(p))
+      problems.push(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+  }
+  const idempotentRaw = read('BENCH_KAFKA_IDEMPOTENT') ?? 'true';
+  if (idempotentRaw !== 'true' && idempotentRaw !== 'false') {
+    problems.push(`BENCH_KAFKA_IDEMPOTENT must be true or false, got "${idempotentRaw}"`);
+  }
+  const options: BenchOptions = {
+    quick,
+    name: values.name ?? (quick ? 'quick' : 'latest'),
+    outDir: values.out ?? read('BENCH_OUT_DIR') ?? 'bench/results',
+    rounds: int('rounds', values.rounds ?? read('BENCH_ROUNDS'), 3, 1),
+    durationS: int('duration', values.duration ?? read('BENCH_DURATION_SECONDS'), quick ? 3 : 10, 1),
+    warmupS: int('warmup', values.warmup ?? read('BENCH_WARMUP_SECONDS'), quick ? 1 : 2, 0),
+    soakS: int('soak', values.soak ?? read('BENCH_SOAK_SECONDS'), quick ? 30 : 300, 0),
+    connections: list('connections', values.connections ?? read('BENCH_CONNECTIONS'), [1, 16, 64, 256]),
+    limitConnections: 64,
+    batchConnections: int('BENCH_BATCH_CONNECTIONS', read('BENCH_BATCH_CONNECTIONS'), 16, 1),
+    eventsPerRequest: int('BENCH_BATCH_EVENTS', read('BENCH_BATCH_EVENTS'), 100, 1),
+    kafkaBatch: 100,
+    kafkaConcurrency: int('BENCH_KAFKA_CONCURRENCY', read('BENCH_KAFKA_CONCURRENCY'), 4, 1),
+    kafkaIdempotent: idempotentRaw !== 'false',
+    grpcInFlight: int('BENCH_GRPC_IN_FLIGHT', read('BENCH_GRPC_IN_FLIGHT'), 64, 1),
+    grpcChannels: int('BENCH_GRPC_CHANNELS', read('BENCH_GRPC_CHANNELS'), 4, 1),
+    partitions: int('BENCH_PARTITIONS', read('BENCH_PARTITIONS'), 12, 4),
+    phases: phases.filter((p): p is Phase => (PHASES as readonly string[]).includes(p)),
+    profile: values.profile ?? false,
+    sidecarCli: read('BENCH_SIDECAR_CLI') ?? 'packages/sidecar/dist/cli.js',
+  };
+  if (problems.length > 0) throw new Error(`invalid benchmark settings:\n  ${problems.join('\n  ')}\n${USAGE}`);
+  return Object.freeze(options);
+}
+
+export class UsageRequested extends Error {
+  constructor() {
+    super(USAGE);
+  }
+}

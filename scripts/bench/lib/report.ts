@@ -1,0 +1,114 @@
+// The results as one markdown table (printed, and written as <name>.md for the README to include), pure.
+import { httpLimit, type BenchResults } from './results.js';
+import type { Rounds } from './stats.js';
+
+const num = (n: number | undefined, digits = 0): string =>
+  n === undefined || !Number.isFinite(n)
+    ? 'n/a'
+    : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (r: Rounds | undefined): string => (r === undefined ? '' : num(r.median, r.median < 10 ? 1 : 0));
+const mib = (r: Rounds | undefined, heap?: Rounds): string =>
+  r === undefined ? '' : `${num(r.median)}${heap && Number.isFinite(heap.median) ? ` (heap ${num(heap.median)})` : ''}`;
+const cpu = (r: Rounds | undefined, ratio?: number, of?: string): string =>
+  r === undefined
+    ? ''
+    : `${num(r.median)}${ratio !== undefined && Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}× ${of})` : ''}`;
+const ratio = (n: number, limit: string): string => (Number.isFinite(n) ? `${n.toFixed(2)} × ${limit}` : 'n/a');
+const spread = (r: Rounds): string => r.rounds.map((v) => num(v)).join(' / ');
+const failures = (counts: { non2xx?: number; errors?: number; timeouts?: number; failed?: number }): string => {
+  const parts: string[] = [];
+  if (counts.non2xx) parts.push(`${counts.non2xx} non-2xx`);
+  if (counts.errors) parts.push(`${counts.errors} errors`);
+  if (counts.timeouts) parts.push(`${counts.timeouts} timeouts`);
+  if (counts.failed) parts.push(`${counts.failed} failed`);
+  return parts.join(', ') || '0';
+};
+
+export function renderMarkdown(results: BenchResults): string {
+  const s = results.settings as { limitConnections: number; rounds: number; durationS: number };
+  const lines: string[] = [];
+  const m = results.machine;
+  lines.push(
+    `Benchmark of ${results.date.slice(0, 10)} (${results.mode}, \`${results.command}\`): ${m.cpuModel}, ` +
+      `${m.cores} cores, Node ${m.node}, Kafka ${m.kafka}; medians of ${s.rounds} rounds of ${s.durationS} s, ` +
+      `events of ${results.payload.meanBytes} bytes on average, acks=-1. Load average ` +
+      `${m.loadAverageStart.map((l) => l.toFixed(1)).join(' ')} at the start (the machine is shared: ratios ` +
+      `measured in the same rounds count, absolute figures do not).`,
+  );
+  lines.push('');
+  lines.push(
+    '| phase | load | throughput (median) | per round | vs limit | p50 ms | p99 ms | peak RSS MiB (V8 heap) | CPU µs/event | failures |',
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const kafka = results.limits.kafka;
+  if (kafka) {
+    lines.push(
+      `| L_kafka: raw kafkajs \`sendBatch\` of ${kafka.batchSize} | ${kafka.concurrency} concurrent | ` +
+        `${num(kafka.eventsPerSecond.median)} events/s | ${spread(kafka.eventsPerSecond)} | 1 (limit) | ` +
+        `${ms(kafka.batchP50Ms)} (batch) | ${ms(kafka.batchP99Ms)} (batch) | | ${cpu(kafka.cpuUsPerEvent)} (client) | 0 |`,
+    );
+  }
+  const lhttp = httpLimit(results, s.limitConnections);
+  if (lhttp) {
+    lines.push(
+      `| L_http: bare express 5, JSON parse, 201 | ${lhttp.connections} connections | ` +
+        `${num(lhttp.requestsPerSecond.median)} req/s | ${spread(lhttp.requestsPerSecond)} | 1 (limit) | ` +
+        `${ms(lhttp.p50Ms)} | ${ms(lhttp.p99Ms)} | | ${cpu(lhttp.cpuUsPerEvent)} | ${failures(lhttp)} |`,
+    );
+  }
+  for (const p of results.sidecar.event) {
+    lines.push(
+      `| sidecar \`POST /event\` | ${p.connections} connection${p.connections === 1 ? '' : 's'} | ` +
+        `${num(p.requestsPerSecond.median)} req/s | ${spread(p.requestsPerSecond)} | ` +
+        `${ratio(p.ratioToHttpLimit, 'L_http')} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${mib(p.peakRssMiB, p.heapTotalMiB)} | ${cpu(p.cpuUsPerEvent, p.cpuRatioToBare, 'bare')} | ${failures(p)} |`,
+    );
+  }
+  const ev = results.sidecar.events;
+  if (ev) {
+    lines.push(
+      `| sidecar \`POST /events\`, ${ev.eventsPerRequest} per request | ${ev.connections} connections | ` +
+        `${num(ev.eventsPerSecond.median)} events/s (${num(ev.requestsPerSecond.median)} req/s) | ` +
+        `${spread(ev.eventsPerSecond)} | ${ratio(ev.ratioToKafkaLimit, 'L_kafka')} | ${ms(ev.p50Ms)} | ` +
+        `${ms(ev.p99Ms)} | ${mib(ev.peakRssMiB, ev.heapTotalMiB)} | ${cpu(ev.cpuUsPerEvent, ev.cpuRatioToKafkaClient, 'kafkajs')} | ${failures(ev)} |`,
+    );
+  }
+  const g = results.sidecar.grpc;
+  if (g) {
+    lines.push(
+      `| sidecar gRPC \`Log\` | ${g.inFlight} in flight, ${g.channels} channels | ` +
+        `${num(g.eventsPerSecond.median)} events/s | ${spread(g.eventsPerSecond)} | ` +
+        `${ratio(g.ratioToKafkaLimit, 'L_kafka')} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${mib(g.peakRssMiB, g.heapTotalMiB)} | ${cpu(g.cpuUsPerEvent, g.cpuRatioToKafkaClient, 'kafkajs')} | ` +
+        `${failures(g)} |`,
+    );
+  }
+  const soak = results.sidecar.soak;
+  if (soak) {
+    lines.push(
+      `| soak \`POST /event\`, ${soak.seconds} s | ${soak.connections} connections at ${num(soak.targetPerSecond)} req/s | ` +
+        `${num(soak.achievedPerSecond)} req/s | | | ${num(soak.p50Ms, 1)} | ${num(soak.p99Ms, 1)} | ` +
+        `${num(soak.rssStartMiB)} → ${num(soak.rssEndMiB)} (${soak.rssGrowth >= 0 ? '+' : ''}${num(soak.rssGrowth * 100, 1)} %), max ${num(soak.rssMaxMiB)} | | ` +
+        `${failures(soak)} |`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    '"vs limit" is the median of the per-round ratios (each round measures a phase and its limit back to back); ' +
+      'latencies are medians of the per-round percentiles; "CPU µs/event" is the CPU time (user + system) of the ' +
+      'serving process per acknowledged event (for L_kafka, of the kafkajs client), with the median of its per-round ' +
+      'ratio to the bare app at the same connections or to the kafkajs client: the figure least disturbed by other ' +
+      'load on the machine; "failures" count every round and its warm-up.',
+  );
+  lines.push('');
+  lines.push('| goal | target | measured | |');
+  lines.push('| --- | --- | --- | --- |');
+  for (const goal of results.goals) {
+    const mark = goal.pass === null ? 'not measured' : goal.pass ? 'met' : '**missed**';
+    lines.push(`| ${goal.name} | ${goal.target} | ${goal.measured} | ${mark} |`);
+  }
+  if (results.skipped.length > 0) {
+    lines.push('');
+    for (const skip of results.skipped) lines.push(`- Skipped ${skip.phase}: ${skip.reason.split('\n')[0]}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
