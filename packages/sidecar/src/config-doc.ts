@@ -90,6 +90,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description:
       'Most events waiting for Kafka; beyond it requests get 429 with `Retry-After` (at least `MAX_BATCH_EVENTS`)',
   },
+  {
+    name: 'PRODUCER_LANES',
+    default: '4',
+    description:
+      'Produce requests in flight at once, each through its own producer for a fixed share of the partitions (at most the partition count)',
+  },
   { name: 'LOG_LEVEL', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' },
   {
     name: 'SHUTDOWN_TIMEOUT_MS',
