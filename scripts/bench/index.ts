@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { protoPath } from '@event-sidecar/contract';
 import type { Message } from 'kafkajs';
 import { renderChart } from './lib/chart.js';
-import { freePort, startNode, waitForHttp, type NodeChild } from './lib/children.js';
+import { freePort, shebangNodeFlags, startNode, waitForHttp, type NodeChild } from './lib/children.js';
 import { generateEvents, payloadStats, toGrpcMessage } from './lib/events.js';
 import { GrpcLoad, type GrpcLoadResult } from './lib/grpc-load.js';
 import {
@@ -272,7 +272,10 @@ async function main(): Promise<number> {
           env,
           cwd: REPO,
           logPath: join(outDir, 'sidecar.log'),
-          nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+          nodeArgs: [
+            ...shebangNodeFlags(cli),
+            ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+          ],
         });
         try {
           await waitForHttp(`http://127.0.0.1:${httpPort}/health`, sidecar, 90_000);

@@ -31,6 +31,12 @@ export interface BatchOptions {
   maxBytes?: number;
   /** Most events taken but not yet confirmed; beyond it publish() fails with OVERLOADED (default 10,000). */
   maxQueue?: number;
+  /**
+   * Produce requests in flight at once (default 4, at most the topic's partitions): each lane is its own kafkajs
+   * producer, with its own queue and one request in flight, for the partitions p with p % lanes = its number,
+   * so that each partition keeps its order and idempotence.
+   */
+  lanes?: number;
 }
 
 export interface EventProducerOptions {
@@ -82,7 +88,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   requestTimeoutMs: 10_000,
   publishTimeoutMs: 10_000,
   idempotent: true,
-  batch: Object.freeze({ lingerMs: 2, maxEvents: 500, maxBytes: 1_000_000, maxQueue: 10_000 }),
+  batch: Object.freeze({ lingerMs: 2, maxEvents: 500, maxBytes: 1_000_000, maxQueue: 10_000, lanes: 4 }),
 } as const satisfies Partial<EventProducerOptions>);
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -237,6 +243,7 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
     maxEvents: intOption(problems, 'batch.maxEvents', b.maxEvents, d.maxEvents, 1, 1_000_000),
     maxBytes: intOption(problems, 'batch.maxBytes', b.maxBytes, d.maxBytes, 1024),
     maxQueue: intOption(problems, 'batch.maxQueue', b.maxQueue, d.maxQueue, 1, 10_000_000),
+    lanes: intOption(problems, 'batch.lanes', b.lanes, d.lanes, 1, 64),
   });
   if (isObject(b)) {
     for (const key of Object.keys(b)) if (!(key in d)) problems.push(`unknown option "batch.${key}"`);

@@ -75,6 +75,23 @@ const PROBE_MAX_MS = 5000;
 
 type Chooser = (event: EventMessage) => number;
 
+/**
+ * One kafkajs producer with its own queue and at most one produce request in flight. A partition always goes
+ * through the same lane (partition % lanes), so each partition keeps its order, and each lane's idempotent
+ * producer has its own producer id and sequence numbers; the lanes together keep several requests in flight.
+ */
+interface Lane {
+  readonly index: number;
+  readonly queue: Fifo<Entry>;
+  queuedBytes: number;
+  inFlight: Entry[] | undefined;
+  lingerTimer: NodeJS.Timeout | undefined;
+  immediate: NodeJS.Immediate | undefined;
+  producer: Producer | undefined;
+  producerStale: boolean;
+  producerReady: Promise<Producer> | undefined;
+}
+
 /** The part of a kafkajs client the producer uses. */
 export interface KafkaClient {
   producer(config: ProducerConfig): Producer;
@@ -120,6 +137,20 @@ class Fifo<T> {
 
 function noop(): void {}
 
+function newLane(index: number): Lane {
+  return {
+    index,
+    queue: new Fifo<Entry>(),
+    queuedBytes: 0,
+    inFlight: undefined,
+    lingerTimer: undefined,
+    immediate: undefined,
+    producer: undefined,
+    producerStale: false,
+    producerReady: undefined,
+  };
+}
+
 /** Wraps the user's metric hooks: a missing hook is a no-op and a throwing one never breaks publishing. */
 function safeMetrics(metrics: Partial<ProducerMetrics>, log: Logger): ProducerMetrics {
   const warned = new Set<string>();
@@ -164,21 +195,14 @@ export class EventProducer {
   private stateSince = new Date();
   private lastError: ProducerHealth['lastError'];
 
-  private producer: Producer | undefined;
-  private producerStale = false;
-  private producerReady: Promise<Producer> | undefined;
+  private lanes: Lane[] = [];
   private connecting: Promise<void> | undefined;
   private connected = false;
 
   private partitionCount = 0;
   private choose: Chooser | undefined;
 
-  private readonly queue = new Fifo<Entry>();
-  private queuedBytes = 0;
   private depth = 0;
-  private inFlight: Entry[] | undefined;
-  private lingerTimer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private probeDelay = PROBE_FIRST_MS;
@@ -236,15 +260,22 @@ export class EventProducer {
       }
       this.partitionCount = await this.checkTopic(admin);
       this.choose = this.makeChooser(this.partitionCount);
+      // A lane without a partition would never send anything.
+      const count = Math.min(this.opts.batch.lanes, this.partitionCount);
+      if (this.lanes.length !== count) {
+        // Only after a failed connect() (the topic changed meanwhile): nothing is queued yet.
+        for (const lane of this.lanes) lane.producer?.disconnect().catch(noop);
+        this.lanes = Array.from({ length: count }, (_, index) => newLane(index));
+      }
       try {
-        await this.ensureProducer();
+        await Promise.all(this.lanes.map((lane) => this.ensureProducer(lane)));
       } catch (e) {
         throw this.connectError(e, 'producer connect');
       }
       this.connected = true;
       this.setState('connected');
       this.log.info(
-        { topic: this.topic, partitions: this.partitionCount, strategy: this.strategyName() },
+        { topic: this.topic, partitions: this.partitionCount, strategy: this.strategyName(), lanes: this.lanes.length },
         'producer connected',
       );
     } catch (e) {
@@ -361,23 +392,29 @@ export class EventProducer {
   }
 
   private async doClose(): Promise<void> {
-    if (this.lingerTimer || this.immediate) this.flushNow();
-    else if (!this.inFlight && this.queue.length > 0) this.flushNow();
+    for (const lane of this.lanes) {
+      if (lane.lingerTimer || lane.immediate) this.flushNow(lane);
+      else if (!lane.inFlight && lane.queue.length > 0) this.flushNow(lane);
+    }
     await this.drained(this.opts.publishTimeoutMs + this.opts.requestTimeoutMs);
     if (this.probeTimer) clearTimeout(this.probeTimer);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.probeTimer = this.deadlineTimer = undefined;
     await this.connecting?.catch(noop);
-    const producer = this.producer ?? (await this.producerReady?.catch(() => undefined));
-    this.producer = undefined;
-    if (producer) await producer.disconnect().catch((err: unknown) => this.log.warn({ err }, 'disconnect failed'));
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        const producer = lane.producer ?? (await lane.producerReady?.catch(() => undefined));
+        lane.producer = undefined;
+        if (producer) await producer.disconnect().catch((err: unknown) => this.log.warn({ err }, 'disconnect failed'));
+      }),
+    );
     this.setState('closed');
     this.log.info('producer closed');
   }
 
   /** Resolves when nothing is queued or in flight (or after `maxMs`). */
   private drained(maxMs: number): Promise<void> {
-    if (this.depth === 0 && !this.inFlight) return Promise.resolve();
+    if (this.depth === 0 && !this.anyInFlight()) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.log.warn({ queueDepth: this.depth }, 'close: a produce request is still running; disconnecting');
@@ -391,11 +428,16 @@ export class EventProducer {
   }
 
   private checkDrained(): void {
-    if (this.depth === 0 && !this.inFlight && this.drainWaiters.length > 0) {
+    if (this.depth === 0 && this.drainWaiters.length > 0 && !this.anyInFlight()) {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  private anyInFlight(): boolean {
+    for (const lane of this.lanes) if (lane.inFlight) return true;
+    return false;
   }
 
   // ---------------------------------------------------------------- health
@@ -499,9 +541,9 @@ export class EventProducer {
     return new ProducerError('CLOSED', 'the producer is closing or closed');
   }
 
-  /** Time to drain the queue at the recent pace of produce requests. */
+  /** Time to drain the queue at the recent pace of produce requests (one per lane at a time). */
   private retryAfterHint(): number {
-    const batches = Math.ceil(this.depth / this.opts.batch.maxEvents);
+    const batches = Math.ceil(this.depth / (this.opts.batch.maxEvents * Math.max(1, this.lanes.length)));
     return Math.min(5000, Math.max(10, Math.ceil(batches * this.batchMsAvg)));
   }
 
@@ -537,63 +579,64 @@ export class EventProducer {
   }
 
   private enqueue(entry: Entry): void {
-    this.queue.push(entry);
-    this.queuedBytes += entry.bytes;
+    const lane = this.lanes[entry.message.partition % this.lanes.length]!;
+    lane.queue.push(entry);
+    lane.queuedBytes += entry.bytes;
     this.depth++;
     if (!this.deadlineTimer) this.armDeadline();
-    this.scheduleFlush();
+    this.scheduleFlush(lane);
   }
 
   // ---------------------------------------------------------------- batching
 
-  private scheduleFlush(): void {
-    // While a request is in flight the next batch accumulates; its completion sends it (one request in flight
-    // keeps the order of each partition, and kafkajs's idempotent producer sends one per broker anyway).
-    if (this.inFlight) return;
+  private scheduleFlush(lane: Lane): void {
+    // While a lane's request is in flight its next batch accumulates; the completion sends it (one request in
+    // flight per lane keeps the order of each partition; kafkajs's idempotent producer sends one at a time anyway).
+    if (lane.inFlight) return;
     const { maxEvents, maxBytes, lingerMs } = this.opts.batch;
-    if (this.queue.length >= maxEvents || this.queuedBytes >= maxBytes) {
-      this.flushNow();
+    if (lane.queue.length >= maxEvents || lane.queuedBytes >= maxBytes) {
+      this.flushNow(lane);
       return;
     }
-    if (this.lingerTimer || this.immediate) return;
-    if (lingerMs === 0) this.immediate = setImmediate(() => this.flushNow());
-    else this.lingerTimer = setTimeout(() => this.flushNow(), lingerMs);
+    if (lane.lingerTimer || lane.immediate) return;
+    if (lingerMs === 0) lane.immediate = setImmediate(() => this.flushNow(lane));
+    else lane.lingerTimer = setTimeout(() => this.flushNow(lane), lingerMs);
   }
 
-  private flushNow(): void {
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.lingerTimer = this.immediate = undefined;
-    if (this.inFlight || this.queue.length === 0) return;
+  private flushNow(lane: Lane): void {
+    if (lane.lingerTimer) clearTimeout(lane.lingerTimer);
+    if (lane.immediate) clearImmediate(lane.immediate);
+    lane.lingerTimer = lane.immediate = undefined;
+    if (lane.inFlight || lane.queue.length === 0) return;
     const { maxEvents, maxBytes } = this.opts.batch;
     const batch: Entry[] = [];
     let bytes = 0;
     while (batch.length < maxEvents) {
-      const next = this.queue.peek();
+      const next = lane.queue.peek();
       if (!next || (batch.length > 0 && bytes + next.bytes > maxBytes)) break;
-      this.queue.shift();
-      this.queuedBytes -= next.bytes;
+      lane.queue.shift();
+      lane.queuedBytes -= next.bytes;
       batch.push(next);
       bytes += next.bytes;
     }
-    this.inFlight = batch;
+    lane.inFlight = batch;
     this.metrics.queueDepth(this.depth);
-    void this.deliver(batch, bytes).finally(() => {
-      this.inFlight = undefined;
+    void this.deliver(lane, batch, bytes).finally(() => {
+      lane.inFlight = undefined;
       this.metrics.queueDepth(this.depth);
-      if (this.queue.length > 0) {
+      if (lane.queue.length > 0) {
         // The events that gathered meanwhile have waited at least one round trip: send them at once.
-        if (this.state === 'down') this.failQueued();
-        else this.flushNow();
+        if (this.state === 'down') this.failQueued(undefined, [lane]);
+        else this.flushNow(lane);
       }
       this.checkDrained();
     });
   }
 
-  private async deliver(batch: Entry[], bytes: number, attempt = 0): Promise<void> {
+  private async deliver(lane: Lane, batch: Entry[], bytes: number, attempt = 0): Promise<void> {
     const started = performance.now();
     try {
-      const producer = await this.ensureProducer();
+      const producer = await this.ensureProducer(lane);
       this.metrics.batchSize(batch.length, bytes);
       const acks = await producer.sendBatch({
         acks: -1,
@@ -606,19 +649,19 @@ export class EventProducer {
       // The outcome of a failed request is unknown (kafkajs may have rolled back sequence numbers of records
       // the broker did store): the next request goes through a new producer, with a new producer id, so
       // that no other record can be mistaken by the broker for a duplicate of these.
-      this.producerStale = true;
+      lane.producerStale = true;
       const { error, unreachable, producerState } = classifyKafkaError(e, 'publish');
       const live = batch.filter((x) => !x.done);
       if (producerState && attempt === 0 && live.length > 0) {
         // Nothing was written: send the same records once more, through the new producer.
         this.log.warn({ err: error }, 'the broker refused the producer state; resending through a new producer');
-        await this.deliver(live, bytes, attempt + 1);
+        await this.deliver(lane, live, bytes, attempt + 1);
         return;
       }
       if (error.code === 'RECORD_TOO_LARGE' && live.length > 1) {
         // One record (or the broker's limit) spoils the whole request: send the events one by one.
         this.log.warn({ events: live.length }, 'the broker refused a too large request; sending its events one by one');
-        for (const entry of live) await this.deliver([entry], entry.bytes);
+        for (const entry of live) await this.deliver(lane, [entry], entry.bytes);
         return;
       }
       this.noteError(error);
@@ -673,18 +716,18 @@ export class EventProducer {
 
   // ---------------------------------------------------------------- kafkajs producer
 
-  /** The current kafkajs producer, replaced by a new connected one after a failed request. */
-  private ensureProducer(): Promise<Producer> {
-    if (this.producer && !this.producerStale) return Promise.resolve(this.producer);
-    this.producerReady ??= this.replaceProducer().finally(() => {
-      this.producerReady = undefined;
+  /** The lane's current kafkajs producer, replaced by a new connected one after a failed request. */
+  private ensureProducer(lane: Lane): Promise<Producer> {
+    if (lane.producer && !lane.producerStale) return Promise.resolve(lane.producer);
+    lane.producerReady ??= this.replaceProducer(lane).finally(() => {
+      lane.producerReady = undefined;
     });
-    return this.producerReady;
+    return lane.producerReady;
   }
 
-  private async replaceProducer(): Promise<Producer> {
-    const old = this.producer;
-    this.producer = undefined;
+  private async replaceProducer(lane: Lane): Promise<Producer> {
+    const old = lane.producer;
+    lane.producer = undefined;
     if (old) {
       // Nothing is in flight on it any more; its sockets may already be dead.
       old.disconnect().catch((err: unknown) => this.log.debug({ err }, 'disconnect of the replaced producer failed'));
@@ -706,8 +749,8 @@ export class EventProducer {
       producer.disconnect().catch(noop);
       throw e;
     }
-    this.producer = producer;
-    this.producerStale = false;
+    lane.producer = producer;
+    lane.producerStale = false;
     return producer;
   }
 
@@ -720,9 +763,12 @@ export class EventProducer {
     this.scheduleProbe();
   }
 
-  private failQueued(cause?: ProducerError): void {
-    const waiting = this.queue.drain();
-    this.queuedBytes = 0;
+  private failQueued(cause?: ProducerError, lanes: Lane[] = this.lanes): void {
+    const waiting: Entry[] = [];
+    for (const lane of lanes) {
+      for (const entry of lane.queue.drain()) waiting.push(entry);
+      lane.queuedBytes = 0;
+    }
     if (waiting.length === 0) return;
     this.failEntries(
       waiting,
@@ -744,9 +790,16 @@ export class EventProducer {
   private async probe(): Promise<void> {
     this.probeTimer = undefined;
     if (this.closing || this.state !== 'down') return;
+    // A new producer on one idle lane tells whether the brokers are back; the other lanes replace theirs (marked
+    // stale by their failed request) on their next request. A lane with a request in flight keeps its producer.
+    const lane = this.lanes.find((l) => !l.inFlight && !l.producerReady);
+    if (!lane) {
+      this.scheduleProbe();
+      return;
+    }
     try {
-      this.producerStale = true;
-      await this.ensureProducer();
+      lane.producerStale = true;
+      await this.ensureProducer(lane);
       this.probeDelay = PROBE_FIRST_MS;
       this.setState('connected');
     } catch (e) {
@@ -758,7 +811,7 @@ export class EventProducer {
 
   // ---------------------------------------------------------------- timeouts
 
-  /** One timer, due at the earliest deadline of an unsettled event (events are queued in deadline order). */
+  /** One timer, due at the earliest deadline of an unsettled event (each lane queues its events in deadline order). */
   private armDeadline(): void {
     const first = this.earliestPending();
     if (!first) return;
@@ -772,14 +825,20 @@ export class EventProducer {
   }
 
   private earliestPending(): Entry | undefined {
-    if (this.inFlight) for (const entry of this.inFlight) if (!entry.done) return entry;
-    return this.queue.peek();
+    let first: Entry | undefined;
+    for (const lane of this.lanes) {
+      const candidate = lane.inFlight?.find((entry) => !entry.done) ?? lane.queue.peek();
+      if (candidate && (!first || candidate.deadline < first.deadline)) first = candidate;
+    }
+    return first;
   }
 
   private expire(): void {
     const now = performance.now();
     const late: Entry[] = [];
-    if (this.inFlight) for (const entry of this.inFlight) if (!entry.done && entry.deadline <= now) late.push(entry);
+    for (const lane of this.lanes) {
+      if (lane.inFlight) for (const entry of lane.inFlight) if (!entry.done && entry.deadline <= now) late.push(entry);
+    }
     if (late.length > 0) {
       // Still in a produce request: Kafka may store them after all (a retry by the caller may duplicate).
       const error = new ProducerError(
@@ -792,10 +851,12 @@ export class EventProducer {
       if (this.state === 'connected') this.setState('degraded');
     }
     const waited: Entry[] = [];
-    while (this.queue.length > 0 && this.queue.peek()!.deadline <= now) {
-      const entry = this.queue.shift()!;
-      this.queuedBytes -= entry.bytes;
-      waited.push(entry);
+    for (const lane of this.lanes) {
+      while (lane.queue.length > 0 && lane.queue.peek()!.deadline <= now) {
+        const entry = lane.queue.shift()!;
+        lane.queuedBytes -= entry.bytes;
+        waited.push(entry);
+      }
     }
     if (waited.length > 0) {
       this.failEntries(

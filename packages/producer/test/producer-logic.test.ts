@@ -103,7 +103,7 @@ function protocolError(type: string, code: number, retriable: boolean) {
   return new KafkaJSProtocolError({ type, code, retriable, message: type } as unknown as Error);
 }
 
-test('concurrent publishes are coalesced into batches, one request in flight, offsets per partition', async () => {
+test('one lane: concurrent publishes are coalesced into batches, one request in flight, offsets per partition', async () => {
   const fake = new FakeKafka();
   fake.onSend = async (_p, messages) => {
     await sleep(5);
@@ -111,7 +111,7 @@ test('concurrent publishes are coalesced into batches, one request in flight, of
   };
   const batches: number[] = [];
   const producer = await connected(fake, {
-    batch: { maxEvents: 300, lingerMs: 5 },
+    batch: { maxEvents: 300, lingerMs: 5, lanes: 1 },
     metrics: { batchSize: (n) => batches.push(n) },
   });
   const all = [...events(500, 'log'), ...events(500, 'trace')];
@@ -187,7 +187,7 @@ test('a producer kafkajs can no longer use is replaced, and the refused records 
     if (p.id === 1) throw protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', 45, false);
     return fake.store(messages);
   };
-  const producer = await connected(fake);
+  const producer = await connected(fake, { batch: { lanes: 1 } });
   const results = await Promise.all(events(3).map((e) => producer.publish(e)));
   assert.equal(results.length, 3);
   assert.equal(fake.producers.length, 2);
@@ -205,6 +205,7 @@ test('after an unknown error the next request goes through a new producer; unkno
   };
   const failed: string[] = [];
   const producer = await connected(fake, {
+    batch: { lanes: 1 },
     metrics: { failed: (type, code, n) => failed.push(`${type}:${code}:${n}`) },
   });
   await assert.rejects(producer.publish(makeEvent('error', TRACE)), { code: 'UNKNOWN', canRetry: false });
@@ -336,5 +337,103 @@ test('publish(event, { createdAt }): the given time is protocol.createdAt and th
   assert.equal(JSON.parse(stored(a).value!.toString()).metadata['protocol.createdAt'], 1_700_000_000_123);
   assert.equal(stored(a).timestamp, '1700000000123');
   assert.ok(JSON.parse(stored(b).value!.toString()).metadata['protocol.createdAt'] >= before);
+});
+
+/** Events of every type over `n` traces, so that they spread over the partitions. */
+function spread(n: number) {
+  const types = ['log', 'audit', 'trace', 'error'] as const;
+  return Array.from({ length: n }, (_, i) =>
+    makeEvent(types[i % 4]!, (i % 97).toString(16).padStart(32, 'a'), { id: `s${i}` }),
+  );
+}
+
+test('lanes: one request in flight per lane, each partition in one lane, in publish order', async () => {
+  const fake = new FakeKafka(12);
+  fake.onSend = async (_p, messages) => {
+    await sleep(10 + Math.random() * 20);
+    return fake.store(messages);
+  };
+  const producer = await connected(fake, { batch: { maxEvents: 20, lingerMs: 1, lanes: 4 } });
+  assert.equal(fake.producers.length, 4);
+  const all = spread(2000);
+  const results = await Promise.all(all.map((e) => producer.publish(e)));
+  assert.equal(fake.maxInFlight, 4);
+  // a lane's producer only ever sends the partitions of that lane
+  for (const [lane, p] of fake.producers.entries()) {
+    assert.ok(p.sends.length > 1);
+    for (const batch of p.sends) for (const m of batch) assert.equal(m.partition! % 4, lane);
+  }
+  // each partition holds its events in publish order, and each result points at its record
+  const expected = new Map<number, string[]>();
+  for (const [i, event] of all.entries()) {
+    const partition = producer.partitionFor(event);
+    assert.equal(results[i]!.partition, partition);
+    expected.set(partition, [...(expected.get(partition) ?? []), event.id]);
+    const stored = fake.logs.get(partition)![Number(results[i]!.offset)]!;
+    assert.equal(JSON.parse(stored.value!.toString()).id, event.id);
+  }
+  assert.equal(expected.size, 12);
+  for (const [partition, ids] of expected) {
+    assert.deepEqual(
+      fake.logs.get(partition)!.map((m) => JSON.parse(m.value!.toString()).id),
+      ids,
+    );
+  }
+  await producer.close();
+  assert.ok(fake.producers.every((p) => p.disconnected));
+});
+
+test('lanes: no more lanes than partitions', async () => {
+  const fake = new FakeKafka(4);
+  const producer = await connected(fake, { strategy: 'trace-id', batch: { lanes: 8 } });
+  assert.equal(fake.producers.length, 4);
+  await producer.close();
+});
+
+test('lanes: a failed request replaces the producer of its lane only', async () => {
+  const fake = new FakeKafka(12);
+  fake.onSend = async (p, messages) => {
+    if (p.id === 1) throw new TypeError('kafkajs bug');
+    return fake.store(messages);
+  };
+  const producer = await connected(fake, { batch: { lanes: 4 } });
+  const outcomes = await producer.publishMany(spread(200));
+  const failedPartitions = new Set<number>();
+  for (const [i, o] of outcomes.entries()) {
+    if (!o.ok) failedPartitions.add(producer.partitionFor(spread(200)[i]!));
+    else assert.notEqual(o.result.partition % 4, 0);
+  }
+  assert.ok(failedPartitions.size > 0);
+  for (const p of failedPartitions) assert.equal(p % 4, 0);
+  assert.equal(producer.health().lastError?.code, 'UNKNOWN');
+  // lane 0 goes on with a new producer; the other lanes keep theirs
+  await Promise.all(spread(200).map((e) => producer.publish(e)));
+  assert.equal(fake.producers.length, 5);
+  assert.ok(fake.producers[0]!.disconnected);
+  assert.ok(fake.producers.slice(1, 4).every((p) => !p.disconnected));
+  assert.ok(fake.producers[4]!.sends.flat().every((m) => m.partition! % 4 === 0));
+  assert.equal(producer.health().state, 'connected');
+  await producer.close();
+});
+
+test('lanes: batch.maxQueue bounds the events of all lanes together', async () => {
+  const fake = new FakeKafka(12);
+  const releases: (() => void)[] = [];
+  fake.onSend = (_p, messages) =>
+    new Promise((resolve) => {
+      releases.push(() => resolve(fake.store(messages)));
+    });
+  const producer = await connected(fake, { batch: { lanes: 4, maxQueue: 40, lingerMs: 0 } });
+  const pending = spread(40).map((e) => producer.publish(e));
+  await sleep(20);
+  assert.equal(fake.inFlight, 4);
+  assert.equal(producer.health().queueDepth, 40);
+  await assert.rejects(producer.publish(spread(1)[0]!), { code: 'OVERLOADED' });
+  while (releases.length > 0 || fake.stored < 40) {
+    releases.splice(0).forEach((r) => r());
+    await sleep(5);
+  }
+  assert.equal((await Promise.all(pending)).length, 40);
+  assert.equal(producer.health().queueDepth, 0);
   await producer.close();
 });

@@ -1,6 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // event-sidecar: reads the environment, starts the sidecar, stops it gracefully on SIGTERM/SIGINT
-// (a second signal exits at once).
+// (a second signal exits at once). V8's young generation is kept small (2 MiB semi-spaces instead of 16): the
+// sidecar's garbage is short-lived, and the default let its resident memory grow by about 40 MiB under load.
+// The container's ENTRYPOINT passes the same flags.
 import { CONFIG_VARIABLES } from './config-doc.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';

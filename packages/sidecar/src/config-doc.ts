@@ -91,6 +91,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
       'Most events waiting for Kafka; beyond it requests get 429 with `Retry-After` (at least `MAX_BATCH_EVENTS`)',
   },
   {
+    name: 'PRODUCER_LANES',
+    default: '4',
+    description:
+      'Produce requests in flight at once, each through its own producer for a fixed share of the partitions (at most the partition count)',
+  },
+  {
     name: 'SPOOL_DIR',
     description:
       'Directory of the durable spool (SQLite); unset: no spool. With it, an event Kafka cannot take (unavailable, not confirmed within `PUBLISH_TIMEOUT_MS`) is kept on disk, answered 202 (gRPC `accepted`) and delivered when Kafka is back',

@@ -54,6 +54,7 @@ export interface ProducerTuning {
   readonly batchMaxEvents: number;
   readonly batchMaxBytes: number;
   readonly maxQueue: number;
+  readonly lanes: number;
 }
 
 export const SPOOL_SYNC_MODES = ['full', 'normal'] as const;
@@ -190,6 +191,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     batchMaxEvents: r.int('PRODUCER_BATCH_MAX_EVENTS', batch.maxEvents, { min: 1, max: 100_000 }),
     batchMaxBytes: r.int('PRODUCER_BATCH_MAX_BYTES', batch.maxBytes, { min: 1024, max: 104_857_600 }),
     maxQueue: r.int('PRODUCER_MAX_QUEUE', batch.maxQueue, { min: 1, max: 10_000_000 }),
+    lanes: r.int('PRODUCER_LANES', batch.lanes, { min: 1, max: 64 }),
   };
   if (producer.maxQueue < http.maxBatchEvents)
     r.problem('PRODUCER_MAX_QUEUE must be at least MAX_BATCH_EVENTS, or no full batch could ever be taken');

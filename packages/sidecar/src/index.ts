@@ -36,7 +36,7 @@ export {
   type EventTypeLabel,
   type MetricsOptions,
 } from './metrics.js';
-export { createLogger, createHttpLogger, requestIdOf, REDACT_PATHS } from './logger.js';
+export { createLogger, createHttpLogger, requestIdOf, REDACT_PATHS, type HttpLoggerMiddleware } from './logger.js';
 export {
   createIngress,
   validationError,

@@ -112,6 +112,7 @@ export function producerOptions(config: SidecarConfig, logger: Logger, metrics: 
       maxEvents: producer.batchMaxEvents,
       maxBytes: producer.batchMaxBytes,
       maxQueue: producer.maxQueue,
+      lanes: producer.lanes,
     },
     logger,
     metrics: metrics.producer,

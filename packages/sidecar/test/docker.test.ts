@@ -58,7 +58,13 @@ test('the runtime stage copies what the build stage compiles', () => {
     assert.equal(tsconfig.compilerOptions.outDir, 'dist');
   }
   const entry = steps.find((s) => s.op === 'ENTRYPOINT');
-  assert.deepEqual(JSON.parse(entry!.args), ['node', 'packages/sidecar/dist/cli.js']);
+  // The container runs the CLI with the node flags of its shebang, as the installed bin script does.
+  const shebang = /^#!\/usr\/bin\/env -S node(.*)$/.exec(
+    readFileSync(join(root, 'packages/sidecar/src/cli.ts'), 'utf8').split('\n')[0]!,
+  );
+  assert.ok(shebang, 'the CLI starts with #!/usr/bin/env -S node [flags]');
+  const flags = shebang[1]!.trim().split(/\s+/).filter(Boolean);
+  assert.deepEqual(JSON.parse(entry!.args), ['node', ...flags, 'packages/sidecar/dist/cli.js']);
   const pkg = JSON.parse(readFileSync(join(root, 'packages/sidecar/package.json'), 'utf8')) as {
     bin: Record<string, string>;
   };

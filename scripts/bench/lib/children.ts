@@ -25,6 +25,13 @@ export interface StartOptions {
   cwd?: string;
 }
 
+/** The node flags in a script's `#!/usr/bin/env -S node [flags]` line: the bench runs the CLI as its bin does. */
+export function shebangNodeFlags(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env\s+(?:-S\s+)?node(\s.*)?$/.exec(first);
+  return m?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+
 export function startNode(script: string, options: StartOptions): NodeChild {
   const fd = openSync(options.logPath, 'w');
   let proc: ChildProcess;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateEvent } from '@event-sidecar/contract';
 import { niceStep } from '../lib/chart.js';
+import { shebangNodeFlags } from '../lib/children.js';
 import { generateEvents, payloadStats, toGrpcMessage } from '../lib/events.js';
 import { parseProcStatTicks, parseProcStatus } from '../lib/proc.js';
 import { parseOptions } from '../lib/options.js';
@@ -71,4 +72,10 @@ test('chart steps and profile modules', () => {
   );
   assert.equal(moduleOf({ functionName: '(garbage collector)', url: '', lineNumber: -1 }), '(garbage collector)');
   assert.equal(moduleOf({ functionName: 'x', url: 'node:internal/streams', lineNumber: 1 }), 'node core');
+});
+
+test('the sidecar is started with the node flags of its shebang', () => {
+  const cli = new URL('../../../packages/sidecar/src/cli.ts', import.meta.url).pathname;
+  assert.deepEqual(shebangNodeFlags(cli), ['--max-semi-space-size=2']);
+  assert.deepEqual(shebangNodeFlags(new URL(import.meta.url).pathname), []);
 });
