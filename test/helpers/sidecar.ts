@@ -87,6 +87,8 @@ export async function startTestSidecar(
   const config = loadConfig({
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
     KAFKA_BROKERS: testBrokers().join(','),
     KAFKA_CLIENT_ID: uniqueName('it-sidecar'),
     EVENT_TOPIC: topic,

@@ -56,6 +56,8 @@ function baseEnv(topic: string, extra: Record<string, string> = {}): Record<stri
   return {
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    GRPC_HOST: '127.0.0.1',
     KAFKA_BROKERS: testBrokers().join(','),
     EVENT_TOPIC: topic,
     KAFKA_CREATE_TOPIC_PARTITIONS: '4',

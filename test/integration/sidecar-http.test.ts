@@ -178,6 +178,18 @@ test('client errors answer in the Mojaloop shape and name the field', async (t) 
     errorInformation: { errorCode: '3000', errorDescription: 'Generic client error - unsupported media type' },
   });
 
+  const array = await call(`${url}/event`, { body: [sampleEvent()] });
+  assert.equal(array.status, 400);
+  assert.deepEqual(array.body, {
+    errorInformation: {
+      errorCode: '3101',
+      errorDescription: 'Malformed syntax - the event must be of type object',
+      field: '',
+    },
+  });
+  const noBody = await call(`${url}/event`, { method: 'POST' });
+  assert.equal(noBody.status, 415);
+
   const notFound = await call(`${url}/nowhere`);
   assert.equal(notFound.status, 404);
   assert.deepEqual(notFound.body, { errorInformation: { errorCode: '3002', errorDescription: 'Unknown URI' } });

@@ -142,11 +142,22 @@ const TRANSIENT_PROTOCOL_TYPES = new Set([
   'COORDINATOR_LOAD_IN_PROGRESS',
 ]);
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+// The broker refused the request because of the producer's id, epoch or sequence numbers: nothing was written,
+// and kafkajs's producer stays broken (it never resets its sequences); a new producer can send the same records.
+const PRODUCER_STATE_TYPES = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'PRODUCER_FENCED',
+]);
 
 export interface KafkaErrorClass {
   error: ProducerError;
   /** The brokers could not be reached at all: the producer is down until a probe succeeds. */
   unreachable: boolean;
+  /** The broker refused the producer's state (id, epoch, sequence): a new producer may resend the same records. */
+  producerState?: boolean;
 }
 
 /** Maps an error thrown by kafkajs to a ProducerError; unknown errors are not retriable. */
@@ -190,6 +201,13 @@ export function classifyKafkaError(e: unknown, what = 'publish'): KafkaErrorClas
           },
         ),
         unreachable: false,
+      };
+    }
+    if (PRODUCER_STATE_TYPES.has(type)) {
+      return {
+        error: new ProducerError('KAFKA_ERROR', `${what} failed: ${type} (${detail})`, { cause: e, canRetry: true }),
+        unreachable: false,
+        producerState: true,
       };
     }
     if (TRANSIENT_PROTOCOL_TYPES.has(type)) {

@@ -1,4 +1,5 @@
 export { EventProducer } from './producer.js';
+export type { KafkaClient, EventProducerInternals } from './producer.js';
 export type { PublishResult, PublishOutcome, ProducerHealth } from './producer.js';
 export { PRODUCER_DEFAULTS, produceRetryFor } from './options.js';
 export type {
@@ -18,7 +19,6 @@ export {
 } from './errors.js';
 export type { ProducerErrorCode, ProducerErrorOptions } from './errors.js';
 export {
-  EVENT_TYPES,
   parsePartitionMap,
   normalizePartitionMap,
   defaultPartitionMap,

@@ -2,7 +2,16 @@
 // timeouts, health and recovery after broker outages. kafkajs stays behind this class.
 import { performance } from 'node:perf_hooks';
 import type { EventMessage, EventType } from '@event-sidecar/contract';
-import { Kafka, type Admin, type Message, type Producer, type RecordMetadata, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  type Admin,
+  type AdminConfig,
+  type Message,
+  type Producer,
+  type ProducerConfig,
+  type RecordMetadata,
+  type SASLOptions,
+} from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { classifyKafkaError, isProducerError, ProducerError, type ProducerErrorCode } from './errors.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log.js';
@@ -60,6 +69,17 @@ const PROBE_FIRST_MS = 250;
 const PROBE_MAX_MS = 5000;
 
 type Chooser = (event: EventMessage) => number;
+
+/** The part of a kafkajs client the producer uses. */
+export interface KafkaClient {
+  producer(config: ProducerConfig): Producer;
+  admin(config?: AdminConfig): Admin;
+}
+
+/** Not part of the options (not validated, not documented): lets unit tests drive the logic with a fake client. */
+export interface EventProducerInternals {
+  kafka?: KafkaClient;
+}
 
 /** A FIFO with O(1) shift, for the events waiting for the next batch. */
 class Fifo<T> {
@@ -133,7 +153,7 @@ export class EventProducer {
   private readonly opts: ResolvedOptions;
   private readonly log: Logger;
   private readonly metrics: ProducerMetrics;
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaClient;
 
   private state: ProducerState = 'connecting';
   private stateSince = new Date();
@@ -163,7 +183,7 @@ export class EventProducer {
   private closing: Promise<void> | undefined;
   private drainWaiters: (() => void)[] = [];
 
-  constructor(options: EventProducerOptions) {
+  constructor(options: EventProducerOptions, internals: EventProducerInternals = {}) {
     this.opts = resolveOptions(options);
     this.topic = this.opts.topic;
     const root = this.opts.logger ?? pino({ enabled: false });
@@ -172,18 +192,20 @@ export class EventProducer {
     if (options.partitionMap !== undefined && this.opts.strategy !== 'event-type') {
       this.log.warn('partitionMap is ignored: it applies to the event-type strategy only');
     }
-    this.kafka = new Kafka({
-      clientId: this.opts.clientId,
-      brokers: [...this.opts.brokers],
-      ssl: this.opts.ssl,
-      sasl: this.opts.sasl as SASLOptions | undefined,
-      connectionTimeout: this.opts.connectionTimeoutMs,
-      requestTimeout: this.opts.requestTimeoutMs,
-      // Connection attempts inside one produce request; the request itself retries (produceRetryFor).
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-      logLevel: kafkaLogLevel(this.log),
-      logCreator: kafkaLogCreator(this.log),
-    });
+    this.kafka =
+      internals.kafka ??
+      new Kafka({
+        clientId: this.opts.clientId,
+        brokers: [...this.opts.brokers],
+        ssl: this.opts.ssl,
+        sasl: this.opts.sasl as SASLOptions | undefined,
+        connectionTimeout: this.opts.connectionTimeoutMs,
+        requestTimeout: this.opts.requestTimeoutMs,
+        // Connection attempts inside one produce request; the request itself retries (produceRetryFor).
+        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+        logLevel: kafkaLogLevel(this.log),
+        logCreator: kafkaLogCreator(this.log),
+      });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -559,7 +581,7 @@ export class EventProducer {
     });
   }
 
-  private async deliver(batch: Entry[], bytes: number): Promise<void> {
+  private async deliver(batch: Entry[], bytes: number, attempt = 0): Promise<void> {
     const started = performance.now();
     try {
       const producer = await this.ensureProducer();
@@ -576,8 +598,14 @@ export class EventProducer {
       // the broker did store): the next request goes through a new producer, with a new producer id, so
       // that no other record can be mistaken by the broker for a duplicate of these.
       this.producerStale = true;
-      const { error, unreachable } = classifyKafkaError(e, 'publish');
+      const { error, unreachable, producerState } = classifyKafkaError(e, 'publish');
       const live = batch.filter((x) => !x.done);
+      if (producerState && attempt === 0 && live.length > 0) {
+        // Nothing was written: send the same records once more, through the new producer.
+        this.log.warn({ err: error }, 'the broker refused the producer state; resending through a new producer');
+        await this.deliver(live, bytes, attempt + 1);
+        return;
+      }
       if (error.code === 'RECORD_TOO_LARGE' && live.length > 1) {
         // One record (or the broker's limit) spoils the whole request: send the events one by one.
         this.log.warn({ events: live.length }, 'the broker refused a too large request; sending its events one by one');
@@ -731,7 +759,7 @@ export class EventProducer {
       this.expire();
       this.armDeadline();
     }, Math.ceil(delay));
-    this.deadlineTimer.unref();
+    // Kept referenced: a caller awaits each pending event, so the process must not exit before it settles.
   }
 
   private earliestPending(): Entry | undefined {

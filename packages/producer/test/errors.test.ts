@@ -61,11 +61,14 @@ test('classifyKafkaError maps kafkajs errors, looking through retry wrappers', (
   assert.equal(c.error.code, 'KAFKA_UNAVAILABLE');
   assert.equal(c.unreachable, false);
 
-  const fenced = protocolError('INVALID_PRODUCER_EPOCH', 47, false);
+  const denied = protocolError('TOPIC_AUTHORIZATION_FAILED', 29, false);
   assert.deepEqual(
-    [classifyKafkaError(fenced).error.code, classifyKafkaError(fenced).error.canRetry],
+    [classifyKafkaError(denied).error.code, classifyKafkaError(denied).error.canRetry],
     ['KAFKA_ERROR', false],
   );
+  // refused producer state: nothing written, a new producer can resend
+  const fenced = classifyKafkaError(protocolError('INVALID_PRODUCER_EPOCH', 47, false));
+  assert.deepEqual([fenced.error.code, fenced.error.canRetry, fenced.producerState], ['KAFKA_ERROR', true, true]);
   const retriable = protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', 45, true);
   assert.equal(classifyKafkaError(retriable).error.canRetry, true);
 

@@ -9,8 +9,9 @@ import { createSidecar, packageVersion } from './sidecar.js';
 
 const USAGE = `Usage: event-sidecar [--help] [--version]
 
-Accepts Mojaloop events over HTTP (POST /event, POST /events), validates them against the
-contract and publishes them to Kafka. Configured through environment variables:
+Accepts Mojaloop events over HTTP (POST /event, POST /events) and gRPC
+(mojaloop.events.EventLoggerService/Log, as @mojaloop/event-sdk sends them), validates them
+against the contract and publishes them to Kafka. Configured through environment variables:
 `;
 
 function help(): string {

@@ -11,12 +11,16 @@ export interface ConfigVariable {
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   { name: 'HTTP_HOST', default: '0.0.0.0', description: 'Address the HTTP server listens on' },
   { name: 'HTTP_PORT', default: '4001', description: 'HTTP port (0 picks a free port)' },
-  { name: 'MAX_BODY_BYTES', default: '1048576', description: 'Largest request body; larger bodies get 413' },
+  {
+    name: 'MAX_BODY_BYTES',
+    default: '1048576',
+    description: 'Largest request body (larger bodies get 413) and gRPC message (RESOURCE_EXHAUSTED)',
+  },
   { name: 'MAX_BATCH_EVENTS', default: '1000', description: 'Most events in one `POST /events`' },
   {
     name: 'AUTH_TOKEN',
     description:
-      'When set (16+ characters), requests need `Authorization: Bearer <token>`; `/health`, `/live`, `/metrics`, `/openapi.json` and `/docs` stay open',
+      'When set (16+ characters), requests need `Authorization: Bearer <token>` (gRPC: an `authorization` metadata entry, else UNAUTHENTICATED); `/health`, `/live`, `/metrics`, `/openapi.json`, `/docs` and the gRPC health service stay open',
   },
   { name: 'HTTP_REQUEST_TIMEOUT_MS', default: '30000', description: 'Time to receive a whole request (0: none)' },
   { name: 'HTTP_HEADERS_TIMEOUT_MS', default: '10000', description: 'Time to receive the request headers' },
@@ -25,12 +29,14 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     default: '5000',
     description: 'Idle time before a keep-alive connection closes',
   },
+  { name: 'GRPC_HOST', default: '0.0.0.0', description: 'Address the gRPC server listens on' },
+  { name: 'GRPC_PORT', default: '50051', description: 'gRPC port (0 picks a free port), as the original sidecar' },
   {
-    name: 'GRPC_HOST',
-    default: '0.0.0.0',
-    description: 'Address of the gRPC server (read now, served by the gRPC transport)',
+    name: 'ACK_MODE',
+    default: 'confirmed',
+    description:
+      'When gRPC `Log` answers `accepted`: `confirmed`, once Kafka acknowledged the event; `received`, on receipt of a valid event (as the original), later failures only logged and counted',
   },
-  { name: 'GRPC_PORT', default: '50051', description: 'gRPC port (read now, served by the gRPC transport)' },
   {
     name: 'KAFKA_BROKERS',
     default: 'localhost:9092',

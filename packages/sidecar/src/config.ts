@@ -9,6 +9,9 @@ export const PARTITION_STRATEGIES = ['event-type', 'trace-id'] as const;
 export type PartitionStrategyName = (typeof PARTITION_STRATEGIES)[number];
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+/** gRPC Log answers: `confirmed` once Kafka has the event, `received` on receipt (as the original). */
+export const ACK_MODES = ['confirmed', 'received'] as const;
+export type AckMode = (typeof ACK_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -27,6 +30,7 @@ export interface HttpConfig {
 export interface GrpcConfig {
   readonly host: string;
   readonly port: number;
+  readonly ackMode: AckMode;
 }
 
 export interface KafkaConfig {
@@ -97,6 +101,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const grpc: GrpcConfig = {
     host: r.string('GRPC_HOST', '0.0.0.0'),
     port: r.int('GRPC_PORT', 50051, PORT),
+    ackMode: r.oneOf('ACK_MODE', ACK_MODES, 'confirmed'),
   };
 
   const brokers = r.list('KAFKA_BROKERS', ['localhost:9092']);

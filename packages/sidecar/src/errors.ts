@@ -174,9 +174,8 @@ export function resolveError(err: unknown): ResolvedError {
   if (isSidecarError(err)) {
     const status = ERROR_STATUS[err.code];
     const mojaloop = err.issue ? errorCodeNameForIssue(err.issue) : status.mojaloop;
-    let detail: string | undefined = err.message;
-    if (err.issue) detail = `${err.issue.field === '' ? 'the body' : err.issue.field} ${err.issue.message}`;
-    if (status.http >= 500) detail = undefined;
+    // A validation error's message is already `<field or subject> <what is wrong>`.
+    const detail = status.http >= 500 ? undefined : err.message;
     return {
       code: err.code,
       http: status.http,

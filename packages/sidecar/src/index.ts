@@ -7,6 +7,8 @@ export {
   type KafkaConfig,
   type ProducerTuning,
   type LogLevel,
+  type AckMode,
+  ACK_MODES,
 } from './config.js';
 export { CONFIG_VARIABLES, configTable, type ConfigVariable } from './config-doc.js';
 export {
@@ -55,3 +57,30 @@ export {
   type SidecarProducer,
   type Transport,
 } from './sidecar.js';
+export {
+  startGrpcServer,
+  createGrpcTransport,
+  grpcServerOptions,
+  HealthService,
+  servingStatusOf,
+  wireToEvent,
+  decodeContent,
+  SDK_PROTO_OPTIONS,
+  EVENT_LOGGER_SERVICE,
+  HEALTH_SERVICE,
+  LOG_METHOD,
+  HEALTH_PROTO_JSON,
+  loadEventLoggerPackage,
+  loadEventLoggerService,
+  loadHealthPackage,
+  loadHealthService,
+  type GrpcServerDeps,
+  type GrpcServerOptions,
+  type RunningGrpcServer,
+  type GrpcTransport,
+  type GrpcTransportDeps,
+  type ServingStatus,
+  type WireAny,
+  type WireEventMessage,
+  type DecodeResult,
+} from './grpc/index.js';

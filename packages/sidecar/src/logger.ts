@@ -32,10 +32,29 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof inbound === 'string' && REQUEST_ID.test(inbound) ? inbound : randomUUID();
 }
 
+/** Request headers worth a log line; the rest is noise on every request (and costs time). */
+const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 'x-forwarded-for', 'authorization'];
+
+function requestFields(req: IncomingMessage & { id?: unknown }) {
+  const headers: Record<string, string | string[]> = {};
+  for (const name of LOGGED_HEADERS) {
+    const value = req.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.socket?.remoteAddress, headers };
+}
+
 /** pino-http: one line per request, 4xx at warn, 5xx at error, request id echoed as `x-request-id`. */
 export function createHttpLogger(logger: Logger): HttpLogger {
   return pinoHttp({
     logger: logger.child({ component: 'http' }),
+    // Lean serializers on the raw objects: the standard ones copy every request and response header.
+    wrapSerializers: false,
+    serializers: {
+      req: requestFields,
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      err: pino.stdSerializers.err,
+    },
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
       const id = requestIdOf(req);
       res.setHeader('x-request-id', id);

@@ -11,6 +11,7 @@ import { createOpenApiDocument, validateEvent } from '@event-sidecar/contract';
 import { EventProducer, type EventProducerOptions } from '@event-sidecar/producer';
 import { createBrokerProbe } from './broker-probe.js';
 import type { SidecarConfig } from './config.js';
+import { createGrpcTransport } from './grpc/transport.js';
 import { applyServerTimeouts, createApp } from './http/app.js';
 import { createIngress, type EventValidator, type Ingress } from './ingress.js';
 import { createLogger } from './logger.js';
@@ -60,6 +61,8 @@ export interface Sidecar {
   readonly startTime: Date;
   /** Port the HTTP server listens on (after start; useful with HTTP_PORT=0). */
   readonly httpPort: number;
+  /** Port the gRPC server listens on (after start; useful with GRPC_PORT=0). */
+  readonly grpcPort: number;
   /** Registers a transport (before start). */
   addTransport(transport: Transport): void;
   /** Connects the producer (creating the topic when configured), then listens. */
@@ -121,7 +124,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     deps.producer ?? new EventProducer({ ...producerOptions(config, logger, metrics), ...deps.producerOverrides });
   const ingress = createIngress({ producer, validate: deps.validate ?? validateEvent, metrics });
   const startTime = new Date();
-  const transports: Transport[] = [];
+  const grpc = createGrpcTransport({ config, ingress, producer, metrics, logger });
+  const transports: Transport[] = [grpc];
   let closing = false;
   let started = false;
   let closed: Promise<void> | undefined;
@@ -205,6 +209,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     startTime,
     get httpPort() {
       return httpPort();
+    },
+    get grpcPort() {
+      return grpc.port;
     },
     addTransport(transport) {
       if (started) throw new Error('transports must be added before start');

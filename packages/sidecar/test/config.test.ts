@@ -20,7 +20,7 @@ test('defaults match the original sidecar where it had one', () => {
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,
     },
-    grpc: { host: '0.0.0.0', port: 50051 },
+    grpc: { host: '0.0.0.0', port: 50051, ackMode: 'confirmed' },
     kafka: {
       brokers: ['localhost:9092'],
       clientId: 'event-sidecar',
@@ -65,6 +65,7 @@ test('reads every setting', () => {
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
       GRPC_HOST: '::',
       GRPC_PORT: '50052',
+      ACK_MODE: 'Received',
       KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092,,[::1]:9093',
       KAFKA_CLIENT_ID: 'svc',
       EVENT_TOPIC: 'events.v1',
@@ -101,7 +102,7 @@ test('reads every setting', () => {
       headersTimeoutMs: 500,
       keepAliveTimeoutMs: 65000,
     },
-    grpc: { host: '::', port: 50052 },
+    grpc: { host: '::', port: 50052, ackMode: 'received' },
     kafka: {
       brokers: ['kafka-1:9092', 'kafka-2:9092', '[::1]:9093'],
       clientId: 'svc',

@@ -65,6 +65,25 @@ test('the runtime stage copies what the build stage compiles', () => {
   assert.equal(pkg.bin['event-sidecar'], './dist/cli.js');
 });
 
+test('the runtime stage holds every file the workspaces publish', () => {
+  const runtime = steps.slice(steps.findIndex((s) => s.op === 'FROM' && / AS runtime$/i.test(s.args)));
+  const copied = runtime
+    .filter((s) => s.op === 'COPY')
+    .map((s) =>
+      s.args
+        .split(/\s+/)
+        .filter((p) => !p.startsWith('--'))
+        .at(-1)!,
+    );
+  for (const name of ['contract', 'producer', 'sidecar']) {
+    const pkg = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as { files: string[] };
+    for (const entry of pkg.files.filter((f) => !f.startsWith('!'))) {
+      const path = `packages/${name}/${entry}`;
+      assert.ok(copied.includes(path), `the runtime image has ${path}`);
+    }
+  }
+});
+
 test('the image runs as a non-root user, exposes HTTP and gRPC, and checks /health with node', () => {
   assert.ok(steps.some((s) => s.op === 'RUN' && /npm ci .*--omit=dev/.test(s.args)));
   const user = steps.filter((s) => s.op === 'USER').at(-1);

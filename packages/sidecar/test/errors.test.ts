@@ -94,7 +94,7 @@ test('validation issues take the contract code of their keyword and name the fie
     const resolved = resolveError(validationError([{ field, keyword, message }]));
     const name = Object.values(ERROR_CODES).find((e) => e.code === errorCode)!.name;
     assert.deepEqual(errorBody(resolved), {
-      errorInformation: { errorCode, errorDescription: `${name} - ${field || 'the body'} ${message}`, field },
+      errorInformation: { errorCode, errorDescription: `${name} - ${field || 'the event'} ${message}`, field },
     });
     assert.equal(resolved.http, 400);
     assert.equal(resolved.grpc, 'INVALID_ARGUMENT');

@@ -120,9 +120,18 @@ export function createApp(deps: AppDeps): Express {
 
   if (config.http.authToken !== undefined) app.use(requireBearer(config.http.authToken));
 
-  app.use(
-    express.json({ limit: config.http.maxBodyBytes, type: ['application/json', 'application/*+json'], strict: true }),
-  );
+  const json = express.json({ limit: config.http.maxBodyBytes, type: JSON_TYPES, strict: true });
+
+  // The hot path skips express-openapi-validator (about 20 µs a request): what it would check here
+  // is the media type, checked below, and the event, checked by the contract's validator.
+  app.post('/event', requireJson, json, (async (req, res) => {
+    const outcome = await ingress.accept(req.body, 'http');
+    if (!outcome.ok) throw outcome.error;
+    const { topic, partition, offset } = outcome.result;
+    res.status(201).json({ id: outcome.event.id, topic, partition, offset });
+  }) satisfies RequestHandler);
+
+  app.use(json);
   app.use(
     OpenApiValidator.middleware({
       // The library's 3.1 type demands fields the document need not have.
@@ -136,13 +145,6 @@ export function createApp(deps: AppDeps): Express {
       fileUploader: false,
     }),
   );
-
-  app.post('/event', (async (req, res) => {
-    const outcome = await ingress.accept(req.body, 'http');
-    if (!outcome.ok) throw outcome.error;
-    const { topic, partition, offset } = outcome.result;
-    res.status(201).json({ id: outcome.event.id, topic, partition, offset });
-  }) satisfies RequestHandler);
 
   app.post('/events', (async (req, res) => {
     const values = req.body as unknown[];
@@ -158,6 +160,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(errorHandler());
   return app;
 }
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.is(JSON_TYPES)) return next();
+  next(new SidecarError('UNSUPPORTED_MEDIA_TYPE', 'unsupported media type'));
+};
 
 function requireBearer(token: string): RequestHandler {
   return (req, res, next) => {

@@ -62,7 +62,8 @@ export function toSidecarError(err: unknown): unknown {
           message: first?.message ?? 'is invalid',
           keyword: first?.errorCode?.split('.')[0] ?? 'unknown',
         };
-        return new SidecarError('VALIDATION_FAILED', issue.message, { issue, cause: err });
+        const subject = issue.field === '' ? 'the body' : issue.field;
+        return new SidecarError('VALIDATION_FAILED', `${subject} ${issue.message}`, { issue, cause: err });
       }
       case 401:
         return new SidecarError('UNAUTHORIZED', 'missing or invalid bearer token', { cause: err });

@@ -1,0 +1,326 @@
+// The batching, timeout and recovery logic of EventProducer, driven through a fake kafkajs client so that each
+// situation (a request that hangs, a producer kafkajs cannot use any more, ...) is exact and repeatable.
+// The same behaviour against a real broker is in test/integration/producer*.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import kafkajs, { type Admin, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { EventProducer, type EventProducerOptions, type KafkaClient, type ProducerError } from '../src/index.js';
+import { makeEvent } from './fixtures.js';
+
+const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } = kafkajs;
+const TOPIC = 'topic-event';
+const TRACE = 'bbd7b2c7bbd7b2c7bbd7b2c7bbd7b2c7';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type SendHandler = (producer: FakeProducer, messages: Message[]) => Promise<RecordMetadata[]>;
+
+class FakeProducer {
+  connected = false;
+  disconnected = false;
+  readonly sends: Message[][] = [];
+  constructor(
+    readonly id: number,
+    private readonly fake: FakeKafka,
+  ) {}
+  async connect(): Promise<void> {
+    if (this.fake.connectError) throw this.fake.connectError;
+    this.connected = true;
+  }
+  async disconnect(): Promise<void> {
+    this.disconnected = true;
+  }
+  async sendBatch({ topicMessages }: { topicMessages: { topic: string; messages: Message[] }[] }) {
+    const messages = topicMessages[0]!.messages;
+    this.sends.push(messages);
+    this.fake.inFlight++;
+    this.fake.maxInFlight = Math.max(this.fake.maxInFlight, this.fake.inFlight);
+    try {
+      return await this.fake.onSend(this, messages);
+    } finally {
+      this.fake.inFlight--;
+    }
+  }
+}
+
+/** A broker in memory: a log per partition; `onSend` can be replaced to fail or hang. */
+class FakeKafka implements KafkaClient {
+  readonly producers: FakeProducer[] = [];
+  readonly logs = new Map<number, Message[]>();
+  inFlight = 0;
+  maxInFlight = 0;
+  connectError: Error | undefined;
+  onSend: SendHandler = async (_p, messages) => this.store(messages);
+  constructor(readonly partitions = 12) {}
+
+  store(messages: Message[]): RecordMetadata[] {
+    const base = new Map<number, number>();
+    for (const m of messages) {
+      const log = this.logs.get(m.partition!) ?? [];
+      this.logs.set(m.partition!, log);
+      if (!base.has(m.partition!)) base.set(m.partition!, log.length);
+      log.push(m);
+    }
+    return [...base].map(([partition, offset]) => ({
+      topicName: TOPIC,
+      partition,
+      errorCode: 0,
+      baseOffset: String(offset),
+    }));
+  }
+  get stored(): number {
+    let n = 0;
+    for (const log of this.logs.values()) n += log.length;
+    return n;
+  }
+  producer(): Producer {
+    const p = new FakeProducer(this.producers.length + 1, this);
+    this.producers.push(p);
+    return p as unknown as Producer;
+  }
+  admin(): Admin {
+    return {
+      connect: async () => {},
+      disconnect: async () => {},
+      listTopics: async () => [TOPIC],
+      fetchTopicMetadata: async () => ({
+        topics: [{ name: TOPIC, partitions: Array.from({ length: this.partitions }, (_, i) => ({ partitionId: i })) }],
+      }),
+    } as unknown as Admin;
+  }
+}
+
+async function connected(fake: FakeKafka, options: Partial<EventProducerOptions> = {}): Promise<EventProducer> {
+  const producer = new EventProducer({ brokers: ['fake:9092'], ...options }, { kafka: fake });
+  await producer.connect();
+  return producer;
+}
+
+function events(n: number, type: 'log' | 'audit' | 'trace' | 'error' = 'log') {
+  return Array.from({ length: n }, (_, i) => makeEvent(type, TRACE, { id: `e${i}` }));
+}
+
+function protocolError(type: string, code: number, retriable: boolean) {
+  return new KafkaJSProtocolError({ type, code, retriable, message: type } as unknown as Error);
+}
+
+test('concurrent publishes are coalesced into batches, one request in flight, offsets per partition', async () => {
+  const fake = new FakeKafka();
+  fake.onSend = async (_p, messages) => {
+    await sleep(5);
+    return fake.store(messages);
+  };
+  const batches: number[] = [];
+  const producer = await connected(fake, {
+    batch: { maxEvents: 300, lingerMs: 5 },
+    metrics: { batchSize: (n) => batches.push(n) },
+  });
+  const all = [...events(500, 'log'), ...events(500, 'trace')];
+  const results = await Promise.all(all.map((e) => producer.publish(e)));
+  assert.deepEqual(
+    fake.producers[0]!.sends.map((s) => s.length),
+    [300, 300, 300, 100],
+  );
+  assert.deepEqual(batches, [300, 300, 300, 100]);
+  assert.equal(fake.maxInFlight, 1);
+  // each result points at the stored record of that event
+  for (const [i, r] of results.entries()) {
+    const stored = fake.logs.get(r.partition)![Number(r.offset)]!;
+    assert.equal(JSON.parse(stored.value!.toString()).id, all[i]!.id);
+    assert.equal(r.partition, producer.partitionFor(all[i]!));
+  }
+  // a log and a trace event of one trace: two partitions, each with its events in publish order
+  assert.equal(fake.logs.size, 2);
+  await producer.close();
+  assert.ok(fake.producers[0]!.disconnected);
+});
+
+test('the first event waits lingerMs for company, then goes in one request', async () => {
+  const fake = new FakeKafka();
+  const producer = await connected(fake, { batch: { lingerMs: 30 } });
+  const started = performance.now();
+  const pending = events(3).map((e) => producer.publish(e));
+  await sleep(10);
+  assert.equal(fake.producers[0]!.sends.length, 0);
+  await Promise.all(pending);
+  assert.ok(performance.now() - started >= 29);
+  assert.deepEqual(
+    fake.producers[0]!.sends.map((s) => s.length),
+    [3],
+  );
+  await producer.close();
+});
+
+test('a request that never returns: PUBLISH_TIMEOUT for the events in it and for those waiting', async () => {
+  const fake = new FakeKafka();
+  let release!: () => void;
+  fake.onSend = (_p, messages) =>
+    new Promise((resolve) => {
+      release = () => resolve(fake.store(messages));
+    });
+  const producer = await connected(fake, { publishTimeoutMs: 150, batch: { maxEvents: 2, lingerMs: 0 } });
+  const started = performance.now();
+  const outcomes = await producer.publishMany(events(5));
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 149 && elapsed < 1000, `${elapsed}`);
+  const errors = outcomes.map((o) => (o.ok ? undefined : o.error));
+  assert.deepEqual(
+    errors.map((e) => e?.code),
+    Array(5).fill('PUBLISH_TIMEOUT'),
+  );
+  assert.match(errors[0]!.message, /may still be stored/);
+  assert.match(errors[4]!.message, /was not sent/);
+  assert.equal(producer.health().state, 'degraded');
+  assert.equal(producer.health().queueDepth, 0);
+  // the late acknowledgement changes nothing for the callers; the next batch goes out
+  fake.onSend = async (_p, messages) => fake.store(messages);
+  release();
+  const r = await producer.publish(makeEvent('audit', TRACE));
+  assert.equal(r.offset, '0');
+  assert.equal(fake.stored, 3);
+  assert.equal(producer.health().state, 'connected');
+  await producer.close();
+});
+
+test('a producer kafkajs can no longer use is replaced, and the refused records are resent once', async () => {
+  const fake = new FakeKafka();
+  fake.onSend = async (p, messages) => {
+    if (p.id === 1) throw protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', 45, false);
+    return fake.store(messages);
+  };
+  const producer = await connected(fake);
+  const results = await Promise.all(events(3).map((e) => producer.publish(e)));
+  assert.equal(results.length, 3);
+  assert.equal(fake.producers.length, 2);
+  assert.ok(fake.producers[0]!.disconnected);
+  assert.equal(fake.stored, 3);
+  assert.equal(producer.health().state, 'connected');
+  await producer.close();
+});
+
+test('after an unknown error the next request goes through a new producer; unknown errors are not retriable', async () => {
+  const fake = new FakeKafka();
+  fake.onSend = async (p, messages) => {
+    if (p.id === 1) throw new TypeError('kafkajs bug');
+    return fake.store(messages);
+  };
+  const failed: string[] = [];
+  const producer = await connected(fake, {
+    metrics: { failed: (type, code, n) => failed.push(`${type}:${code}:${n}`) },
+  });
+  await assert.rejects(producer.publish(makeEvent('error', TRACE)), { code: 'UNKNOWN', canRetry: false });
+  assert.deepEqual(failed, ['error:UNKNOWN:1']);
+  assert.equal(producer.health().state, 'degraded');
+  assert.equal(producer.health().lastError?.code, 'UNKNOWN');
+  await producer.publish(makeEvent('error', TRACE));
+  assert.equal(fake.producers.length, 2);
+  assert.equal(producer.health().state, 'connected');
+  await producer.close();
+});
+
+test('unreachable brokers: down, waiting events fail, new ones fail fast, probing brings it back', async () => {
+  const fake = new FakeKafka();
+  const refused = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('connect ECONNREFUSED'), {
+    retryCount: 3,
+    retryTime: 100,
+  });
+  let outage = false;
+  fake.onSend = async (_p, messages) => {
+    if (outage) {
+      fake.connectError = refused;
+      throw refused;
+    }
+    return fake.store(messages);
+  };
+  const states: string[] = [];
+  const producer = await connected(fake, {
+    batch: { maxEvents: 2, lingerMs: 0 },
+    metrics: { connectionState: (s) => states.push(s) },
+  });
+  outage = true;
+  const outcomes = await producer.publishMany(events(5));
+  assert.deepEqual(
+    outcomes.map((o) => (o.ok ? 'ok' : o.error.code)),
+    Array(5).fill('KAFKA_UNAVAILABLE'),
+  );
+  assert.equal(producer.health().state, 'down');
+  const started = performance.now();
+  await assert.rejects(producer.publish(makeEvent('log', TRACE)), (e: ProducerError) => {
+    assert.equal(e.code, 'KAFKA_UNAVAILABLE');
+    assert.ok(e.retryAfterMs! >= 100 && e.retryAfterMs! <= 250);
+    return true;
+  });
+  assert.ok(performance.now() - started < 20);
+  // Probes: first after 250 ms (fails), then after 500 ms.
+  await sleep(300);
+  assert.equal(producer.health().state, 'down');
+  outage = false;
+  fake.connectError = undefined;
+  await sleep(600);
+  assert.equal(producer.health().state, 'connected');
+  await producer.publish(makeEvent('log', TRACE));
+  assert.deepEqual(states, ['connected', 'down', 'connected']);
+  await producer.close();
+});
+
+test('a request refused as too large is split; only the large event fails', async () => {
+  const fake = new FakeKafka();
+  fake.onSend = async (_p, messages) => {
+    if (messages.some((m) => (m.value as Buffer).length > 5000)) throw protocolError('MESSAGE_TOO_LARGE', 10, false);
+    return fake.store(messages);
+  };
+  const producer = await connected(fake, { batch: { lingerMs: 5 } });
+  const big = makeEvent('log', TRACE, { id: 'big', content: { text: 'x'.repeat(6000) } });
+  const outcomes = await producer.publishMany([...events(2), big, ...events(2)]);
+  assert.deepEqual(
+    outcomes.map((o) => (o.ok ? 'ok' : o.error.code)),
+    ['ok', 'ok', 'RECORD_TOO_LARGE', 'ok', 'ok'],
+  );
+  assert.equal(fake.stored, 4);
+  await producer.close();
+});
+
+test('an event larger than batch.maxBytes fails at once with RECORD_TOO_LARGE', async () => {
+  const fake = new FakeKafka();
+  const producer = await connected(fake, { batch: { maxBytes: 2048 } });
+  const big = makeEvent('log', TRACE, { content: { text: 'x'.repeat(3000) } });
+  await assert.rejects(producer.publish(big), { code: 'RECORD_TOO_LARGE', canRetry: false });
+  assert.equal(fake.producers[0]!.sends.length, 0);
+  await producer.close();
+});
+
+test('batches respect maxBytes', async () => {
+  const fake = new FakeKafka();
+  const producer = await connected(fake, { batch: { maxBytes: 4000, lingerMs: 5 } });
+  const size = (await import('../src/index.js')).toKafkaRecord(makeEvent('log', TRACE), 0).value.length;
+  await Promise.all(events(10).map((e) => producer.publish(e)));
+  for (const s of fake.producers[0]!.sends) assert.ok(s.length * (size + 64) <= 4000 + size, `${s.length}`);
+  assert.ok(fake.producers[0]!.sends.length > 1);
+  await producer.close();
+});
+
+test('close(): delivers what it took, refuses new events, then disconnects', async () => {
+  const fake = new FakeKafka();
+  fake.onSend = async (_p, messages) => {
+    await sleep(20);
+    return fake.store(messages);
+  };
+  const producer = await connected(fake, { batch: { maxEvents: 50, lingerMs: 50 } });
+  const pending = events(500).map((e) => producer.publish(e));
+  const closing = producer.close();
+  await assert.rejects(producer.publish(makeEvent('log', TRACE)), { code: 'CLOSED' });
+  assert.equal(producer.close(), closing);
+  await closing;
+  assert.equal(fake.stored, 500);
+  assert.equal((await Promise.all(pending)).length, 500);
+  assert.ok(fake.producers[0]!.disconnected);
+  assert.equal(producer.health().state, 'closed');
+});
+
+test('connect(): the partition map must fit the topic', async () => {
+  const producer = new EventProducer(
+    { brokers: ['fake:9092'], partitionMap: 'log=0-3,audit=4-5,trace=6-9,error=10-11' },
+    { kafka: new FakeKafka(8) },
+  );
+  await assert.rejects(producer.connect(), { code: 'NOT_ENOUGH_PARTITIONS', message: /has 8 partitions/ });
+  assert.equal(producer.health().state, 'down');
+});
