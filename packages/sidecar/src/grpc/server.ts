@@ -115,7 +115,9 @@ function createLogHandler(ctx: CallContext) {
       trailers.set('error-code', resolved.code);
       trailers.set('mojaloop-error-code', resolved.mojaloopCode);
       if (resolved.retryAfterSeconds !== undefined) trailers.set('retry-after', String(resolved.retryAfterSeconds));
-      callback({ code: grpcStatus[resolved.grpc], details: resolved.description, metadata: trailers });
+      // grpc-js percent-encodes details with encodeURI, which throws on a lone surrogate (a JSON
+      // error message can quote half of an astral character): the call would end INTERNAL.
+      callback({ code: grpcStatus[resolved.grpc], details: wellFormed(resolved.description), metadata: trailers });
       calls.handled(LOG_METHOD, resolved.grpc, durationMs / 1000);
       const fields = {
         ...line,
@@ -183,6 +185,11 @@ function createLogHandler(ctx: CallContext) {
       }
     });
   };
+}
+
+/** The text with every lone surrogate replaced by U+FFFD (String#toWellFormed, which lib ES2023 lacks). */
+function wellFormed(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\uFFFD');
 }
 
 function listenAddress(host: string, port: number): string {
