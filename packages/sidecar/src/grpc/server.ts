@@ -10,6 +10,7 @@ import {
   status as grpcStatus,
   type MetadataValue,
   type ServerUnaryCall,
+  type ServiceDefinition,
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import type { EventProducer } from '@event-sidecar/producer';
@@ -139,6 +140,12 @@ function createLogHandler(ctx: CallContext) {
         );
         return;
       }
+      if (call.request === UNDECODABLE) {
+        metrics.received('unknown', 'grpc');
+        metrics.rejected('unknown', 'grpc');
+        answer(new SidecarError('MALFORMED_JSON', 'the message is not a protobuf EventMessage', { field: '' }));
+        return;
+      }
       const decoded = wireToEvent(call.request);
       const candidate: unknown = decoded.ok ? decoded.event : call.request;
       type = eventTypeLabel(candidate);
@@ -192,6 +199,32 @@ function wellFormed(text: string): string {
   return text.replace(/\p{Cs}/gu, '\uFFFD');
 }
 
+/** What an undecodable request deserializes to (grpc-js takes null for "no message at all"). */
+const UNDECODABLE: WireEventMessage = Object.freeze({});
+
+/**
+ * grpc-js answers a request it cannot deserialize with INTERNAL, a server fault, although the bytes
+ * are the client's mistake. Such a request reaches the handler as UNDECODABLE instead, which it
+ * answers INVALID_ARGUMENT.
+ */
+function lenientDeserialize(service: ServiceDefinition): ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(service).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch {
+            return UNDECODABLE;
+          }
+        },
+      },
+    ]),
+  );
+}
+
 function listenAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -210,7 +243,7 @@ export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpc
     'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
   server.addService(
-    loadEventLoggerService(),
+    lenientDeserialize(loadEventLoggerService()),
     // Keyed by the proto's method name (grpc-js also accepts the SDK's lowerCamel `log`).
     {
       Log: createLogHandler({
