@@ -222,6 +222,12 @@ export function rawGrpcClient(port: number): {
   call(bytes: Buffer, options?: { token?: string; deadlineMs?: number }): Promise<GrpcResult>;
   close(): void;
 } {
+  // The request goes out as given; the response (LogResponse) is decoded as the proto says.
+  const definition = protoLoader.loadSync(protoPath, PROTO_OPTIONS)[
+    'mojaloop.events.EventLoggerService'
+  ] as unknown as {
+    Log: { responseDeserialize: (bytes: Buffer) => unknown };
+  };
   const Ctor = grpc.makeGenericClientConstructor(
     {
       Log: {
@@ -231,7 +237,7 @@ export function rawGrpcClient(port: number): {
         requestSerialize: (value: Buffer) => value,
         requestDeserialize: (value: Buffer) => value,
         responseSerialize: (value: Buffer) => value,
-        responseDeserialize: (value: Buffer) => value,
+        responseDeserialize: (value: Buffer) => definition.Log.responseDeserialize(value),
       },
     },
     'RawEventLoggerService',
