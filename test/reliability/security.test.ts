@@ -201,10 +201,12 @@ test(
         secrets: [wrongPassword, password],
         waitStarted: false,
       });
+      let timer: NodeJS.Timeout | undefined;
       const exit = await Promise.race([
         sidecar.exited,
-        new Promise<undefined>((resolve) => setTimeout(resolve, 90_000, undefined)),
+        new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 90_000, undefined))),
       ]);
+      clearTimeout(timer);
       const fatal = sidecar.lastLogs(50).find((l) => l.level === 60);
       lines.push(
         `  ${name}: exit ${exit?.code ?? 'none within 90 s'} after ${Date.now() - started} ms (${String((fatal?.err as { message?: string } | undefined)?.message ?? fatal?.msg ?? '').slice(0, 160)}); password written: ${sidecar.leaks().length > 0}`,
