@@ -62,3 +62,29 @@ export function toWire(event: unknown): Record<string, unknown> {
   }
   return wire;
 }
+
+// Cheap events for load: ids from a random prefix and a counter (unique in the run), trace ids
+// from the counter; no crypto per event, so that one client process can offer more.
+const RUN = randomBytes(6).toString('hex');
+let counter = 0;
+
+/** A valid event, like validEvent but cheap to make. */
+export function fastEvent(n = 0, note = 'reliability'): EventMessage {
+  const k = ++counter;
+  const type = EVENT_TYPE_LIST[n % EVENT_TYPE_LIST.length]!;
+  const now = new Date().toISOString();
+  const hexK = k.toString(16);
+  return {
+    id: `${RUN}-${k}`,
+    type: 'application/json',
+    content: { note, n },
+    metadata: {
+      event: { id: `${RUN}-e${k}`, type, action: ACTION[type], createdAt: now, state: { status: 'success' } },
+      trace: {
+        service: 'central-ledger',
+        traceId: (RUN + hexK.padStart(20, '0')).slice(-32).padStart(32, '0'),
+        spanId: hexK.padStart(16, '0').slice(-16),
+      },
+    },
+  } as EventMessage;
+}

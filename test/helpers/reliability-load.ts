@@ -428,3 +428,64 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   await Promise.all([...pending]);
   return { started, skipped, elapsedMs, maxInFlight: peak };
 }
+
+/** A prepared batch: its events' ids and the JSON body. */
+export interface PreparedBatch {
+  ids: string[];
+  body: Buffer;
+}
+
+export function prepareBatch(events: Array<{ id: string }>): PreparedBatch {
+  return { ids: events.map((e) => e.id), body: Buffer.from(JSON.stringify(events)) };
+}
+
+/**
+ * POST /events; records one outcome per event: published is acked, a failed or rejected item is
+ * refused with its Mojaloop code (`item 2005`), with the answer's Retry-After. Returns the status.
+ */
+export async function sendBatch(
+  ledger: Ledger,
+  port: number,
+  batch: PreparedBatch,
+  options: { agent?: Agent; timeoutMs?: number } = {},
+): Promise<number | string> {
+  const sentAt = Date.now();
+  const result = await httpCall(
+    port,
+    {
+      path: '/events',
+      body: batch.body,
+      headers: { 'content-type': 'application/json' },
+      timeoutMs: options.timeoutMs ?? 60_000,
+    },
+    options.agent,
+  );
+  const answeredAt = Date.now();
+  if (result.error !== undefined) {
+    for (const id of batch.ids)
+      ledger.record(id, { transport: 'http', kind: 'unanswered', status: result.error, sentAt, answeredAt });
+    return result.error;
+  }
+  const { answer } = result;
+  const retryAfter = retryAfterOf(answer);
+  const items = (answer.json as { results?: Array<{ status: string; error?: { errorCode: string } }> } | undefined)
+    ?.results;
+  batch.ids.forEach((id, i) => {
+    const item = items?.[i];
+    const kind = item ? (item.status === 'published' ? 'acked' : 'refused') : 'refused';
+    ledger.record(id, {
+      transport: 'http',
+      kind,
+      // Without per-event results the whole batch was answered with one status.
+      status: item
+        ? item.status === 'published'
+          ? 'item published'
+          : `item ${item.error?.errorCode ?? item.status}`
+        : String(answer.status),
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+      sentAt,
+      answeredAt,
+    });
+  });
+  return answer.status;
+}
