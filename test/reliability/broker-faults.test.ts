@@ -63,6 +63,10 @@ test(
         KAFKA_CONNECTION_TIMEOUT_MS: '1000',
         KAFKA_REQUEST_TIMEOUT_MS: '3000',
         SHUTDOWN_TIMEOUT_MS: '20000',
+        // The client keeps its connections; the server must not close an idle one under it, or a
+        // request crossing the close is reset (the keep-alive race, a client-side matter). Any reset
+        // left is then the sidecar's doing.
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '600000',
       }),
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 64 });
