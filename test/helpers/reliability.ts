@@ -114,7 +114,9 @@ export class ReliabilityBroker {
     const configured = process.env.RELIABILITY_BROKER_PORTS?.split(',')
       .map((p) => Number(p.trim()))
       .filter((p) => Number.isInteger(p) && p > 0);
-    const ports = configured && configured.length >= 3 ? configured : await freePorts(3);
+    const ports = configured && configured.length >= 2 ? [...configured] : await freePorts(3);
+    // The SASL listener's port, when not configured.
+    if (ports.length < 3) ports.push((await freePorts(4)).find((p) => !ports.includes(p))!);
     const workDir = mkdtempSync(join(tmpdir(), 'kafka-reliability-'));
     const env: NodeJS.ProcessEnv = {
       ...process.env,

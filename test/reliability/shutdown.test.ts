@@ -104,18 +104,22 @@ for (let round = 1; round <= ROUNDS; round++) {
       const before = outcomes.filter((o) => o.sentAt < signalledAt);
       const unansweredBefore = before.filter((o) => o.kind === 'unanswered');
       const after = outcomes.filter((o) => o.sentAt >= signalledAt);
-      // Requests without an answer, by where they were: a connection refused (the port was closed),
-      // a new connection reset before the server took it from the listen backlog, or a request on
-      // an established keep-alive connection (the server had that connection: it owes an answer).
-      const refusedConnection = unansweredBefore.filter((o) => o.connectedAt === undefined);
-      const resetNew = unansweredBefore.filter((o) => o.connectedAt !== undefined && !o.reusedSocket);
-      const lostOnKeepAlive = unansweredBefore.filter(
+      // HTTP requests without an answer, by where they were: a connection refused (the port was
+      // closed), a new connection the server had not read a request from when it closed it (Node's
+      // server.close() ends connections without a request in progress), or a request on an
+      // established keep-alive connection written well before the signal (the server owes it an answer).
+      const httpBefore = unansweredBefore.filter((o) => o.transport === 'http');
+      const refusedConnection = httpBefore.filter((o) => o.connectedAt === undefined);
+      const resetNew = httpBefore.filter((o) => o.connectedAt !== undefined && !o.reusedSocket);
+      const lostOnKeepAlive = httpBefore.filter(
         (o) => o.reusedSocket && (o.writtenAt ?? o.sentAt) < signalledAt - KEEP_ALIVE_GRACE_MS,
       );
+      const grpcBefore = unansweredBefore.filter((o) => o.transport === 'grpc');
       const unansweredDetail =
-        `  unanswered of those sent before the signal: connection refused ${refusedConnection.length}, ` +
-        `new connection reset (listen backlog) ${resetNew.length} (connected >500 ms before the signal: ${resetNew.filter((o) => o.connectedAt! < signalledAt - 500).length}), ` +
-        `on an established keep-alive connection ${unansweredBefore.filter((o) => o.reusedSocket).length} (written >${KEEP_ALIVE_GRACE_MS} ms before the signal: ${lostOnKeepAlive.length})`;
+        `  HTTP unanswered of those sent before the signal: connection refused ${refusedConnection.length}, ` +
+        `new connection reset ${resetNew.length} (connected >500 ms before the signal: ${resetNew.filter((o) => o.connectedAt! < signalledAt - 500).length}), ` +
+        `on an established keep-alive connection ${httpBefore.filter((o) => o.reusedSocket).length} (written >${KEEP_ALIVE_GRACE_MS} ms before the signal: ${lostOnKeepAlive.length}); ` +
+        `gRPC calls started before the signal without an answer: ${grpcBefore.length}`;
       report(
         t,
         [
