@@ -28,10 +28,13 @@ function findTests(dir) {
 }
 
 const dirs = {
-  unit: () =>
-    readdirSync(join(root, 'packages'))
+  unit: () => [
+    ...readdirSync(join(root, 'packages'))
       .filter((p) => !onlyPackage || p === onlyPackage)
       .map((p) => join(root, 'packages', p, 'test')),
+    // tests of the repository's own tooling (audit, release, CI config)
+    ...(onlyPackage ? [] : [join(root, 'test', 'repo')]),
+  ],
   integration: () => [join(root, 'test', 'integration')],
   reliability: () => [join(root, 'test', 'reliability')],
 };

@@ -19,6 +19,12 @@ export interface KafkaRecord {
 
 // A cycle in the content would recurse forever; real events are a few levels deep.
 const MAX_DEPTH = 200;
+// Printable ASCII but `"` and `\`: such strings need no escaping, and most keys and values of events are such.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function quote(s: string): string {
+  return PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(s);
+}
 
 /**
  * JSON.stringify with the keys of every object sorted (UTF-16 code unit order, like Array#sort and
@@ -32,7 +38,7 @@ export function stableStringify(value: unknown): string | undefined {
 function write(value: unknown, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
@@ -62,7 +68,7 @@ function write(value: unknown, depth: number): string | undefined {
         if (item === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += JSON.stringify(key) + ':' + item;
+        out += quote(key) + ':' + item;
       }
       return out + '}';
     }

@@ -117,3 +117,18 @@ test('stableStringify equals JSON.stringify of a key-sorted copy for any JSON va
     { numRuns: 1000 },
   );
 });
+
+test('stableStringify writes any string exactly as JSON.stringify does', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme-ascii' }), (s, ascii) => {
+      assert.equal(stableStringify(s), JSON.stringify(s));
+      assert.equal(stableStringify(ascii), JSON.stringify(ascii));
+      assert.equal(stableStringify({ [s]: ascii }), JSON.stringify({ [s]: ascii }));
+    }),
+    { numRuns: 3000 },
+  );
+  for (let c = 0; c < 0x80; c++) {
+    const s = `a${String.fromCharCode(c)}b`;
+    assert.equal(stableStringify(s), JSON.stringify(s), `char ${c}`);
+  }
+});
