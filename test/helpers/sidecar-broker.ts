@@ -37,6 +37,8 @@ export async function dedicatedBroker(t: TestContext): Promise<DedicatedBroker> 
     KAFKA_PORT: String(port),
     KAFKA_CONTROLLER_PORT: String(controllerPort),
     KAFKA_WORK_DIR: workDir,
+    // A second broker beside the suite's: keep it small.
+    KAFKA_HEAP_OPTS: process.env.KAFKA_HEAP_OPTS ?? '-Xms256m -Xmx384m',
   };
   const run = (command: string) =>
     new Promise<void>((resolve, reject) => {

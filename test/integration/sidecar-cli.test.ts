@@ -91,7 +91,12 @@ test('SIGTERM with requests in flight: every 201 is on the topic, exit 0', async
   const settled = await Promise.all(answers);
   assert.equal(await cli.exited, 0, cli.stderr());
 
+  const shutdown = cli.logs.find((l) => l.msg === 'shutting down');
+  assert.ok(Number(shutdown?.inFlight) > 0, 'requests were in flight when the signal arrived');
   const created = settled.filter((a) => a.status === 201).map((a) => a.body.id!);
+  t.diagnostic(
+    `in flight at SIGTERM: ${String(shutdown?.inFlight)}; answered 201: ${created.length} of ${events.length}`,
+  );
   assert.ok(created.length > 0, `some requests were answered: ${JSON.stringify(settled.map((a) => a.status))}`);
   for (const answer of settled) assert.ok([201, 0, 503].includes(answer.status), JSON.stringify(answer));
   const records = await consume(topic, created.length);

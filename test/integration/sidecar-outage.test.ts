@@ -25,7 +25,7 @@ async function until(
 test('broker stopped: 502 health and 503 publish; broker back: both recover', async (t) => {
   const broker = await dedicatedBroker(t);
   await broker.start();
-  const { url, topic } = await startTestSidecar(t, {
+  const { url, topic, logs } = await startTestSidecar(t, {
     KAFKA_BROKERS: broker.brokers.join(','),
     PUBLISH_TIMEOUT_MS: '3000',
     KAFKA_CONNECTION_TIMEOUT_MS: '1000',
@@ -51,7 +51,10 @@ test('broker stopped: 502 health and 503 publish; broker back: both recover', as
   assert.equal(health.services[0]!.name, 'kafka');
   assert.equal(health.services[0]!.status, 'DOWN');
 
-  const refused = await call(`${url}/event`, { body: sampleEvent('audit') });
+  const refused = await call(`${url}/event`, {
+    body: sampleEvent('audit'),
+    headers: { 'x-request-id': 'during-outage' },
+  });
   assert.equal(refused.status, 503, refused.text);
   assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
   const info = (refused.body as { errorInformation: { errorCode: string; errorDescription: string } }).errorInformation;
@@ -63,6 +66,11 @@ test('broker stopped: 502 health and 503 publish; broker back: both recover', as
     ].includes(info.errorDescription),
     info.errorDescription,
   );
+
+  // 5xx at error level, with the producer's error for the operator (never for the client).
+  const line = logs.lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'during-outage');
+  assert.equal(line?.level, 50);
+  assert.ok(line?.err, 'the cause is logged');
 
   await broker.start();
   await until(

@@ -31,7 +31,7 @@ export {
   createMetrics,
   eventTypeLabel,
   type SidecarMetrics,
-  type Transport as TransportLabel,
+  type TransportName,
   type EventTypeLabel,
   type MetricsOptions,
 } from './metrics.js';
@@ -45,7 +45,7 @@ export {
   type EventValidator,
   type Publisher,
 } from './ingress.js';
-export { createApp, kafkaHealth, sendError, type AppDeps, type HealthStatus, type ServiceHealth } from './http/app.js';
+export { createApp, kafkaHealth, sendError, type AppDeps } from './http/app.js';
 export { createBrokerProbe, splitBroker, type BrokerProbe, type ProbeResult } from './broker-probe.js';
 export {
   createSidecar,

@@ -4,7 +4,7 @@
 import type { EventMessage, EventResult, ValidationIssue, ValidationResult } from '@event-sidecar/contract';
 import type { EventProducer, PublishResult } from '@event-sidecar/producer';
 import { SidecarError, errorBody, resolveError } from './errors.js';
-import { eventTypeLabel, type SidecarMetrics, type Transport } from './metrics.js';
+import { eventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
 
 /** The contract's `validateEvent`, or another with its shape. */
 export type EventValidator = (value: unknown) => ValidationResult;
@@ -24,9 +24,9 @@ export interface BatchOutcome {
 
 export interface Ingress {
   /** One event: validated, counted, published; never rejects. */
-  accept(value: unknown, transport: Transport): Promise<AcceptOutcome>;
+  accept(value: unknown, transport: TransportName): Promise<AcceptOutcome>;
   /** Many events, each judged alone: an invalid one does not hold back the valid ones. */
-  acceptMany(values: readonly unknown[], transport: Transport): Promise<BatchOutcome>;
+  acceptMany(values: readonly unknown[], transport: TransportName): Promise<BatchOutcome>;
 }
 
 /** The first issue the validator found, as the error every transport answers with. */

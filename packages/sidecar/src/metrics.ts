@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import { EVENT_TYPES, type EventType } from '@event-sidecar/contract';
 import type { ProducerMetrics, ProducerState } from '@event-sidecar/producer';
 
-export type Transport = 'http' | 'grpc';
+export type TransportName = 'http' | 'grpc';
 /** Event-type label: the contract's types, or `unknown` for a body too broken to tell. */
 export type EventTypeLabel = EventType | 'unknown';
 
@@ -21,12 +21,12 @@ export function eventTypeLabel(value: unknown): EventTypeLabel {
 
 export interface SidecarMetrics {
   readonly registry: Registry;
-  received(type: EventTypeLabel, transport: Transport, count?: number): void;
-  published(type: EventTypeLabel, transport: Transport, count?: number): void;
-  rejected(type: EventTypeLabel, transport: Transport, count?: number): void;
-  failed(type: EventTypeLabel, transport: Transport, code: string, count?: number): void;
+  received(type: EventTypeLabel, transport: TransportName, count?: number): void;
+  published(type: EventTypeLabel, transport: TransportName, count?: number): void;
+  rejected(type: EventTypeLabel, transport: TransportName, count?: number): void;
+  failed(type: EventTypeLabel, transport: TransportName, code: string, count?: number): void;
   /** Events in one batch request (`POST /events`, or a gRPC stream later). */
-  requestBatch(transport: Transport, events: number): void;
+  requestBatch(transport: TransportName, events: number): void;
   /**
    * Hooks for EventProducer's `metrics` option. Published and failed events are counted by the
    * transports (they know the transport label), so only the producer-side figures are here.
