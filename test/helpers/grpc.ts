@@ -1,7 +1,7 @@
 // gRPC clients for tests, built independently of the server's code: the EventLoggerService from
 // the contract's proto with event-sdk's loader options, and grpc.health.v1.Health from the
 // upstream health.proto text.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -51,7 +51,12 @@ function healthService(): ServiceClientConstructor {
   const dir = mkdtempSync(join(tmpdir(), 'grpc-health-proto-'));
   const file = join(dir, 'health.proto');
   writeFileSync(file, HEALTH_PROTO);
-  const definition = protoLoader.loadSync(file, { ...SDK_OPTIONS, defaults: true });
+  let definition: protoLoader.PackageDefinition;
+  try {
+    definition = protoLoader.loadSync(file, { ...SDK_OPTIONS, defaults: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return lookup(
     loadPackageDefinition(definition) as unknown as Tree,
     'grpc.health.v1.Health',

@@ -341,3 +341,11 @@ test('@mojaloop/event-sdk EventLoggingServiceClient: JSON and text events arrive
     return true;
   });
 });
+
+test('a message larger than maxMessageBytes is RESOURCE_EXHAUSTED before it reaches the handler', async (t) => {
+  const { client, producer } = await start(t, { maxMessageBytes: 2048 });
+  const big = { ...event(), content: { blob: 'x'.repeat(4096) } };
+  const { error } = await client.log(toWire(big));
+  assert.equal(error?.code, status.RESOURCE_EXHAUSTED);
+  assert.equal(producer.pending.length, 0);
+});
