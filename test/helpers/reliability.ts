@@ -99,29 +99,25 @@ export interface BrokerOptions {
  */
 export class ReliabilityBroker {
   readonly workDir: string;
-  readonly brokers: string[];
-  readonly saslBrokers: string[];
+  readonly brokers: string[] = [];
+  readonly saslBrokers: string[] = [];
   private readonly env: NodeJS.ProcessEnv;
+  private readonly portsConfigured: boolean;
+  private everStarted = false;
 
-  private constructor(workDir: string, env: NodeJS.ProcessEnv, ports: number[]) {
+  private constructor(workDir: string, env: NodeJS.ProcessEnv, portsConfigured: boolean) {
     this.workDir = workDir;
     this.env = env;
-    this.brokers = [`127.0.0.1:${ports[0]}`];
-    this.saslBrokers = env.KAFKA_SASL ? [`127.0.0.1:${ports[2]}`] : [];
+    this.portsConfigured = portsConfigured;
   }
 
   static async create(t: TestContext, options: BrokerOptions = {}): Promise<ReliabilityBroker> {
     const configured = process.env.RELIABILITY_BROKER_PORTS?.split(',')
       .map((p) => Number(p.trim()))
       .filter((p) => Number.isInteger(p) && p > 0);
-    const ports = configured && configured.length >= 2 ? [...configured] : await freePorts(3);
-    // The SASL listener's port, when not configured.
-    if (ports.length < 3) ports.push((await freePorts(4)).find((p) => !ports.includes(p))!);
     const workDir = mkdtempSync(join(tmpdir(), 'kafka-reliability-'));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      KAFKA_PORT: String(ports[0]),
-      KAFKA_CONTROLLER_PORT: String(ports[1]),
       KAFKA_WORK_DIR: workDir,
       KAFKA_START_TIMEOUT: process.env.KAFKA_START_TIMEOUT ?? '180',
       KAFKA_STOP_TIMEOUT: '10',
@@ -129,7 +125,6 @@ export class ReliabilityBroker {
     delete env.KAFKA_SASL;
     if (options.sasl) {
       env.KAFKA_SASL = options.sasl;
-      env.KAFKA_SASL_PORT = String(ports[2]);
       if (options.saslUsername) env.KAFKA_SASL_USERNAME = options.saslUsername;
       if (options.saslPassword) env.KAFKA_SASL_PASSWORD = options.saslPassword;
     }
@@ -143,12 +138,25 @@ export class ReliabilityBroker {
         .filter(Boolean)
         .join(';');
     }
-    const broker = new ReliabilityBroker(workDir, env, ports);
+    const portsConfigured = configured !== undefined && configured.length >= 2;
+    const broker = new ReliabilityBroker(workDir, env, portsConfigured);
+    await broker.usePorts(portsConfigured ? configured : await freePorts(3));
     t.after(async () => {
       await broker.run('stop').catch(() => broker.kill());
       rmSync(workDir, { recursive: true, force: true });
     });
     return broker;
+  }
+
+  /** broker, controller and (when missing, a free one) SASL port. */
+  private async usePorts(given: number[]): Promise<void> {
+    const ports = [...given];
+    if (ports.length < 3) ports.push((await freePorts(4)).find((p) => !ports.includes(p))!);
+    this.env.KAFKA_PORT = String(ports[0]);
+    this.env.KAFKA_CONTROLLER_PORT = String(ports[1]);
+    if (this.env.KAFKA_SASL) this.env.KAFKA_SASL_PORT = String(ports[2]);
+    this.brokers.splice(0, this.brokers.length, `127.0.0.1:${ports[0]}`);
+    this.saslBrokers.splice(0, this.saslBrokers.length, ...(this.env.KAFKA_SASL ? [`127.0.0.1:${ports[2]}`] : []));
   }
 
   private run(command: 'start' | 'stop'): Promise<string> {
@@ -162,7 +170,16 @@ export class ReliabilityBroker {
   /** Starts (or restarts, keeping its data); resolves with the time it took in ms. */
   async start(): Promise<number> {
     const started = Date.now();
-    await this.run('start');
+    try {
+      await this.run('start');
+    } catch (err) {
+      // Ports picked free a moment ago may meanwhile be some client's ephemeral port (after a load
+      // test, thousands are in use): the first start tries once more on others.
+      if (this.everStarted || this.portsConfigured || !/already in use/i.test(String(err))) throw err;
+      await this.usePorts(await freePorts(3));
+      await this.run('start');
+    }
+    this.everStarted = true;
     return Date.now() - started;
   }
 
