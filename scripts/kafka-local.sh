@@ -18,10 +18,22 @@
 #                           override the defaults. Separated by newlines; a
 #                           single-line value is split on ';' instead. Use the
 #                           newline form for values that contain ';' (JAAS).
+#   KAFKA_SASL              unset: no SASL. `plain`, `scram` or `plain,scram`: adds
+#                           a SASL_PLAINTEXT listener on KAFKA_SASL_PORT accepting
+#                           PLAIN and/or SCRAM-SHA-256 and SCRAM-SHA-512 (the
+#                           PLAINTEXT listener stays, for tools and inter-broker
+#                           traffic). SCRAM credentials are created when the data
+#                           dir is formatted, so enabling SCRAM later needs `clean`.
+#   KAFKA_SASL_PORT         SASL_PLAINTEXT listener port (required with KAFKA_SASL)
+#   KAFKA_SASL_USERNAME     the one SASL user (default event-sidecar)
+#   KAFKA_SASL_PASSWORD     its password (default event-sidecar-secret); letters,
+#                           digits, '.', '_' and '-' only, as both go into JAAS
+#                           and StorageTool arguments unquoted
 #
-# `start` prints only `KAFKA_BROKERS=127.0.0.1:<port>` on stdout, so its output
-# can be eval'd or appended to a CI environment file; all other messages,
-# including the start-up time, go to stderr.
+# `start` prints only `KAFKA_BROKERS=127.0.0.1:<port>` on stdout (and, with
+# KAFKA_SASL, `KAFKA_SASL_BROKERS=127.0.0.1:<sasl port>`), so its output can be
+# eval'd or appended to a CI environment file; all other messages, including
+# the start-up time, go to stderr.
 #
 # Exit status: 0 success, 1 failure, 2 usage error, 3 `status` when not running.
 set -euo pipefail
@@ -39,6 +51,10 @@ KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-20}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms512m -Xmx512m}
 KAFKA_EXTRA_PROPERTIES=${KAFKA_EXTRA_PROPERTIES:-}
+KAFKA_SASL=${KAFKA_SASL:-}
+KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-}
+KAFKA_SASL_USERNAME=${KAFKA_SASL_USERNAME:-event-sidecar}
+KAFKA_SASL_PASSWORD=${KAFKA_SASL_PASSWORD:-event-sidecar-secret}
 
 # Maven 3.8's default dependency plugin is too old to be trusted with these poms.
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
@@ -68,6 +84,8 @@ OUT_FILE="$KAFKA_WORK_DIR/kafka.out"
 PROPS_FILE="$KAFKA_WORK_DIR/server.properties"
 DATA_DIR="$KAFKA_WORK_DIR/data"
 FORMATTED_BY_FILE="$KAFKA_WORK_DIR/formatted-by"
+# SCRAM users the data dir was formatted with (credentials live in the metadata log).
+FORMATTED_SCRAM_FILE="$KAFKA_WORK_DIR/formatted-scram"
 
 # Microseconds since the epoch without forking; EPOCHREALTIME may use a
 # locale-specific decimal separator.
@@ -97,8 +115,33 @@ validate_settings() {
   done
   [[ $KAFKA_PORT != "$KAFKA_CONTROLLER_PORT" ]] ||
     die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ (both $KAFKA_PORT)"
+  validate_sasl_settings
   [[ $KAFKA_START_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT '$KAFKA_START_TIMEOUT' is not a number of seconds"
   [[ $KAFKA_STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT '$KAFKA_STOP_TIMEOUT' is not a number of seconds"
+}
+
+SASL_PLAIN=0
+SASL_SCRAM=0
+validate_sasl_settings() {
+  [[ -n $KAFKA_SASL ]] || return 0
+  local item items
+  IFS=',' read -r -a items <<<"$KAFKA_SASL"
+  for item in "${items[@]}"; do
+    case ${item// /} in
+      plain) SASL_PLAIN=1 ;;
+      scram) SASL_SCRAM=1 ;;
+      *) die "KAFKA_SASL '$KAFKA_SASL' must be plain, scram or plain,scram" ;;
+    esac
+  done
+  [[ $KAFKA_SASL_PORT =~ ^[0-9]+$ ]] && ((KAFKA_SASL_PORT > 0 && KAFKA_SASL_PORT < 65536)) ||
+    die "KAFKA_SASL_PORT '$KAFKA_SASL_PORT' is not a TCP port number (required with KAFKA_SASL)"
+  [[ $KAFKA_SASL_PORT != "$KAFKA_PORT" && $KAFKA_SASL_PORT != "$KAFKA_CONTROLLER_PORT" ]] ||
+    die "KAFKA_SASL_PORT must differ from KAFKA_PORT and KAFKA_CONTROLLER_PORT"
+  local name
+  for name in KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD; do
+    [[ ${!name} =~ ^[A-Za-z0-9._-]{1,128}$ ]] ||
+      die "$name must be 1 to 128 letters, digits, '.', '_' or '-'"
+  done
 }
 
 find_java() {
@@ -274,6 +317,40 @@ extra_properties() {
   done <<<"$text"
 }
 
+# The SASL_PLAINTEXT listener, appended after the template so that its
+# listeners lines override the template's (the last value of a key wins).
+sasl_properties() {
+  ((SASL_PLAIN || SASL_SCRAM)) || return 0
+  local mechanisms=() user=$KAFKA_SASL_USERNAME password=$KAFKA_SASL_PASSWORD
+  if ((SASL_PLAIN)); then mechanisms+=(PLAIN); fi
+  if ((SASL_SCRAM)); then mechanisms+=(SCRAM-SHA-256 SCRAM-SHA-512); fi
+  printf '\n# From KAFKA_SASL=%s: a SASL_PLAINTEXT listener for clients; PLAINTEXT stays for tools.\n' "$KAFKA_SASL"
+  printf 'listeners=PLAINTEXT://127.0.0.1:%s,SASL_PLAINTEXT://127.0.0.1:%s,CONTROLLER://127.0.0.1:%s\n' \
+    "$KAFKA_PORT" "$KAFKA_SASL_PORT" "$KAFKA_CONTROLLER_PORT"
+  printf 'advertised.listeners=PLAINTEXT://127.0.0.1:%s,SASL_PLAINTEXT://127.0.0.1:%s\n' "$KAFKA_PORT" "$KAFKA_SASL_PORT"
+  printf 'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT\n'
+  printf 'sasl.enabled.mechanisms=%s\n' "$(
+    IFS=,
+    printf '%s' "${mechanisms[*]}"
+  )"
+  printf 'listener.name.sasl_plaintext.sasl.enabled.mechanisms=%s\n' "$(
+    IFS=,
+    printf '%s' "${mechanisms[*]}"
+  )"
+  if ((SASL_PLAIN)); then
+    printf 'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_%s="%s";\n' \
+      "$user" "$password"
+  fi
+  if ((SASL_SCRAM)); then
+    # The broker verifies clients against the credentials stored at format time.
+    local mechanism
+    for mechanism in scram-sha-256 scram-sha-512; do
+      printf 'listener.name.sasl_plaintext.%s.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;\n' \
+        "$mechanism"
+    done
+  fi
+}
+
 write_server_properties() {
   # Kafka 3.9 does not know the share coordinator settings and would warn.
   local kafka4_filter=(drop_block kafka4)
@@ -283,6 +360,7 @@ write_server_properties() {
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
       -e "s|@DATA_DIR@|$(sed_replacement_escape "$DATA_DIR")|g" \
       "$TEMPLATE_DIR/server.properties.template" | "${kafka4_filter[@]}"
+    sasl_properties
     extra_properties
   } >"$PROPS_FILE"
 }
@@ -342,6 +420,7 @@ cmd_start() {
   if pid=$(running_pid); then
     log "broker already running from $KAFKA_WORK_DIR (pid $pid)"
     printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$(configured_port)"
+    if [[ -n $KAFKA_SASL ]]; then printf 'KAFKA_SASL_BROKERS=127.0.0.1:%s\n' "$KAFKA_SASL_PORT"; fi
     return 0
   fi
 
@@ -355,6 +434,9 @@ cmd_start() {
   fi
   if port_in_use "$KAFKA_CONTROLLER_PORT"; then
     die "port $KAFKA_CONTROLLER_PORT (KAFKA_CONTROLLER_PORT) is already in use on 127.0.0.1; stop what listens there or choose another port"
+  fi
+  if [[ -n $KAFKA_SASL ]] && port_in_use "$KAFKA_SASL_PORT"; then
+    die "port $KAFKA_SASL_PORT (KAFKA_SASL_PORT) is already in use on 127.0.0.1; stop what listens there or choose another port"
   fi
 
   mkdir -p "$KAFKA_WORK_DIR"
@@ -383,19 +465,37 @@ cmd_start() {
       log "warning: $DATA_DIR was formatted by Kafka $formatted_by, starting $KAFKA_VERSION on it; if start-up fails, run '$0 clean'"
     fi
     log "reusing formatted data in $DATA_DIR"
+    if ((SASL_SCRAM)); then
+      local formatted_scram=""
+      if [[ -f $FORMATTED_SCRAM_FILE ]]; then formatted_scram=$(<"$FORMATTED_SCRAM_FILE"); fi
+      [[ $formatted_scram == "$KAFKA_SASL_USERNAME:$(scram_fingerprint)" ]] ||
+        die "$DATA_DIR was formatted without SCRAM credentials for $KAFKA_SASL_USERNAME (or with another password): run '$0 clean' first"
+    fi
   else
     local cluster_id
     cluster_id=$(new_cluster_id)
     log "formatting $DATA_DIR (cluster id $cluster_id)"
     # No --standalone: the quorum is static (controller.quorum.voters), and
     # Kafka 4.1+ rejects the combination.
+    local -a scram_opts=()
+    if ((SASL_SCRAM)); then
+      scram_opts=(
+        --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]"
+        --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]"
+      )
+    fi
     if ! "$java" -cp "$classpath" "${log_opts[@]}" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$PROPS_FILE" >"$KAFKA_WORK_DIR/format.log" 2>&1 </dev/null; then
+      -t "$cluster_id" -c "$PROPS_FILE" "${scram_opts[@]}" >"$KAFKA_WORK_DIR/format.log" 2>&1 </dev/null; then
       log "error: formatting the storage failed; output of kafka.tools.StorageTool:"
       tail -n 30 "$KAFKA_WORK_DIR/format.log" >&2
       exit 1
     fi
     printf '%s\n' "$KAFKA_VERSION" >"$FORMATTED_BY_FILE"
+    if ((SASL_SCRAM)); then
+      printf '%s:%s\n' "$KAFKA_SASL_USERNAME" "$(scram_fingerprint)" >"$FORMATTED_SCRAM_FILE"
+    else
+      rm -f "$FORMATTED_SCRAM_FILE"
+    fi
   fi
 
   trap 'abort_start 130' INT
@@ -449,6 +549,15 @@ cmd_start() {
 
   log "broker $KAFKA_VERSION ready in $(seconds_since "$started") s (pid $pid, data $DATA_DIR)"
   printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+  if [[ -n $KAFKA_SASL ]]; then
+    log "SASL_PLAINTEXT ($KAFKA_SASL) on 127.0.0.1:$KAFKA_SASL_PORT for user $KAFKA_SASL_USERNAME"
+    printf 'KAFKA_SASL_BROKERS=127.0.0.1:%s\n' "$KAFKA_SASL_PORT"
+  fi
+}
+
+# Identifies the SCRAM password without writing it down.
+scram_fingerprint() {
+  printf '%s' "$KAFKA_SASL_PASSWORD" | sha256sum | cut -c1-16
 }
 
 cmd_stop() {
@@ -481,7 +590,7 @@ cmd_status() {
 cmd_clean() {
   cmd_stop
   rm -rf "$DATA_DIR"
-  rm -f "$PROPS_FILE" "$PID_FILE" "$FORMATTED_BY_FILE" "$KAFKA_WORK_DIR/format.log" \
+  rm -f "$PROPS_FILE" "$PID_FILE" "$FORMATTED_BY_FILE" "$FORMATTED_SCRAM_FILE" "$KAFKA_WORK_DIR/format.log" \
     "$LOG_FILE" "$LOG_FILE.1" "$OUT_FILE" "$OUT_FILE.1"
   rmdir "$KAFKA_WORK_DIR" 2>/dev/null || true
   log "removed broker data in $KAFKA_WORK_DIR"

@@ -227,7 +227,8 @@ export class EventProducer {
         clientId: this.opts.clientId,
         brokers: [...this.opts.brokers],
         ssl: this.opts.ssl,
-        sasl: this.opts.sasl as SASLOptions | undefined,
+        // A copy: kafkajs caches its authentication provider on this object, and ours is frozen.
+        sasl: this.opts.sasl ? ({ ...this.opts.sasl } as SASLOptions) : undefined,
         connectionTimeout: this.opts.connectionTimeoutMs,
         requestTimeout: this.opts.requestTimeoutMs,
         // Connection attempts inside one produce request; the request itself retries (produceRetryFor).

@@ -78,6 +78,9 @@ export interface Sidecar {
   close(): Promise<void>;
 }
 
+/** How often the HTTP server looks for requests past their headers or request timeout. */
+const TIMEOUT_SWEEP_MS = 500;
+
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -163,7 +166,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     isClosing: () => closing,
     ...(spool ? { spoolStats: () => spool.stats() } : {}),
   });
-  const httpServer = createServer(app);
+  // Node enforces headersTimeout and requestTimeout from a periodic sweep, every 30 s unless told
+  // otherwise: a client trickling bytes would hold its connection up to 30 s past HTTP_*_TIMEOUT_MS.
+  const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, app);
   applyServerTimeouts(httpServer, config);
 
   // Answers still being computed when shutdown starts must close their connection afterwards,

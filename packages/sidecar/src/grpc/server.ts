@@ -10,6 +10,7 @@ import {
   status as grpcStatus,
   type MetadataValue,
   type ServerUnaryCall,
+  type ServiceDefinition,
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import type { EventProducer } from '@event-sidecar/producer';
@@ -115,7 +116,9 @@ function createLogHandler(ctx: CallContext) {
       trailers.set('error-code', resolved.code);
       trailers.set('mojaloop-error-code', resolved.mojaloopCode);
       if (resolved.retryAfterSeconds !== undefined) trailers.set('retry-after', String(resolved.retryAfterSeconds));
-      callback({ code: grpcStatus[resolved.grpc], details: resolved.description, metadata: trailers });
+      // grpc-js percent-encodes details with encodeURI, which throws on a lone surrogate (a JSON
+      // error message can quote half of an astral character): the call would end INTERNAL.
+      callback({ code: grpcStatus[resolved.grpc], details: wellFormed(resolved.description), metadata: trailers });
       calls.handled(LOG_METHOD, resolved.grpc, durationMs / 1000);
       const fields = {
         ...line,
@@ -135,6 +138,12 @@ function createLogHandler(ctx: CallContext) {
         answer(
           new SidecarError('UNAUTHORIZED', 'the metadata entry `authorization: Bearer <token>` is missing or wrong'),
         );
+        return;
+      }
+      if (call.request === UNDECODABLE) {
+        metrics.received('unknown', 'grpc');
+        metrics.rejected('unknown', 'grpc');
+        answer(new SidecarError('MALFORMED_JSON', 'the message is not a protobuf EventMessage', { field: '' }));
         return;
       }
       const decoded = wireToEvent(call.request);
@@ -185,6 +194,37 @@ function createLogHandler(ctx: CallContext) {
   };
 }
 
+/** The text with every lone surrogate replaced by U+FFFD (String#toWellFormed, which lib ES2023 lacks). */
+function wellFormed(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+/** What an undecodable request deserializes to (grpc-js takes null for "no message at all"). */
+const UNDECODABLE: WireEventMessage = Object.freeze({});
+
+/**
+ * grpc-js answers a request it cannot deserialize with INTERNAL, a server fault, although the bytes
+ * are the client's mistake. Such a request reaches the handler as UNDECODABLE instead, which it
+ * answers INVALID_ARGUMENT.
+ */
+function lenientDeserialize(service: ServiceDefinition): ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(service).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch {
+            return UNDECODABLE;
+          }
+        },
+      },
+    ]),
+  );
+}
+
 function listenAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -203,7 +243,7 @@ export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpc
     'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
   server.addService(
-    loadEventLoggerService(),
+    lenientDeserialize(loadEventLoggerService()),
     // Keyed by the proto's method name (grpc-js also accepts the SDK's lowerCamel `log`).
     {
       Log: createLogHandler({
