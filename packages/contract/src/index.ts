@@ -22,6 +22,7 @@ export {
   validateEvent,
   validateEvents,
   createEventValidator,
+  MAX_CONTENT_DEPTH,
   type ValidationIssue,
   type ValidationResult,
   type EventValidator,

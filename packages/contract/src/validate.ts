@@ -31,6 +31,26 @@ const SCHEMA_ID = 'https://event-sidecar/contract/schemas.json';
 const MAX_FIELD = 512;
 const MAX_MESSAGE = 512;
 
+/**
+ * Deepest nesting of objects and arrays allowed in `content`. JSON Schema cannot bound depth, and a deeper
+ * document costs the sidecar stack and time to serialize; the producer's serializer stops at 200.
+ */
+export const MAX_CONTENT_DEPTH = 64;
+
+/** True when `value` nests objects or arrays deeper than `max` levels (iterative: no stack to overflow). */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 const escapePointer = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -139,7 +159,14 @@ function compileEventMessage(): ValidateFunction {
 export function createEventValidator(): EventValidator {
   const check = compileEventMessage();
   const validateEvent = (value: unknown): ValidationResult => {
-    if (check(value)) return { ok: true, event: value as EventMessage };
+    if (check(value)) {
+      const event = value as EventMessage;
+      if (typeof event.content === 'object' && deeperThan(event.content, MAX_CONTENT_DEPTH)) {
+        const message = `must not nest objects or arrays deeper than ${MAX_CONTENT_DEPTH} levels`;
+        return { ok: false, errors: [{ field: '/content', message, keyword: 'maxDepth' }] };
+      }
+      return { ok: true, event };
+    }
     const first = check.errors?.[0];
     const issue = first ? toIssue(first, value) : { field: '', message: 'is invalid', keyword: 'unknown' };
     return { ok: false, errors: [issue] };

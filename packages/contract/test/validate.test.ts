@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ERROR_CODES,
+  MAX_CONTENT_DEPTH,
   createEventValidator,
   errorCodeNameForIssue,
   errorInformationForIssue,
@@ -193,4 +194,26 @@ test('cost per 1 KB event stays in microseconds', (t) => {
   t.diagnostic(`validateEvent: ${micros.toFixed(2)} µs per ${size}-byte event`);
   // Generous bound for a shared machine; typical is a few µs.
   assert.ok(micros < 100, `${micros} µs per event`);
+});
+
+test('content may nest MAX_CONTENT_DEPTH levels of objects and arrays, and no deeper', () => {
+  const depthOf = (value: unknown): number =>
+    value !== null && typeof value === 'object' ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0;
+  // Objects and arrays alternate below a top-level object: both count as a level.
+  let inner: unknown = { leaf: 'x' };
+  for (let level = 2; level < MAX_CONTENT_DEPTH; level++) inner = level % 2 ? { wrap: inner } : [inner];
+  const limit = { wrap: inner };
+  assert.equal(depthOf(limit), MAX_CONTENT_DEPTH);
+  assert.equal(validateEvent({ ...baseEvent(), content: limit }).ok, true);
+  const result = validateEvent({ ...baseEvent(), content: { wrap: limit } });
+  assert.equal(result.ok, false);
+  assert.deepEqual(!result.ok && result.errors[0], {
+    field: '/content',
+    message: `must not nest objects or arrays deeper than ${MAX_CONTENT_DEPTH} levels`,
+    keyword: 'maxDepth',
+  });
+  // Far deeper than the producer could serialize: still one clean issue, no stack overflow.
+  let deep: unknown = {};
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  assert.equal(validateEvent({ ...baseEvent(), content: { deep } }).ok, false);
 });
