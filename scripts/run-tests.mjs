@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs node:test over TypeScript test files (loaded through tsx).
-// Usage: run-tests.mjs unit|integration|reliability [--package NAME] [--match SUBSTRING]
+// Usage: run-tests.mjs unit|integration|reliability [--package NAME] [--match SUBSTRING] [--skip SUBSTRING]
 // Node 20's --test does not expand globs or pick up .ts files by itself, hence this file list.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -14,6 +14,9 @@ const onlyPackage = pkgIndex >= 0 ? rest[pkgIndex + 1] : undefined;
 // --match SUBSTRING keeps only test files whose path contains it (CI reruns one file against another Kafka).
 const matchIndex = rest.indexOf('--match');
 const match = matchIndex >= 0 ? rest[matchIndex + 1] : undefined;
+// --skip SUBSTRING leaves out the test files whose path contains it (said aloud, so a skip is never silent).
+const skipIndex = rest.indexOf('--skip');
+const skip = skipIndex >= 0 ? rest[skipIndex + 1] : undefined;
 
 function findTests(dir) {
   if (!existsSync(dir)) return [];
@@ -44,7 +47,12 @@ if (!dirs[suite]) {
 }
 const files = dirs[suite]()
   .flatMap(findTests)
-  .filter((f) => !match || relative(root, f).includes(match));
+  .filter((f) => !match || relative(root, f).includes(match))
+  .filter((f) => {
+    if (!skip || !relative(root, f).includes(skip)) return true;
+    console.log(`run-tests: skipping ${relative(root, f)} (--skip ${skip})`);
+    return false;
+  });
 if (files.length === 0) {
   console.error(`run-tests: no ${suite} test files found`);
   process.exit(1);
