@@ -29,6 +29,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     default: '5000',
     description: 'Idle time before a keep-alive connection closes',
   },
+  {
+    name: 'MAX_EVENT_LOOP_DELAY_MS',
+    default: '1000',
+    description:
+      'Load shedding: while the event loop runs later than this, events (HTTP and gRPC) are refused at once with 503 / `UNAVAILABLE` and `Retry-After` instead of queueing until clients time out (0: never)',
+  },
   { name: 'GRPC_HOST', default: '0.0.0.0', description: 'Address the gRPC server listens on' },
   { name: 'GRPC_PORT', default: '50051', description: 'gRPC port (0 picks a free port), as the original sidecar' },
   {

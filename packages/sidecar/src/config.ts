@@ -25,6 +25,8 @@ export interface HttpConfig {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Above this event-loop delay, event requests are refused with 503 at once; 0: never. */
+  readonly maxEventLoopDelayMs: number;
 }
 
 export interface GrpcConfig {
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 0, max: MS.max }),
     headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, { min: 0, max: MS.max }),
     keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, { min: 0, max: MS.max }),
+    maxEventLoopDelayMs: r.int('MAX_EVENT_LOOP_DELAY_MS', 1_000, { min: 0, max: MS.max }),
   };
   if (http.requestTimeoutMs > 0 && http.headersTimeoutMs > http.requestTimeoutMs)
     r.problem('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');

@@ -4,6 +4,7 @@
 import type { EventMessage, EventResult, ValidationIssue, ValidationResult } from '@event-sidecar/contract';
 import type { EventProducer, PublishResult } from '@event-sidecar/producer';
 import { SidecarError, errorBody, resolveError } from './errors.js';
+import type { LoadMonitor } from './load-monitor.js';
 import { eventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
 import { shouldSpool, type Spool } from './spool/index.js';
 
@@ -56,8 +57,10 @@ export function createIngress(deps: {
   metrics: SidecarMetrics;
   /** With a spool, events Kafka cannot take now are kept on disk instead of failing. */
   spool?: Spool;
+  /** Load shedding: while it says so, events are refused (BUSY) before any validation or publishing. */
+  loadMonitor?: LoadMonitor;
 }): Ingress {
-  const { producer, validate, metrics, spool } = deps;
+  const { producer, validate, metrics, spool, loadMonitor } = deps;
 
   /**
    * Publishes one valid event, spooling it when a spool is configured and either its trace already
@@ -82,6 +85,11 @@ export function createIngress(deps: {
     async accept(value, transport) {
       const type = eventTypeLabel(value);
       metrics.received(type, transport);
+      if (loadMonitor?.overloaded()) {
+        metrics.failed(type, transport, 'BUSY');
+        const id = idOf(value);
+        return { ok: false, error: new SidecarError('BUSY', 'overloaded'), ...(id ? { id } : {}) };
+      }
       const checked = validate(value);
       if (!checked.ok) {
         metrics.rejected(type, transport);

@@ -16,6 +16,7 @@ import { applyServerTimeouts, createApp } from './http/app.js';
 import { createIngress, type EventValidator, type Ingress } from './ingress.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
+import { createLoadMonitor } from './load-monitor.js';
 import { createSpool, type Spool } from './spool/index.js';
 
 /** The producer as the sidecar drives it (an EventProducer; narrowed so tests may pass a wrapper). */
@@ -131,10 +132,12 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     deps.producer ?? new EventProducer({ ...producerOptions(config, logger, metrics), ...deps.producerOverrides });
   // Opened at once, so a damaged file is reported (and what an earlier run left counted) before start.
   const spool = config.spool ? createSpool(config.spool, { producer, logger, registry }) : undefined;
+  const loadMonitor = createLoadMonitor(config.http.maxEventLoopDelayMs);
   const ingress = createIngress({
     producer,
     validate: deps.validate ?? validateEvent,
     metrics,
+    loadMonitor,
     ...(spool ? { spool } : {}),
   });
   const startTime = new Date();
@@ -164,6 +167,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     openApiDocument: deps.openApiDocument ?? createOpenApiDocument({ maxBatchItems: config.http.maxBatchEvents }),
     brokerProbe: createBrokerProbe(config.kafka.brokers, { timeoutMs: config.kafka.connectionTimeoutMs }),
     isClosing: () => closing,
+    loadMonitor,
     ...(spool ? { spoolStats: () => spool.stats() } : {}),
   });
   // Node enforces headersTimeout and requestTimeout from a periodic sweep, every 30 s unless told
@@ -224,6 +228,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
       }),
     ]).finally(() => clearTimeout(timer));
+    loadMonitor.close();
     if (timedOut) throw new Error(`shutdown exceeded ${config.shutdownTimeoutMs} ms: events may be lost`);
     logger.info('shut down');
   }

@@ -19,6 +19,7 @@ test('defaults match the original sidecar where it had one', () => {
       requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,
+      maxEventLoopDelayMs: 1_000,
     },
     grpc: { host: '0.0.0.0', port: 50051, ackMode: 'confirmed' },
     kafka: {
@@ -98,6 +99,7 @@ test('reads every setting', () => {
       host: '127.0.0.1',
       port: 0,
       maxBodyBytes: 2048,
+      maxEventLoopDelayMs: 1_000,
       maxBatchEvents: 10,
       authToken: 'a-token-of-16-chars',
       requestTimeoutMs: 1000,

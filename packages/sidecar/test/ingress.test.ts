@@ -173,3 +173,24 @@ test('a full spool fails with SPOOL_FULL: 503 with Retry-After', async (t) => {
   assert.equal(resolved.retryAfterSeconds, 5);
   assert.match(resolved.description, /spool is full/);
 });
+
+test('accept: while the load monitor says overloaded, events are refused BUSY (503, Retry-After) unseen by Kafka', async () => {
+  const registry = new Registry();
+  const metrics = createMetrics(registry, { processMetrics: false });
+  const producer = publisher(() => undefined);
+  let overloaded = true;
+  const loadMonitor = { overloaded: () => overloaded, close: () => {} };
+  const ingress = createIngress({ producer, validate: validateEvent, metrics, loadMonitor });
+
+  const refused = await ingress.accept(event('1'), 'grpc');
+  assert.equal(refused.ok, false);
+  const resolved = resolveError(!refused.ok && refused.error);
+  assert.deepEqual([resolved.http, resolved.grpc, resolved.retryAfterSeconds], [503, 'UNAVAILABLE', 1]);
+  assert.equal(producer.seen.length, 0);
+  overloaded = false;
+  assert.equal((await ingress.accept(event('2'), 'grpc')).ok, true);
+  assert.match(
+    await registry.metrics(),
+    /event_sidecar_events_failed_total\{type="log",transport="grpc",code="BUSY"\} 1/,
+  );
+});

@@ -12,6 +12,7 @@ import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
 import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
 import { SidecarError, errorBody, resolveError, type ResolvedError } from '../errors.js';
+import type { LoadMonitor } from '../load-monitor.js';
 import type { Ingress, Publisher } from '../ingress.js';
 import { createHttpLogger } from '../logger.js';
 import type { SidecarMetrics } from '../metrics.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   isClosing?: () => boolean;
   /** The spool's figures, when the sidecar runs with one. */
   spoolStats?: () => SpoolStats;
+  /** Load shedding: event requests are refused before their body is read while it says so. */
+  loadMonitor?: LoadMonitor;
 }
 
 /**
@@ -131,6 +134,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(docsRouter());
 
   if (config.http.authToken !== undefined) app.use(requireBearer(config.http.authToken));
+
+  const loadMonitor = deps.loadMonitor;
+  if (loadMonitor) {
+    app.use((req, _res, next) => {
+      if (req.method === 'POST' && loadMonitor.overloaded()) return next(new SidecarError('BUSY', 'overloaded'));
+      next();
+    });
+  }
 
   const json = express.json({ limit: config.http.maxBodyBytes, type: JSON_TYPES, strict: true });
 
