@@ -3,11 +3,11 @@
 // Environment: BENCH_EVENTS (default 20000), BENCH_ROUNDS (3), BENCH_CONCURRENCY (1000), BENCH_PARTITIONS (12).
 // Not a test: it prints events/s of both, their medians and the ratio (goal: publish >= 0.8 x raw).
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
-import type { EventMessage, EventType } from '@event-sidecar/contract';
+import type { EventMessage } from '@event-sidecar/contract';
 import { EventProducer } from '@event-sidecar/producer';
+import { generateEvents } from './lib/events.js';
 
 if (!process.env.KAFKA_BROKERS?.trim()) {
   const withKafka = fileURLToPath(new URL('../with-kafka.sh', import.meta.url));
@@ -22,55 +22,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
 const RAW_BATCH = 100;
-
-const ACTIONS = { log: 'info', audit: 'default', trace: 'span', error: 'internal' } as const;
-// A plausible mix: mostly logs and spans.
-const MIX: EventType[] = ['log', 'log', 'log', 'log', 'trace', 'trace', 'trace', 'audit', 'audit', 'error'];
-
-function makeEvents(n: number): EventMessage[] {
-  const traces = Array.from({ length: 500 }, () => randomBytes(16).toString('hex'));
-  return Array.from({ length: n }, (_, i) => {
-    const type = MIX[i % MIX.length]!;
-    return {
-      id: randomBytes(16).toString('hex'),
-      from: 'payerfsp',
-      to: 'payeefsp',
-      type: 'application/json',
-      content: {
-        headers: {
-          'content-type': 'application/vnd.interoperability.transfers+json;version=1.1',
-          date: new Date().toUTCString(),
-          'fspiop-source': 'payerfsp',
-          'fspiop-destination': 'payeefsp',
-        },
-        payload: {
-          transferId: randomBytes(16).toString('hex'),
-          amount: { currency: 'USD', amount: String(i % 1000) },
-          ilpPacket: randomBytes(180).toString('base64'),
-          condition: randomBytes(32).toString('base64url'),
-        },
-      },
-      metadata: {
-        event: {
-          id: randomBytes(16).toString('hex'),
-          type,
-          action: ACTIONS[type],
-          createdAt: new Date().toISOString(),
-          state: { status: 'success', code: 0, description: 'action successful' },
-        },
-        trace: {
-          service: 'central-ledger-prepare-handler',
-          traceId: traces[i % traces.length]!,
-          spanId: randomBytes(8).toString('hex'),
-          sampled: 1,
-          flags: 1,
-          startTimestamp: new Date().toISOString(),
-          tags: { transactionType: 'transfer', transactionAction: 'prepare', source: 'payerfsp' },
-        },
-      },
-    } as EventMessage;
-  });
-}
 
 interface Run {
   eventsPerSecond: number;
@@ -136,7 +87,7 @@ async function main(): Promise<void> {
   await admin.connect();
   const topic = `bench-producer-${Date.now().toString(36)}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
-  const events = makeEvents(N);
+  const events = generateEvents(N);
   const avgBytes = Math.round(events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0) / N);
   console.log(
     `bench: ${N} events of ~${avgBytes} bytes, ${PARTITIONS} partitions, ${ROUNDS} rounds, ` +

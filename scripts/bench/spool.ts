@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { validateEvent, type EventMessage, type EventType } from '@event-sidecar/contract';
+import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { EventProducer, ProducerError } from '@event-sidecar/producer';
 import { createIngress, createMetrics, createSpool, type Publisher, type SpoolSync } from '@event-sidecar/sidecar';
+import { generateEvents } from './lib/events.js';
 
 if (!process.env.KAFKA_BROKERS?.trim()) {
   const withKafka = fileURLToPath(new URL('../with-kafka.sh', import.meta.url));
@@ -32,55 +33,6 @@ const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
 const SYNC = (process.env.SPOOL_SYNC ?? 'full') as SpoolSync;
 const SPOOL_BASE = process.env.BENCH_SPOOL_DIR ?? tmpdir();
 const logger = pino({ level: 'silent' });
-
-const ACTIONS = { log: 'info', audit: 'default', trace: 'span', error: 'internal' } as const;
-// A plausible mix: mostly logs and spans.
-const MIX: EventType[] = ['log', 'log', 'log', 'log', 'trace', 'trace', 'trace', 'audit', 'audit', 'error'];
-
-function makeEvents(n: number): EventMessage[] {
-  const traces = Array.from({ length: 500 }, () => randomBytes(16).toString('hex'));
-  return Array.from({ length: n }, (_, i) => {
-    const type = MIX[i % MIX.length]!;
-    return {
-      id: randomBytes(16).toString('hex'),
-      from: 'payerfsp',
-      to: 'payeefsp',
-      type: 'application/json',
-      content: {
-        headers: {
-          'content-type': 'application/vnd.interoperability.transfers+json;version=1.1',
-          date: new Date().toUTCString(),
-          'fspiop-source': 'payerfsp',
-          'fspiop-destination': 'payeefsp',
-        },
-        payload: {
-          transferId: randomBytes(16).toString('hex'),
-          amount: { currency: 'USD', amount: String(i % 1000) },
-          ilpPacket: randomBytes(180).toString('base64'),
-          condition: randomBytes(32).toString('base64url'),
-        },
-      },
-      metadata: {
-        event: {
-          id: randomBytes(16).toString('hex'),
-          type,
-          action: ACTIONS[type],
-          createdAt: new Date().toISOString(),
-          state: { status: 'success', code: 0, description: 'action successful' },
-        },
-        trace: {
-          service: 'central-ledger-prepare-handler',
-          traceId: traces[i % traces.length]!,
-          spanId: randomBytes(8).toString('hex'),
-          sampled: 1,
-          flags: 1,
-          startTimestamp: new Date().toISOString(),
-          tags: { transactionType: 'transfer', transactionAction: 'prepare', source: 'payerfsp' },
-        },
-      },
-    } as EventMessage;
-  });
-}
 
 /** Sends every event through `ingress.accept` from CONCURRENCY callers; returns events/s. */
 async function drive(accept: (e: EventMessage) => Promise<boolean>, events: EventMessage[]): Promise<number> {
@@ -153,12 +105,12 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const topic = `bench-spool-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   console.log(`${N} events x ${ROUNDS} rounds, ${CONCURRENCY} concurrent callers, spool sync=${SYNC} in ${SPOOL_BASE}`);
-  await kafkaPath(topic, makeEvents(Math.min(2000, N))); // warm-up: topic, connections, JIT
-  await spoolPath(makeEvents(Math.min(2000, N)));
+  await kafkaPath(topic, generateEvents(Math.min(2000, N))); // warm-up: topic, connections, JIT
+  await spoolPath(generateEvents(Math.min(2000, N)));
   const kafka: number[] = [];
   const spooled: number[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
-    const events = makeEvents(N);
+    const events = generateEvents(N);
     kafka.push(await kafkaPath(topic, events));
     spooled.push(await spoolPath(events));
     console.log(
