@@ -4,11 +4,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort, freePorts } from './ports.js';
+export { freePort, freePorts };
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SIDECAR_CLI = join(ROOT, 'packages/sidecar/dist/cli.js');
@@ -54,25 +56,6 @@ export async function until<T>(
     await sleep(everyMs);
   }
   throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** `count` distinct free ports. */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  for (let attempt = 0; ports.size < count && attempt < count * 20; attempt++) ports.add(await freePort());
-  if (ports.size < count) throw new Error(`could not find ${count} free ports`);
-  return [...ports];
 }
 
 export const uniqueSuffix = (): string => `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

@@ -5,20 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { partitionsForType } from '@event-sidecar/producer';
 import { consume, startTestSidecar, type ConsumedRecord } from '../helpers/sidecar.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.js';
 
 // The SDK reads its configuration (rc 'EVENT_SDK') once, when it is first loaded: set it first.
 const port = await freePort();
