@@ -65,10 +65,10 @@ function healthService(): ServiceClientConstructor {
 let HealthServiceClient: ServiceClientConstructor | undefined;
 
 /** An EventMessage as it goes on the wire: `content` as a google.protobuf.Any, as event-sdk's toAny builds it. */
-export function toWire(event: Record<string, unknown>): Record<string, unknown> {
-  const { content, ...rest } = event;
+export function toWire(event: object): Record<string, unknown> {
+  const { content, ...rest } = event as Record<string, unknown>;
   if (content === undefined) return rest;
-  const type = (event.type as string | undefined) ?? 'application/json';
+  const type = (rest.type as string | undefined) ?? 'application/json';
   const text = typeof content === 'string' ? content : JSON.stringify(content);
   return { ...rest, content: { type_url: type, value: Buffer.from(text, 'utf8') } };
 }

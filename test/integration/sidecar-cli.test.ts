@@ -93,7 +93,7 @@ test('SIGTERM with requests in flight: every 201 is on the topic, exit 0', async
 
   const shutdown = cli.logs.find((l) => l.msg === 'shutting down');
   assert.ok(Number(shutdown?.inFlight) > 0, 'requests were in flight when the signal arrived');
-  const created = settled.filter((a) => a.status === 201).map((a) => a.body.id!);
+  const created = settled.filter((a) => a.status === 201).map((a) => (a.body as { id: string }).id);
   t.diagnostic(
     `in flight at SIGTERM: ${String(shutdown?.inFlight)}; answered 201: ${created.length} of ${events.length}`,
   );

@@ -9,7 +9,7 @@ import { call, consume, metricValue, sampleEvent, startTestSidecar } from '../he
 test('POST /event publishes to Kafka before answering 201, on the partition of its type', async (t) => {
   const { sidecar, url, topic, partitions } = await startTestSidecar(t);
   const events = [sampleEvent('log'), sampleEvent('audit'), sampleEvent('trace'), sampleEvent('error')];
-  const answers = [];
+  const answers: { id: string; topic: string; partition: number; offset: string }[] = [];
   for (const event of events) {
     const answer = await call(`${url}/event`, { body: event, headers: { 'x-request-id': `req-${event.id}` } });
     assert.equal(answer.status, 201, answer.text);
