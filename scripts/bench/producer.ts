@@ -2,21 +2,13 @@
 //   npx tsx scripts/bench/producer.ts            (starts a throwaway broker unless KAFKA_BROKERS is set)
 // Environment: BENCH_EVENTS (default 20000), BENCH_ROUNDS (3), BENCH_CONCURRENCY (1000), BENCH_PARTITIONS (12).
 // Not a test: it prints events/s of both, their medians and the ratio (goal: publish >= 0.8 x raw).
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import type { EventMessage } from '@event-sidecar/contract';
 import { EventProducer } from '@event-sidecar/producer';
+import { benchBrokers } from './lib/broker.js';
 import { generateEvents } from './lib/events.js';
 
-if (!process.env.KAFKA_BROKERS?.trim()) {
-  const withKafka = fileURLToPath(new URL('../with-kafka.sh', import.meta.url));
-  const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(withKafka, [process.execPath, '--import', 'tsx', self], { stdio: 'inherit' });
-  process.exit(child.status ?? 1);
-}
-
-const brokers = process.env.KAFKA_BROKERS!.split(',').map((b) => b.trim());
+const brokers = benchBrokers(import.meta.url);
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1000);

@@ -5,27 +5,19 @@
 // Environment: BENCH_EVENTS (default 20000), BENCH_ROUNDS (3), BENCH_CONCURRENCY (1000), BENCH_PARTITIONS (12),
 // BENCH_SPOOL_DIR (a directory on the disk to measure; default the system temp dir), SPOOL_SYNC (full).
 // Not a test: it prints events/s of both, their medians and the ratio (goal: spool >= 0.5 x Kafka).
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { EventProducer, ProducerError } from '@event-sidecar/producer';
 import { createIngress, createMetrics, createSpool, type Publisher, type SpoolSync } from '@event-sidecar/sidecar';
+import { benchBrokers } from './lib/broker.js';
 import { generateEvents } from './lib/events.js';
 
-if (!process.env.KAFKA_BROKERS?.trim()) {
-  const withKafka = fileURLToPath(new URL('../with-kafka.sh', import.meta.url));
-  const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(withKafka, [process.execPath, '--import', 'tsx', self], { stdio: 'inherit' });
-  process.exit(child.status ?? 1);
-}
-
-const brokers = process.env.KAFKA_BROKERS!.split(',').map((b) => b.trim());
+const brokers = benchBrokers(import.meta.url);
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1000);
