@@ -1,7 +1,7 @@
 // The HTTP side: an express 5 app. express-openapi-validator enforces the contract's routing
 // (404, 405, 415, a batch is an array within the limit); events are checked with the contract's
 // precompiled validator, one by one, which is faster and lets a batch keep its valid events when
-// some are invalid. POST /event, the hot path, does not go through the middleware at all.
+// some are invalid. The event routes, the hot paths, do not go through the middleware at all.
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
@@ -158,6 +158,18 @@ export function createApp(deps: AppDeps): Express {
     res.status(201).json({ id: outcome.event.id, topic, partition, offset });
   }) satisfies RequestHandler);
 
+  // The batch route skips the middleware too (it cost about 5 % of the CPU of a batch): its outer shape
+  // is checked here, with the answers the document's schema would give, and each event by the contract.
+  app.post('/events', requireJson, json, (async (req, res) => {
+    const shape = batchShapeError(req.body, config.http.maxBatchEvents);
+    if (shape) throw shape;
+    const values = req.body as unknown[];
+    const outcome = await ingress.acceptMany(values, 'http');
+    if (outcome.retryAfterSeconds !== undefined) res.set('Retry-After', String(outcome.retryAfterSeconds));
+    const taken = outcome.published + outcome.spooled;
+    res.status(taken === values.length ? 200 : 207).json({ results: outcome.results });
+  }) satisfies RequestHandler);
+
   app.use(json);
   app.use(
     OpenApiValidator.middleware({
@@ -173,14 +185,6 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.post('/events', (async (req, res) => {
-    const values = req.body as unknown[];
-    const outcome = await ingress.acceptMany(values, 'http');
-    if (outcome.retryAfterSeconds !== undefined) res.set('Retry-After', String(outcome.retryAfterSeconds));
-    const taken = outcome.published + outcome.spooled;
-    res.status(taken === values.length ? 200 : 207).json({ results: outcome.results });
-  }) satisfies RequestHandler);
-
   // Routes the document lists but the app does not serve; the validator answers everything else.
   app.use(() => {
     throw new SidecarError('NOT_FOUND', '');
@@ -190,6 +194,19 @@ export function createApp(deps: AppDeps): Express {
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * Why a batch body is not a batch: not an array, empty, or over `max` events. The messages and keywords are
+ * those of the JSON Schema the OpenAPI document gives the body (`type`, `minItems`, `maxItems`).
+ */
+export function batchShapeError(body: unknown, max: number): SidecarError | undefined {
+  const fail = (keyword: string, message: string) =>
+    new SidecarError('VALIDATION_FAILED', `the body ${message}`, { issue: { field: '', message, keyword } });
+  if (!Array.isArray(body)) return fail('type', 'must be array');
+  if (body.length === 0) return fail('minItems', 'must NOT have fewer than 1 items');
+  if (body.length > max) return fail('maxItems', `must NOT have more than ${max} items`);
+  return undefined;
+}
 
 const requireJson: RequestHandler = (req, _res, next) => {
   if (req.is(JSON_TYPES)) return next();
