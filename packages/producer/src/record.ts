@@ -32,7 +32,50 @@ function quote(s: string): string {
  * objects and become null in arrays, toJSON() is honoured, non-finite numbers become null, BigInt throws.
  */
 export function stableStringify(value: unknown): string | undefined {
-  return write(value, 0);
+  const sorted = sortedCopy(value, 0);
+  return sorted === UNSORTABLE ? write(value, 0) : JSON.stringify(sorted);
+}
+
+/** Marks a value whose key order a plain object cannot hold: it is written by `write`. */
+const UNSORTABLE = Symbol('unsortable');
+
+/**
+ * A copy of `value` with the keys of every object inserted in sorted order, for the engine's JSON.stringify
+ * (about a third faster than writing the text here). Objects keep string keys in insertion order, except keys
+ * that are array indices, which always come first in numeric order, and `__proto__`, which an assignment
+ * does not create: values with such keys are UNSORTABLE.
+ */
+function sortedCopy(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_DEPTH) throw new TypeError('value is nested too deeply (or circular)');
+  const withToJSON = value as { toJSON?: unknown };
+  if (typeof withToJSON.toJSON === 'function') {
+    return sortedCopy((withToJSON.toJSON as () => unknown).call(value), depth + 1);
+  }
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = sortedCopy(value[i], depth + 1);
+      if (item === UNSORTABLE) return UNSORTABLE;
+      out[i] = item;
+    }
+    return out;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  for (const key of keys) {
+    const first = key.charCodeAt(0);
+    // A digit: possibly an array index (a few false alarms cost only speed).
+    if ((first >= 48 && first <= 57) || key === '__proto__') return UNSORTABLE;
+  }
+  keys.sort();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const item = sortedCopy(obj[key], depth + 1);
+    if (item === UNSORTABLE) return UNSORTABLE;
+    out[key] = item;
+  }
+  return out;
 }
 
 function write(value: unknown, depth: number): string | undefined {
@@ -112,18 +155,15 @@ export function toKafkaRecord(event: EventMessage, now: number): KafkaRecord {
   }
   let json: string | undefined;
   try {
-    json = write(
-      {
-        content: event.content,
-        from: event.from,
-        id: event.id,
-        metadata: { ...metadata, 'protocol.createdAt': now },
-        pp: event.pp,
-        to: event.to,
-        type: event.type,
-      },
-      0,
-    );
+    json = stableStringify({
+      content: event.content,
+      from: event.from,
+      id: event.id,
+      metadata: { ...metadata, 'protocol.createdAt': now },
+      pp: event.pp,
+      to: event.to,
+      type: event.type,
+    });
   } catch (e) {
     throw new ProducerError('INVALID_EVENT', `event cannot be serialized: ${(e as Error).message}`, { cause: e });
   }
