@@ -186,6 +186,8 @@ async function main(): Promise<number> {
   const kafka = new RawKafka(brokers, options.kafkaIdempotent);
   let bare: NodeChild | undefined;
   let bareUrl = '';
+  let bareGrpcPort = 0;
+  let bareGrpc: GrpcLoad | undefined;
   let sidecar: NodeChild | undefined;
   let grpc: GrpcLoad | undefined;
   const profileDir = join(outDir, 'profile');
@@ -194,6 +196,7 @@ async function main(): Promise<number> {
     if (cleaned) return;
     cleaned = true;
     grpc?.close();
+    bareGrpc?.close();
     const stopping = [bare?.stop(), sidecar?.stop(30_000)];
     await Promise.allSettled(stopping);
     await kafka
@@ -232,9 +235,11 @@ async function main(): Promise<number> {
 
     if (has('http')) {
       const port = await freePort();
+      // With the gRPC phase, the bare process serves gRPC too: L_grpc, the limit of the transport alone.
+      if (has('grpc')) bareGrpcPort = await freePort();
       bare = startNode(join(BENCH_DIR, 'bare-server.ts'), {
         nodeArgs: ['--import', 'tsx'],
-        env: { ...process.env, PORT: String(port) },
+        env: { ...process.env, PORT: String(port), ...(bareGrpcPort ? { GRPC_PORT: String(bareGrpcPort) } : {}) },
         cwd: REPO,
         logPath: join(outDir, 'bare-server.log'),
       });
@@ -307,6 +312,16 @@ async function main(): Promise<number> {
     }
     for (const s of skipped) if (s.phase in runs) runs[s.phase as keyof typeof runs] = false;
     const grpcMessages = grpc && runs.grpc ? events.slice(0, 256).map((e) => grpc!.encode(toGrpcMessage(e))) : [];
+    if (runs.grpc && bareGrpcPort) {
+      try {
+        bareGrpc = new GrpcLoad(protoPath, `127.0.0.1:${bareGrpcPort}`, options.grpcChannels);
+        await bareGrpc.ready(10_000);
+      } catch (err) {
+        log(`no L_grpc: the bare gRPC server did not answer: ${(err as Error).message}`);
+        bareGrpc?.close();
+        bareGrpc = undefined;
+      }
+    }
 
     // ---------------------------------------------------------------- rounds
     const kafkaRounds: Measured<KafkaLoadResult>[] = [];
@@ -317,6 +332,7 @@ async function main(): Promise<number> {
     const batchRounds: Measured<HttpLoadResult>[] = [];
     const batchFailures = new Failures();
     const grpcRounds: Measured<GrpcLoadResult>[] = [];
+    const bareGrpcRounds: Measured<GrpcLoadResult>[] = [];
     const grpcFailures: Record<string, number> = {};
     let grpcFailed = 0;
     const bareConnections = [...new Set([...options.connections, options.limitConnections])].sort((a, b) => a - b);
@@ -411,6 +427,23 @@ async function main(): Promise<number> {
           const peakBytes = watch.stop();
           grpcRounds.push({ result, peakBytes, cpuUsPerEvent, clientCpuUsPerEvent, heap: await readHeap(sidecarUrl) });
           return `${fixed(result.okPerSecond)} events/s, p99 ${fixed(result.p99Ms, 1)} ms, peak ${fixed(peakBytes / MiB)} MiB, ${fixed(cpuUsPerEvent)} µs CPU/event (client ${fixed(clientCpuUsPerEvent)})${result.failed ? `, ${result.failed} failed` : ''}`;
+        },
+      });
+    }
+    if (runs.grpc && bareGrpc) {
+      const load = bareGrpc;
+      steps.push({
+        name: 'L_grpc',
+        run: async () => {
+          if (options.warmupS > 0) await load.run(grpcMessages, options.grpcInFlight, options.warmupS);
+          const cpu0 = readCpuMs(bare!.pid);
+          const client0 = process.cpuUsage();
+          const result = await load.run(grpcMessages, options.grpcInFlight, options.durationS);
+          const client = process.cpuUsage(client0);
+          const cpuUsPerEvent = ((readCpuMs(bare!.pid) - cpu0) * 1000) / result.ok;
+          const clientCpuUsPerEvent = (client.user + client.system) / result.ok;
+          bareGrpcRounds.push({ result, peakBytes: Number.NaN, cpuUsPerEvent, clientCpuUsPerEvent });
+          return `${fixed(result.okPerSecond)} calls/s, p99 ${fixed(result.p99Ms, 1)} ms, ${fixed(cpuUsPerEvent)} µs CPU/call (client ${fixed(clientCpuUsPerEvent)})`;
         },
       });
     }
@@ -583,6 +616,23 @@ async function main(): Promise<number> {
             }
           : {}),
         http: httpLimits.sort((a, b) => a.connections - b.connections),
+        ...(bareGrpcRounds.length > 0
+          ? {
+              grpc: {
+                inFlight: options.grpcInFlight,
+                channels: options.grpcChannels,
+                callsPerSecond: rounds(bareGrpcRounds.map((m) => m.result.okPerSecond)),
+                p50Ms: rounds(bareGrpcRounds.map((m) => m.result.p50Ms)),
+                p99Ms: rounds(bareGrpcRounds.map((m) => m.result.p99Ms)),
+                cpuUsPerCall: rounds(bareGrpcRounds.map((m) => m.cpuUsPerEvent)),
+                clientCpuUsPerCall: rounds(bareGrpcRounds.map((m) => m.clientCpuUsPerEvent)),
+                ratioToKafkaLimit: pairedRatio(
+                  bareGrpcRounds.map((m) => m.result.okPerSecond),
+                  lkafkaRounds,
+                ),
+              },
+            }
+          : {}),
       },
       sidecar: { env: sidecarEnv, event: eventPoints },
       goals: [],
@@ -629,6 +679,14 @@ async function main(): Promise<number> {
         ),
         clientCpuUsPerEvent: rounds(grpcRounds.map((m) => m.clientCpuUsPerEvent)),
         ratioToKafkaLimit: pairedRatio(eps, lkafkaRounds),
+        ...(bareGrpcRounds.length > 0
+          ? {
+              ratioToGrpcLimit: pairedRatio(
+                eps,
+                bareGrpcRounds.map((m) => m.result.okPerSecond),
+              ),
+            }
+          : {}),
         failed: grpcFailed,
         failures: grpcFailures,
       };

@@ -56,6 +56,14 @@ export function renderMarkdown(results: BenchResults): string {
         `${ms(lhttp.p50Ms)} | ${ms(lhttp.p99Ms)} | | ${cpu(lhttp.cpuUsPerEvent)} | ${failures(lhttp)} |`,
     );
   }
+  const lgrpc = results.limits.grpc;
+  if (lgrpc) {
+    lines.push(
+      `| L_grpc: bare grpc-js \`Log\`, decode, \`accepted\` | ${lgrpc.inFlight} in flight, ${lgrpc.channels} channels | ` +
+        `${num(lgrpc.callsPerSecond.median)} calls/s | ${spread(lgrpc.callsPerSecond)} | ${ratio(lgrpc.ratioToKafkaLimit, 'L_kafka')} | ` +
+        `${ms(lgrpc.p50Ms)} | ${ms(lgrpc.p99Ms)} | | ${cpu(lgrpc.cpuUsPerCall)} (client ${cpu(lgrpc.clientCpuUsPerCall)}) | |`,
+    );
+  }
   for (const p of results.sidecar.event) {
     lines.push(
       `| sidecar \`POST /event\` | ${p.connections} connection${p.connections === 1 ? '' : 's'} | ` +
@@ -77,7 +85,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| sidecar gRPC \`Log\` | ${g.inFlight} in flight, ${g.channels} channels | ` +
         `${num(g.eventsPerSecond.median)} events/s | ${spread(g.eventsPerSecond)} | ` +
-        `${ratio(g.ratioToKafkaLimit, 'L_kafka')} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${mib(g.peakRssMiB, g.heapTotalMiB)} | ${cpu(g.cpuUsPerEvent, g.cpuRatioToKafkaClient, 'kafkajs')} | ` +
+        `${ratio(g.ratioToKafkaLimit, 'L_kafka')}${g.ratioToGrpcLimit === undefined ? '' : ` (${ratio(g.ratioToGrpcLimit, 'L_grpc')})`} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${mib(g.peakRssMiB, g.heapTotalMiB)} | ${cpu(g.cpuUsPerEvent, g.cpuRatioToKafkaClient, 'kafkajs')} | ` +
         `${failures(g)} |`,
     );
   }

@@ -73,8 +73,25 @@ export interface GrpcFigures {
   cpuRatioToKafkaClient: number;
   clientCpuUsPerEvent: Rounds;
   ratioToKafkaLimit: number;
+  /** Against the bare grpc-js server with the same client in the same rounds (L_grpc). */
+  ratioToGrpcLimit?: number;
   failed: number;
   failures: Record<string, number>;
+}
+
+/** L_grpc: a bare grpc-js server whose `Log` answers `accepted` at once, driven by the same client. */
+export interface GrpcLimit {
+  inFlight: number;
+  channels: number;
+  callsPerSecond: Rounds;
+  p50Ms: Rounds;
+  p99Ms: Rounds;
+  /** CPU time of the bare server per call. */
+  cpuUsPerCall: Rounds;
+  /** CPU time of the load generator (the benchmark process) per call. */
+  clientCpuUsPerCall: Rounds;
+  /** What the transport alone reaches, in units of L_kafka: a ceiling of the gRPC goal on this machine. */
+  ratioToKafkaLimit: number;
 }
 
 export interface SoakFigures {
@@ -133,6 +150,7 @@ export interface BenchResults {
     };
     /** The bare express app at every connection count; L_http is the point at `settings.limitConnections`. */
     http: HttpPoint[];
+    grpc?: GrpcLimit;
   };
   sidecar: {
     /** Settings the sidecar ran with (secrets left out). */
@@ -170,6 +188,7 @@ export function httpLimit(results: BenchResults, connections: number): HttpPoint
 export function evaluateGoals(results: BenchResults, limitConnections: number): Goal[] {
   const goals: Goal[] = [];
   const at = results.sidecar.event.find((p) => p.connections === limitConnections);
+  const lhttpP99 = results.limits.http.find((p) => p.connections === limitConnections)?.p99Ms.median;
   goals.push({
     name: `POST /event at ${limitConnections} connections`,
     target: '>= 0.5 x L_http',
@@ -179,7 +198,9 @@ export function evaluateGoals(results: BenchResults, limitConnections: number): 
   goals.push({
     name: `POST /event p99 at ${limitConnections} connections`,
     target: '<= 50 ms',
-    measured: at ? `${fmt(at.p99Ms.median, 1)} ms` : 'n/a',
+    measured: at
+      ? `${fmt(at.p99Ms.median, 1)} ms${lhttpP99 === undefined ? '' : ` (the bare express app alone: ${fmt(lhttpP99, 1)} ms)`}`
+      : 'n/a',
     pass: at && Number.isFinite(at.p99Ms.median) ? at.p99Ms.median <= 50 : null,
   });
   const events = results.sidecar.events;
@@ -193,7 +214,9 @@ export function evaluateGoals(results: BenchResults, limitConnections: number): 
   goals.push({
     name: 'gRPC Log',
     target: '>= 0.5 x L_kafka',
-    measured: grpc ? `${fmt(grpc.ratioToKafkaLimit)} x L_kafka` : 'n/a',
+    measured: grpc
+      ? `${fmt(grpc.ratioToKafkaLimit)} x L_kafka${results.limits.grpc ? ` (the bare grpc-js server alone: ${fmt(results.limits.grpc.ratioToKafkaLimit)} x L_kafka)` : ''}`
+      : 'n/a',
     pass: grpc && Number.isFinite(grpc.ratioToKafkaLimit) ? grpc.ratioToKafkaLimit >= 0.5 : null,
   });
   const peak = results.sidecar.peakRssMiB;
