@@ -3,12 +3,14 @@
 //   kafka   L_kafka, raw kafkajs sendBatch of 100 events (acks=-1)
 //   http    L_http, a bare express 5 app in its own process, at every connection count
 //   event   the sidecar's POST /event at every connection count
+//   spool   POST /event of a second sidecar whose Kafka is away (SPOOL_DIR set, no broker at its address): every
+//           event spooled (202), beside the event phase at the same connections; needs `event` for its ratio
 //   events  the sidecar's POST /events, 100 events per request
 //   grpc    the sidecar's gRPC Log, many calls in flight over a few channels
 //   soak    POST /event at half the peak rate, RSS at its start and end
 // Writes <out>/<name>.json, .md and .svg (bench/results/latest.* by default, quick.* with --quick).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,6 +191,8 @@ async function main(): Promise<number> {
   let bareGrpcPort = 0;
   let bareGrpc: GrpcLoad | undefined;
   let sidecar: NodeChild | undefined;
+  let spoolSidecar: NodeChild | undefined;
+  let spoolDir: string | undefined;
   let grpc: GrpcLoad | undefined;
   const profileDir = join(outDir, 'profile');
   let cleaned = false;
@@ -197,8 +201,9 @@ async function main(): Promise<number> {
     cleaned = true;
     grpc?.close();
     bareGrpc?.close();
-    const stopping = [bare?.stop(), sidecar?.stop(30_000)];
+    const stopping = [bare?.stop(), sidecar?.stop(30_000), spoolSidecar?.stop(30_000)];
     await Promise.allSettled(stopping);
+    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
     await kafka
       .deleteTopics([rawTopic, sidecarTopic])
       .catch((err: unknown) => log(`could not delete the topics: ${(err as Error).message}`));
@@ -222,12 +227,14 @@ async function main(): Promise<number> {
   };
   const runs = {
     event: has('event'),
+    spool: has('spool'),
     events: has('events'),
     grpc: has('grpc'),
     soak: has('soak') && options.soakS > 0,
   };
   let acknowledged = 0;
   let sidecarEnv: Record<string, string> = {};
+  let spoolUrl = '';
 
   try {
     await kafka.connect();
@@ -310,6 +317,50 @@ async function main(): Promise<number> {
         }
       }
     }
+    // ---------------------------------------------------------------- the spooling sidecar
+    // The same CLI and settings, but its Kafka is away (nothing listens at its KAFKA_BROKERS): it starts anyway
+    // because SPOOL_DIR is set, and spools every event. Kept for the whole run, so the spool grows from step
+    // to step as a spool does during a long outage.
+    if (has('spool')) {
+      const cli = resolve(REPO, options.sidecarCli);
+      if (!existsSync(cli)) {
+        skip(['spool'], `${relative(REPO, cli)} not found (run npm run build)`);
+      } else {
+        const [httpPort, grpcPort, nobody] = [await freePort(), await freePort(), await freePort()];
+        spoolDir = mkdtempSync(join(options.spoolBase, 'bench-spool-'));
+        spoolSidecar = startNode(cli, {
+          env: {
+            ...process.env,
+            HTTP_HOST: '127.0.0.1',
+            HTTP_PORT: String(httpPort),
+            GRPC_HOST: '127.0.0.1',
+            GRPC_PORT: String(grpcPort),
+            KAFKA_BROKERS: `127.0.0.1:${nobody}`,
+            EVENT_TOPIC: sidecarTopic,
+            KAFKA_CREATE_TOPIC_PARTITIONS: String(options.partitions),
+            SPOOL_DIR: spoolDir,
+            // A long outage at full speed: the default 1 GiB would fill up within a full run.
+            SPOOL_MAX_BYTES: process.env.SPOOL_MAX_BYTES ?? String(64 * 1024 ** 3),
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+            AUTH_TOKEN: '',
+          },
+          cwd: REPO,
+          logPath: join(outDir, 'sidecar-spool.log'),
+          nodeArgs: shebangNodeFlags(cli),
+        });
+        try {
+          // With a spool the sidecar is healthy (200, DEGRADED) while Kafka is away.
+          await waitForHttp(`http://127.0.0.1:${httpPort}/health`, spoolSidecar, 90_000);
+          const one = await probe(`http://127.0.0.1:${httpPort}/event`, singleBodies[0]!);
+          if (one.status === 202) {
+            spoolUrl = `http://127.0.0.1:${httpPort}`;
+            log(`spooling sidecar ready (pid ${spoolSidecar.pid}, Kafka away, spool in ${spoolDir})`);
+          } else skip(['spool'], `POST /event answered ${one.status}, not 202 spooled: ${one.body}`);
+        } catch (err) {
+          skip(['spool'], `the spooling sidecar did not start: ${(err as Error).message}`);
+        }
+      }
+    }
     for (const s of skipped) if (s.phase in runs) runs[s.phase as keyof typeof runs] = false;
     const grpcMessages = grpc && runs.grpc ? events.slice(0, 256).map((e) => grpc!.encode(toGrpcMessage(e))) : [];
     if (runs.grpc && bareGrpcPort) {
@@ -329,6 +380,8 @@ async function main(): Promise<number> {
     const bareFailures = new Map<number, Failures>();
     const eventRounds = new Map<number, Measured<HttpLoadResult>[]>();
     const eventFailures = new Map<number, Failures>();
+    const spoolRounds = new Map<number, Measured<HttpLoadResult>[]>();
+    const spoolFailures = new Map<number, Failures>();
     const batchRounds: Measured<HttpLoadResult>[] = [];
     const batchFailures = new Failures();
     const grpcRounds: Measured<GrpcLoadResult>[] = [];
@@ -344,13 +397,14 @@ async function main(): Promise<number> {
     const httpStep = async (
       load: Omit<HttpLoadOptions, 'durationS'>,
       failures: Failures,
-      target: { pid: number; eventsPerOk: number; sidecar: boolean },
+      // `delivered: false`: the sidecar answers without Kafka (spooled), so its events are not in the topic.
+      target: { pid: number; eventsPerOk: number; sidecar: boolean; delivered?: boolean },
     ): Promise<Measured<HttpLoadResult>> => {
       const watch = target.sidecar ? new MemoryWatch(target.pid) : undefined;
       if (options.warmupS > 0) {
         const warm = await runHttpLoad({ ...load, durationS: options.warmupS });
         failures.add(warm);
-        if (target.sidecar) acknowledged += warm.ok * target.eventsPerOk;
+        if (target.sidecar && target.delivered !== false) acknowledged += warm.ok * target.eventsPerOk;
       }
       const cpu0 = readCpuMs(target.pid);
       const client0 = process.cpuUsage();
@@ -359,7 +413,7 @@ async function main(): Promise<number> {
       const cpuMs = readCpuMs(target.pid) - cpu0;
       const events = result.ok * target.eventsPerOk;
       failures.add(result);
-      if (target.sidecar) acknowledged += result.ok * target.eventsPerOk;
+      if (target.sidecar && target.delivered !== false) acknowledged += result.ok * target.eventsPerOk;
       return {
         result,
         heap: target.sidecar ? await readHeap(load.url) : undefined,
@@ -480,6 +534,22 @@ async function main(): Promise<number> {
           },
         });
       }
+      if (runs.spool && options.connections.includes(connections)) {
+        steps.push({
+          name: `POST /event spooled @${connections}`,
+          run: async () => {
+            const failures = spoolFailures.get(connections) ?? new Failures();
+            spoolFailures.set(connections, failures);
+            const m = await httpStep(
+              { url: spoolUrl, path: '/event', bodies: singleBodies, connections, okStatus: [202] },
+              failures,
+              { pid: spoolSidecar!.pid, eventsPerOk: 1, sidecar: true, delivered: false },
+            );
+            spoolRounds.set(connections, [...(spoolRounds.get(connections) ?? []), m]);
+            return `${fixed(m.result.okPerSecond)} req/s, p99 ${fixed(m.result.p99Ms, 1)} ms, peak ${fixed(m.peakBytes / MiB)} MiB, ${fixed(m.cpuUsPerEvent)} µs CPU/request (client ${fixed(m.clientCpuUsPerEvent)})${m.result.non2xx ? `, ${m.result.non2xx} non-2xx` : ''}`;
+          },
+        });
+      }
     }
 
     // One warm-up of every process before the first round (JIT, heap growth, connections), so that round 1 is
@@ -509,6 +579,18 @@ async function main(): Promise<number> {
         });
         failures.add(r);
         acknowledged += r.ok;
+      }
+      if (runs.spool) {
+        failures.add(
+          await runHttpLoad({
+            url: spoolUrl,
+            path: '/event',
+            bodies: singleBodies,
+            connections: options.limitConnections,
+            durationS,
+            okStatus: [202],
+          }),
+        );
       }
       if (runs.events) {
         const r = await runHttpLoad({
@@ -570,6 +652,21 @@ async function main(): Promise<number> {
         ),
       }));
     const kafkaCpuRounds = kafkaRounds.map((m) => m.cpuUsPerEvent);
+    const spoolPoints = [...spoolRounds.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([c, list]) => ({
+        ...httpPoint(c, list, spoolFailures.get(c)!),
+        peakRssMiB: rounds(list.map((m) => mib(m.peakBytes))),
+        heapTotalMiB: rounds(list.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
+        ratioToKafkaPath: pairedRatio(
+          list.map((m) => m.result.okPerSecond),
+          (eventRounds.get(c) ?? []).map((m) => m.result.okPerSecond),
+        ),
+        cpuRatioToKafkaPath: pairedRatio(
+          list.map((m) => m.cpuUsPerEvent),
+          (eventRounds.get(c) ?? []).map((m) => m.cpuUsPerEvent),
+        ),
+      }));
 
     const results: BenchResults = {
       version: 1,
@@ -634,7 +731,19 @@ async function main(): Promise<number> {
             }
           : {}),
       },
-      sidecar: { env: sidecarEnv, event: eventPoints },
+      sidecar: {
+        env: sidecarEnv,
+        event: eventPoints,
+        ...(spoolPoints.length > 0
+          ? {
+              spool: {
+                sync: process.env.SPOOL_SYNC?.trim() || 'full',
+                lingerMs: Number(process.env.SPOOL_LINGER_MS?.trim() || 2),
+                event: spoolPoints,
+              },
+            }
+          : {}),
+      },
       goals: [],
       skipped,
     };
@@ -743,6 +852,7 @@ async function main(): Promise<number> {
 
     const peaks = [
       ...eventPoints.flatMap((p) => p.peakRssMiB.rounds),
+      ...spoolPoints.flatMap((p) => p.peakRssMiB.rounds),
       ...(results.sidecar.events?.peakRssMiB.rounds ?? []),
       ...(results.sidecar.grpc?.peakRssMiB.rounds ?? []),
       ...(results.sidecar.soak ? [results.sidecar.soak.rssMaxMiB] : []),

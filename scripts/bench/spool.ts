@@ -4,7 +4,8 @@
 // producer that is known to be down (it refuses at once, as EventProducer does while Kafka is away).
 // Environment: BENCH_EVENTS (default 20000), BENCH_ROUNDS (3), BENCH_CONCURRENCY (1000), BENCH_PARTITIONS (12),
 // BENCH_SPOOL_DIR (a directory on the disk to measure; default the system temp dir), SPOOL_SYNC (full).
-// Not a test: it prints events/s of both, their medians and the ratio (goal: spool >= 0.5 x Kafka).
+// Not a test: it prints events/s of both, their medians and the ratio (goal: spool >= 0.5 x Kafka). The main run
+// (`npm run bench`, phase `spool`) measures the same through HTTP, with a sidecar process whose Kafka is away.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -105,7 +105,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'SPOOL_DIR',
     description:
-      'Directory of the durable spool (SQLite); unset: no spool. With it, an event Kafka cannot take (unavailable, not confirmed within `PUBLISH_TIMEOUT_MS`) is kept on disk, answered 202 (gRPC `accepted`) and delivered when Kafka is back',
+      'Directory of the durable spool (SQLite); unset: no spool. With it, an event Kafka cannot take (unavailable, not confirmed within `PUBLISH_TIMEOUT_MS`) is kept on disk, answered 202 (gRPC `accepted`) and delivered when Kafka is back; the sidecar then also starts while Kafka is down',
   },
   {
     name: 'SPOOL_MAX_BYTES',

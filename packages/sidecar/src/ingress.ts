@@ -7,6 +7,7 @@ import { SidecarError, errorBody, resolveError } from './errors.js';
 import type { LoadMonitor } from './load-monitor.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
 import { shouldSpool, type Spool } from './spool/index.js';
+import { TraceOrder } from './spool/order.js';
 
 /** The contract's `validateEvent`, or another with its shape. */
 export type EventValidator = (value: unknown) => ValidationResult;
@@ -72,23 +73,33 @@ export function createIngress(deps: {
   loadMonitor?: LoadMonitor;
 }): Ingress {
   const { producer, validate, metrics, spool, loadMonitor } = deps;
+  const order = spool ? new TraceOrder() : undefined;
 
   /**
    * Publishes one valid event, spooling it when a spool is configured and either its trace already
    * has spooled events (the order of a trace holds) or Kafka fails in a way the spool is for.
    */
   async function deliver(event: EventMessage): Promise<{ spooled: false; result: PublishResult } | { spooled: true }> {
+    if (!spool || !order) return { spooled: false, result: await producer.publish(event) };
     const acceptedAt = Date.now();
-    if (spool?.holds(event)) {
-      await spool.append(event, acceptedAt);
-      return { spooled: true };
-    }
+    // Entered in acceptance order (acceptMany calls this for each event before any await).
+    const ticket = order.enter(event.metadata.trace.traceId);
     try {
-      return { spooled: false, result: await producer.publish(event) };
-    } catch (error) {
-      if (!spool || !shouldSpool(error)) throw error;
-      await spool.append(event, acceptedAt);
+      if (!ticket.follows && !spool.holds(event)) {
+        try {
+          return { spooled: false, result: await producer.publish(event) };
+        } catch (error) {
+          if (!shouldSpool(error)) throw error;
+        }
+      }
+      // Behind every earlier event of the trace: one still waiting for Kafka may yet be spooled (see order.ts).
+      await ticket.toSpool();
+      const appended = spool.append(event, acceptedAt);
+      ticket.settle();
+      await appended;
       return { spooled: true };
+    } finally {
+      ticket.settle();
     }
   }
 

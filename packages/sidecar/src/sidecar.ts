@@ -17,7 +17,8 @@ import { createIngress, type EventValidator, type Ingress } from './ingress.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import { createLoadMonitor } from './load-monitor.js';
-import { createSpool, type Spool } from './spool/index.js';
+import { createSpool, shouldSpool, type Spool } from './spool/index.js';
+import { keepConnecting } from './kafka-connect.js';
 
 /** The producer as the sidecar drives it (an EventProducer; narrowed so tests may pass a wrapper). */
 export type SidecarProducer = Pick<
@@ -69,7 +70,10 @@ export interface Sidecar {
   readonly grpcPort: number;
   /** Registers a transport (before start). */
   addTransport(transport: Transport): void;
-  /** Connects the producer (creating the topic when configured), then listens. */
+  /**
+   * Connects the producer (creating the topic when configured), then listens. With a spool, a Kafka that
+   * cannot be reached does not stop the start: events are spooled while the connection is retried.
+   */
   start(): Promise<void>;
   /**
    * Graceful stop, bounded by `config.shutdownTimeoutMs`: stop accepting connections, finish
@@ -141,12 +145,13 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     ...(spool ? { spool } : {}),
   });
   const startTime = new Date();
-  // gRPC health says whether Log calls are taken: with a spool they are while Kafka is down.
+  // gRPC health says whether Log calls are taken: with a spool they are while Kafka is down, or not
+  // connected yet (a start without Kafka).
   const grpcHealth: Pick<SidecarProducer, 'health'> = spool
     ? {
         health: () => {
           const h = producer.health();
-          return h.state === 'down' ? { ...h, state: 'degraded' } : h;
+          return h.state === 'down' || h.state === 'connecting' ? { ...h, state: 'degraded' } : h;
         },
       }
     : producer;
@@ -233,6 +238,38 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     logger.info('shut down');
   }
 
+  /**
+   * Without a spool a Kafka that cannot be reached fails the start: nothing could take the events, and an
+   * operator's mistake (wrong address, missing topic) must show at once. With a spool the sidecar starts
+   * anyway when the failure is one the spool is for (Kafka away, as `shouldSpool` judges it): events are
+   * spooled, and the connection is retried in the background; once connected the replayer delivers them.
+   * Failures that waiting would not cure (refused credentials, too few partitions) still fail the start.
+   */
+  async function connectAtStart(): Promise<'connected' | 'connecting'> {
+    if (!spool) {
+      await producer.connect();
+      return 'connected';
+    }
+    try {
+      await producer.connect();
+      return 'connected';
+    } catch (err) {
+      if (!shouldSpool(err) || closing) throw err;
+      logger.warn(
+        { err, spooled: spool.stats().events },
+        'Kafka is unavailable: starting without it; events are spooled until it connects',
+      );
+      // Its timer does not hold the process, and it ends by itself once closing: close() needs no part in it.
+      keepConnecting({
+        connect: () => producer.connect(),
+        stopped: () => closing,
+        onConnected: () => spool.start(),
+        logger,
+      });
+      return 'connecting';
+    }
+  }
+
   return {
     config,
     logger,
@@ -258,14 +295,20 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     async start() {
       if (started) throw new Error('already started');
       started = true;
-      await producer.connect();
+      const kafka = await connectAtStart();
       // A signal during the connect: close() owns the shutdown, do not start listening behind it.
       if (closing) throw new Error('closed while starting');
-      spool?.start();
+      if (kafka === 'connected') spool?.start();
       await listen();
       for (const transport of transports) await transport.start();
       logger.info(
-        { port: httpPort(), topic: producer.topic, version, transports: ['http', ...transports.map((t) => t.name)] },
+        {
+          port: httpPort(),
+          topic: producer.topic,
+          version,
+          transports: ['http', ...transports.map((t) => t.name)],
+          kafka,
+        },
         'event-sidecar started',
       );
     },

@@ -1,8 +1,9 @@
 // Settings of a benchmark run, from the command line (`--quick`, `--rounds=5`, ...) and BENCH_* variables; read
 // once, checked (every problem listed), then frozen. Command-line flags win over the environment.
+import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 
-export const PHASES = ['kafka', 'http', 'event', 'events', 'grpc', 'soak'] as const;
+export const PHASES = ['kafka', 'http', 'event', 'spool', 'events', 'grpc', 'soak'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -28,6 +29,8 @@ export interface BenchOptions {
   readonly grpcChannels: number;
   readonly partitions: number;
   readonly phases: readonly Phase[];
+  /** Where the spool phase's sidecar keeps its spool (a directory made inside it, removed after the run). */
+  readonly spoolBase: string;
   /** Run the sidecar with `--cpu-prof` and summarize the profile. */
   readonly profile: boolean;
   readonly sidecarCli: string;
@@ -37,7 +40,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--rounds=N]
                        [--connections=1,16,64,256] [--phases=${PHASES.join(',')}] [--out=DIR] [--name=NAME]
 Environment: BENCH_ROUNDS, BENCH_DURATION_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SOAK_SECONDS, BENCH_CONNECTIONS,
 BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4), BENCH_KAFKA_IDEMPOTENT (true),
-BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI;
+BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI,
+BENCH_SPOOL_DIR (the disk the spool phase writes to; default the system temp dir);
 KAFKA_BROKERS (set by scripts/with-kafka.sh). Other variables (PRODUCER_LINGER_MS, ...) reach the sidecar.`;
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -112,6 +116,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     grpcChannels: int('BENCH_GRPC_CHANNELS', read('BENCH_GRPC_CHANNELS'), 4, 1),
     partitions: int('BENCH_PARTITIONS', read('BENCH_PARTITIONS'), 12, 4),
     phases: phases.filter((p): p is Phase => (PHASES as readonly string[]).includes(p)),
+    spoolBase: read('BENCH_SPOOL_DIR') ?? tmpdir(),
     profile: values.profile ?? false,
     sidecarCli: read('BENCH_SIDECAR_CLI') ?? 'packages/sidecar/dist/cli.js',
   };

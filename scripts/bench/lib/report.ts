@@ -71,6 +71,13 @@ export function renderMarkdown(results: BenchResults): string {
         `${ratio(p.ratioToHttpLimit, 'L_http')} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${mib(p.peakRssMiB, p.heapTotalMiB)} | ${cpu(p.cpuUsPerEvent, p.cpuRatioToBare, 'bare')} | ${failures(p)} |`,
     );
   }
+  for (const p of results.sidecar.spool?.event ?? []) {
+    lines.push(
+      `| sidecar \`POST /event\`, spool (Kafka away) | ${p.connections} connection${p.connections === 1 ? '' : 's'} | ` +
+        `${num(p.requestsPerSecond.median)} req/s | ${spread(p.requestsPerSecond)} | ` +
+        `${ratio(p.ratioToKafkaPath, 'Kafka path')} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${mib(p.peakRssMiB, p.heapTotalMiB)} | ${cpu(p.cpuUsPerEvent, p.cpuRatioToKafkaPath, 'Kafka path')} | ${failures(p)} |`,
+    );
+  }
   const ev = results.sidecar.events;
   if (ev) {
     lines.push(
@@ -104,7 +111,8 @@ export function renderMarkdown(results: BenchResults): string {
       'latencies are medians of the per-round percentiles; "CPU µs/event" is the CPU time (user + system) of the ' +
       'serving process per acknowledged event (for L_kafka, of the kafkajs client), with the median of its per-round ' +
       'ratio to the bare app at the same connections or to the kafkajs client: the figure least disturbed by other ' +
-      'load on the machine; "failures" count every round and its warm-up.',
+      'load on the machine; the spool rows compare a sidecar whose Kafka is away (every event spooled, 202) with ' +
+      'the sidecar\'s Kafka path (`POST /event`, 201) at the same connections; "failures" count every round and its warm-up.',
   );
   lines.push('');
   lines.push('| goal | target | measured | |');

@@ -40,6 +40,23 @@ export interface SidecarHttpPoint extends HttpPoint {
   cpuRatioToBare: number;
 }
 
+/** The sidecar's `POST /event` while Kafka is away: every event goes to the spool (202). */
+export interface SpoolHttpPoint extends HttpPoint {
+  peakRssMiB: Rounds;
+  heapTotalMiB: Rounds;
+  /** Median of the per-round ratios to the sidecar's Kafka path (`POST /event`) at the same connections. */
+  ratioToKafkaPath: number;
+  /** The same for the CPU time per event. */
+  cpuRatioToKafkaPath: number;
+}
+
+export interface SpoolFigures {
+  /** SPOOL_SYNC and SPOOL_LINGER_MS of the spooling sidecar. */
+  sync: string;
+  lingerMs: number;
+  event: SpoolHttpPoint[];
+}
+
 export interface BatchFigures {
   connections: number;
   eventsPerRequest: number;
@@ -156,6 +173,8 @@ export interface BenchResults {
     /** Settings the sidecar ran with (secrets left out). */
     env: Record<string, string>;
     event: SidecarHttpPoint[];
+    /** `POST /event` of a second sidecar whose Kafka is away, spooling every event. */
+    spool?: SpoolFigures;
     events?: BatchFigures;
     grpc?: GrpcFigures;
     soak?: SoakFigures;
@@ -202,6 +221,13 @@ export function evaluateGoals(results: BenchResults, limitConnections: number): 
       ? `${fmt(at.p99Ms.median, 1)} ms${lhttpP99 === undefined ? '' : ` (the bare express app alone: ${fmt(lhttpP99, 1)} ms)`}`
       : 'n/a',
     pass: at && Number.isFinite(at.p99Ms.median) ? at.p99Ms.median <= 50 : null,
+  });
+  const spooled = results.sidecar.spool?.event.find((p) => p.connections === limitConnections);
+  goals.push({
+    name: `spooled ingestion (POST /event at ${limitConnections} connections, Kafka away)`,
+    target: '>= 0.5 x the Kafka path',
+    measured: spooled ? `${fmt(spooled.ratioToKafkaPath)} x the Kafka path` : 'n/a',
+    pass: spooled && Number.isFinite(spooled.ratioToKafkaPath) ? spooled.ratioToKafkaPath >= 0.5 : null,
   });
   const events = results.sidecar.events;
   goals.push({

@@ -8,7 +8,9 @@ import { generateEvents, payloadStats, toGrpcMessage } from '../lib/events.js';
 import { parseProcStatTicks, parseProcStatus } from '../lib/proc.js';
 import { parseOptions } from '../lib/options.js';
 import { moduleOf } from '../lib/profile.js';
-import { growth, median, pairedRatio, percentile } from '../lib/stats.js';
+import { renderMarkdown } from '../lib/report.js';
+import { evaluateGoals, type BenchResults } from '../lib/results.js';
+import { growth, median, pairedRatio, percentile, type Rounds } from '../lib/stats.js';
 
 test('median, percentile, paired ratio and growth', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -78,4 +80,64 @@ test('the sidecar is started with the node flags of its shebang', () => {
   const cli = new URL('../../../packages/sidecar/src/cli.ts', import.meta.url).pathname;
   assert.deepEqual(shebangNodeFlags(cli), ['--max-semi-space-size=2']);
   assert.deepEqual(shebangNodeFlags(new URL(import.meta.url).pathname), []);
+});
+
+test('spooled ingestion: its goal is met at 0.5 x the Kafka path, and it has a row per connection count', () => {
+  const r = (value: number): Rounds => ({ median: value, rounds: [value] });
+  const point = (connections: number, ratio: number) => ({
+    connections,
+    requestsPerSecond: r(1000 * ratio),
+    p50Ms: r(1),
+    p99Ms: r(5),
+    cpuUsPerEvent: r(100),
+    clientCpuUsPerEvent: r(50),
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    statusCodes: {},
+    peakRssMiB: r(90),
+    heapTotalMiB: r(30),
+    ratioToKafkaPath: ratio,
+    cpuRatioToKafkaPath: 0.8,
+  });
+  const results = {
+    version: 1,
+    date: '2026-01-01T00:00:00Z',
+    command: 'npm run bench',
+    mode: 'quick',
+    git: { commit: 'abc', branch: 'main', dirty: false },
+    machine: {
+      cpuModel: 'cpu',
+      cores: 2,
+      totalMemoryMiB: 1,
+      os: 'os',
+      node: '20',
+      kafka: '4.4.0',
+      loadAverageStart: [1, 1, 1],
+      loadAverageEnd: [],
+    },
+    settings: { limitConnections: 64, rounds: 1, durationS: 1 },
+    payload: { events: 1, meanBytes: 1, minBytes: 1, maxBytes: 1, byType: {} },
+    limits: { http: [] },
+    sidecar: { env: {}, event: [], spool: { sync: 'full', lingerMs: 2, event: [point(16, 0.4), point(64, 0.5)] } },
+    goals: [],
+    skipped: [],
+  } as unknown as BenchResults;
+  const goal = evaluateGoals(results, 64).find((g) => g.name.startsWith('spooled ingestion'));
+  assert.deepEqual(goal, {
+    name: 'spooled ingestion (POST /event at 64 connections, Kafka away)',
+    target: '>= 0.5 x the Kafka path',
+    measured: '0.50 x the Kafka path',
+    pass: true,
+  });
+  assert.equal(
+    evaluateGoals({ ...results, sidecar: { env: {}, event: [] } }, 64).find((g) => g.name.startsWith('spooled'))?.pass,
+    null,
+  );
+  const rows = renderMarkdown(results)
+    .split('\n')
+    .filter((l) => l.includes('spool (Kafka away)'));
+  assert.equal(rows.length, 2);
+  assert.match(rows[1]!, /\| 64 connections \| 500 req\/s \| 500 \| 0\.50 × Kafka path \|/);
+  assert.ok(parseOptions([], {}).phases.includes('spool'));
 });
