@@ -104,13 +104,15 @@ function createLogHandler(ctx: CallContext) {
 
     const answer = (err?: unknown): void => {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-      const line = { method: LOG_METHOD, eventId, type, ackMode, durationMs, peer: call.getPeer() };
+      const lineOf = () => ({ method: LOG_METHOD, eventId, type, ackMode, durationMs, peer: call.getPeer() });
       if (err === undefined) {
         callback(null, { status: 'accepted' });
         calls.handled(LOG_METHOD, 'OK', durationMs / 1000);
-        log.info({ ...line, code: 'OK' }, 'grpc call');
+        // The hot path: the line (and the peer's address) is built only when it is written.
+        if (log.isLevelEnabled('info')) log.info({ ...lineOf(), code: 'OK' }, 'grpc call');
         return;
       }
+      const line = lineOf();
       const resolved = resolveError(err);
       const trailers = new Metadata();
       trailers.set('error-code', resolved.code);
