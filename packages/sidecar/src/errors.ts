@@ -17,6 +17,7 @@ export const SIDECAR_ERROR_CODES = [
   'SPOOL_FULL', // the spool holds SPOOL_MAX_BYTES (or its disk is full) while Kafka is away
   'SPOOL_FAILED', // the spool could not store the event (I/O error, closed)
   'BUSY', // the event loop runs later than MAX_EVENT_LOOP_DELAY_MS: load is shed before any work
+  'SHUTTING_DOWN', // a request that arrived after shutdown began: answered, not taken
 ] as const;
 export type SidecarErrorCode = (typeof SIDECAR_ERROR_CODES)[number];
 export type ErrorCode = SidecarErrorCode | ProducerErrorCode;
@@ -43,7 +44,7 @@ export class SidecarError extends Error {
     this.name = 'SidecarError';
     this.code = code;
     // Nothing a client sent wrong gets better by sending it again; a full or failing spool may.
-    this.canRetry = code === 'SPOOL_FULL' || code === 'SPOOL_FAILED' || code === 'BUSY';
+    this.canRetry = code === 'SPOOL_FULL' || code === 'SPOOL_FAILED' || code === 'BUSY' || code === 'SHUTTING_DOWN';
     if (options.issue !== undefined) this.issue = options.issue;
     const field = options.field ?? options.issue?.field;
     if (field !== undefined) this.field = field;
@@ -106,6 +107,12 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, ErrorStatus>> = Object.fre
   SPOOL_FULL: { http: 503, grpc: 'UNAVAILABLE', mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE', retryAfterSeconds: 5 },
   BUSY: { http: 503, grpc: 'UNAVAILABLE', mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE', retryAfterSeconds: 1 },
   SPOOL_FAILED: { http: 503, grpc: 'UNAVAILABLE', mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE', retryAfterSeconds: 5 },
+  SHUTTING_DOWN: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE',
+    retryAfterSeconds: 1,
+  },
   // Producer
   INVALID_OPTIONS: { http: 500, grpc: 'INTERNAL', mojaloop: 'INTERNAL_SERVER_ERROR' },
   TOPIC_NOT_FOUND: { http: 503, grpc: 'UNAVAILABLE', mojaloop: 'SERVICE_CURRENTLY_UNAVAILABLE', retryAfterSeconds: 5 },
@@ -166,6 +173,7 @@ const SERVER_DETAIL: Partial<Record<ErrorCode, string>> = {
   RECORD_TOO_LARGE: 'the event is larger than Kafka accepts',
   SPOOL_FULL: 'Kafka is unavailable and the spool is full',
   BUSY: 'the sidecar is overloaded',
+  SHUTTING_DOWN: 'the sidecar is shutting down',
   SPOOL_FAILED: 'Kafka is unavailable and the spool could not store the event',
   INVALID_EVENT: 'the event cannot be published',
 };

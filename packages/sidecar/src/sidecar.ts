@@ -13,10 +13,12 @@ import { createBrokerProbe } from './broker-probe.js';
 import type { SidecarConfig } from './config.js';
 import { createGrpcTransport } from './grpc/transport.js';
 import { applyServerTimeouts, createApp } from './http/app.js';
+import { earlyAnswer, sendEarlyAnswer } from './http/early-answer.js';
 import { createIngress, type EventValidator, type Ingress } from './ingress.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import { createLoadMonitor } from './load-monitor.js';
+import { SidecarError } from './errors.js';
 import { createSpool, shouldSpool, type Spool } from './spool/index.js';
 import { keepConnecting } from './kafka-connect.js';
 
@@ -85,6 +87,15 @@ export interface Sidecar {
 
 /** How often the HTTP server looks for requests past their headers or request timeout. */
 const TIMEOUT_SWEEP_MS = 500;
+/**
+ * How long the servers keep listening and reading once shutdown began, answering new requests
+ * 503 / UNAVAILABLE with Retry-After: connections the kernel had accepted, and calls a client had
+ * already sent, are answered instead of reset. At most a quarter of SHUTDOWN_TIMEOUT_MS; it ends
+ * early once no HTTP connection is open and nothing was refused for DRAIN_QUIET_MS.
+ */
+const SHUTDOWN_DRAIN_MS = 1000;
+const DRAIN_QUIET_MS = 100;
+const DRAIN_POLL_MS = 25;
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -155,9 +166,15 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         },
       }
     : producer;
-  const grpc = createGrpcTransport({ config, ingress, producer: grpcHealth, metrics, logger });
-  const transports: Transport[] = [grpc];
   let closing = false;
+  let lastRefusedAt = 0;
+  /** True once shutdown began: the request is then refused (and the drain sees the traffic). */
+  const refusing = (): boolean => {
+    if (closing) lastRefusedAt = Date.now();
+    return closing;
+  };
+  const grpc = createGrpcTransport({ config, ingress, producer: grpcHealth, metrics, logger, shuttingDown: refusing });
+  const transports: Transport[] = [grpc];
   let started = false;
   let closed: Promise<void> | undefined;
 
@@ -177,7 +194,12 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   });
   // Node enforces headersTimeout and requestTimeout from a periodic sweep, every 30 s unless told
   // otherwise: a client trickling bytes would hold its connection up to 30 s past HTTP_*_TIMEOUT_MS.
-  const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, app);
+  // Once shutdown began, requests are answered here and never reach the app (nor the producer).
+  const shuttingDown = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'));
+  const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, (req, res) => {
+    if (refusing()) sendEarlyAnswer(req, res, shuttingDown, config.http.maxBodyBytes);
+    else void app(req, res);
+  });
   applyServerTimeouts(httpServer, config);
 
   // Answers still being computed when shutdown starts must close their connection afterwards,
@@ -202,6 +224,26 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     return address?.port ?? config.http.port;
   };
 
+  const openConnections = () =>
+    new Promise<number>((resolve) => httpServer.getConnections((err, count) => resolve(err ? 0 : count)));
+
+  /**
+   * The drain: the servers keep listening and reading, every new request is refused (503 /
+   * UNAVAILABLE, Retry-After) and its connection closed. A connection accepted but not read yet
+   * when a server stops would otherwise be reset, and a gRPC call in the pipe refused by GOAWAY.
+   */
+  const drain = async (deadline: number): Promise<void> => {
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    const end = Math.min(Date.now() + Math.min(SHUTDOWN_DRAIN_MS, config.shutdownTimeoutMs / 4), deadline);
+    while (Date.now() < end) {
+      const busy =
+        Date.now() - lastRefusedAt < DRAIN_QUIET_MS || (httpServer.listening && (await openConnections()) > 0);
+      if (!busy) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(DRAIN_POLL_MS, end - Date.now()))));
+    }
+  };
+
+  /** Stops listening, closes the idle connections and waits for the answers in flight. */
   const closeHttp = (deadline: number) =>
     new Promise<void>((resolve) => {
       if (!httpServer.listening) return resolve();
@@ -218,6 +260,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     closing = true;
     const deadline = Date.now() + config.shutdownTimeoutMs;
     logger.info({ inFlight: inFlight.size, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    if (started) await drain(deadline);
     const results = await Promise.allSettled([closeHttp(deadline), ...transports.map((t) => t.close(deadline))]);
     for (const r of results) if (r.status === 'rejected') logger.error({ err: r.reason }, 'transport close failed');
     // The replayer needs the producer: it stops (its round delivered or kept) before the producer closes,

@@ -60,6 +60,11 @@ export interface GrpcServerDeps {
   readonly metrics: SidecarMetrics;
   /** The sidecar's root logger; the server logs through a `component: 'grpc'` child. */
   readonly logger: Logger;
+  /**
+   * True once the sidecar shuts down: Log calls are answered UNAVAILABLE with `retry-after` while
+   * the server still runs, rather than refused by the GOAWAY of its close.
+   */
+  readonly shuttingDown?: () => boolean;
 }
 
 export interface RunningGrpcServer {
@@ -84,6 +89,7 @@ interface CallContext {
   readonly log: Logger;
   readonly ackMode: AckMode;
   readonly authToken: string | undefined;
+  readonly shuttingDown: (() => boolean) | undefined;
 }
 
 function firstString(values: MetadataValue[]): string | undefined {
@@ -95,7 +101,7 @@ function firstString(values: MetadataValue[]): string | undefined {
 const nextTurn = (): Promise<undefined> => new Promise((resolve) => setImmediate(resolve, undefined));
 
 function createLogHandler(ctx: CallContext) {
-  const { ingress, metrics, calls, log, ackMode, authToken } = ctx;
+  const { ingress, metrics, calls, log, ackMode, authToken, shuttingDown } = ctx;
 
   return (call: ServerUnaryCall<WireEventMessage, LogResponse>, callback: sendUnaryData<LogResponse>): void => {
     const started = performance.now();
@@ -136,6 +142,10 @@ function createLogHandler(ctx: CallContext) {
     };
 
     const handle = async (): Promise<void> => {
+      if (shuttingDown?.()) {
+        answer(new SidecarError('SHUTTING_DOWN', 'shutting down'));
+        return;
+      }
       if (authToken !== undefined && !bearerMatches(firstString(call.metadata.get('authorization')), authToken)) {
         answer(
           new SidecarError('UNAUTHORIZED', 'the metadata entry `authorization: Bearer <token>` is missing or wrong'),
@@ -255,6 +265,7 @@ export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpc
         log,
         ackMode,
         authToken: options.authToken,
+        shuttingDown: deps.shuttingDown,
       }),
     },
   );

@@ -21,6 +21,8 @@ export interface GrpcTransportDeps {
   producer: Pick<EventProducer, 'health'>;
   metrics: SidecarMetrics;
   logger: Logger;
+  /** True once the sidecar shuts down: calls are then answered UNAVAILABLE (see GrpcServerDeps). */
+  shuttingDown?: () => boolean;
 }
 
 /** The server options the sidecar's configuration gives. */
@@ -51,6 +53,7 @@ export function createGrpcTransport(deps: GrpcTransportDeps): GrpcTransport {
         producer: deps.producer,
         metrics: deps.metrics,
         logger: deps.logger,
+        ...(deps.shuttingDown ? { shuttingDown: deps.shuttingDown } : {}),
       });
     },
     async close(deadline: number) {

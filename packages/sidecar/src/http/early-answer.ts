@@ -1,0 +1,58 @@
+// Answers given before (or instead of) the express app: while shutting down, and when load is shed.
+// They cost a few microseconds: no routing, no logging, a body built once.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { errorBody, resolveError, type SidecarError } from '../errors.js';
+
+export interface EarlyAnswer {
+  readonly status: number;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** The error's answer, built once; it always closes the connection. */
+export function earlyAnswer(error: SidecarError): EarlyAnswer {
+  const resolved = resolveError(error);
+  const body = Buffer.from(JSON.stringify(errorBody(resolved)));
+  return Object.freeze({
+    status: resolved.http,
+    headers: Object.freeze({
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': body.length,
+      ...(resolved.retryAfterSeconds === undefined ? {} : { 'retry-after': String(resolved.retryAfterSeconds) }),
+      connection: 'close',
+    }),
+    body,
+  });
+}
+
+/**
+ * Sends `answer` and closes the connection. The request's body is read and dropped first, up to
+ * `maxDiscardBytes`: a socket closed while bytes it received are unread is reset, and a reset
+ * can reach the client before it has read the answer.
+ */
+export function sendEarlyAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: EarlyAnswer,
+  maxDiscardBytes: number,
+): void {
+  let sent = false;
+  let seen = 0;
+  const send = (): void => {
+    if (sent) return;
+    sent = true;
+    req.off('data', onData);
+    if (res.headersSent || res.destroyed) return;
+    res.shouldKeepAlive = false;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  };
+  const onData = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > maxDiscardBytes) send();
+  };
+  if (req.complete) return send();
+  req.on('data', onData);
+  req.once('end', send);
+  req.once('error', () => res.destroy());
+}
