@@ -22,7 +22,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description:
       'When set (16+ characters), requests need `Authorization: Bearer <token>` (gRPC: an `authorization` metadata entry, else UNAUTHENTICATED); `/health`, `/live`, `/metrics`, `/openapi.json`, `/docs` and the gRPC health service stay open',
   },
-  { name: 'HTTP_REQUEST_TIMEOUT_MS', default: '30000', description: 'Time to receive a whole request (0: none)' },
+  {
+    name: 'HTTP_REQUEST_TIMEOUT_MS',
+    default: '30000',
+    description:
+      "Time to receive a whole request (0: none); also bounds the wait for a gRPC call's message (then `DEADLINE_EXCEEDED`)",
+  },
   { name: 'HTTP_HEADERS_TIMEOUT_MS', default: '10000', description: 'Time to receive the request headers' },
   {
     name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
@@ -37,6 +42,18 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   },
   { name: 'GRPC_HOST', default: '0.0.0.0', description: 'Address the gRPC server listens on' },
   { name: 'GRPC_PORT', default: '50051', description: 'gRPC port (0 picks a free port), as the original sidecar' },
+  {
+    name: 'GRPC_MAX_CONNECTION_IDLE_MS',
+    default: '60000',
+    description:
+      'A gRPC connection without a call for this long is closed with GOAWAY (the client reconnects on its next call); bounds connections that never send a call',
+  },
+  {
+    name: 'GRPC_MAX_CONNECTION_AGE_MS',
+    default: '1800000',
+    description:
+      'A gRPC connection is asked to go away (GOAWAY; clients reconnect) after this long (±10%), and closed `HTTP_REQUEST_TIMEOUT_MS` later with any call left: bounds a client that keeps a call open after its answer',
+  },
   {
     name: 'ACK_MODE',
     default: 'confirmed',

@@ -33,6 +33,10 @@ export interface GrpcConfig {
   readonly host: string;
   readonly port: number;
   readonly ackMode: AckMode;
+  /** A connection without a call for this long is closed (the client reconnects on its next call). */
+  readonly maxConnectionIdleMs: number;
+  /** A connection is asked to go away after this long, and closed HTTP_REQUEST_TIMEOUT_MS later. */
+  readonly maxConnectionAgeMs: number;
 }
 
 export interface KafkaConfig {
@@ -118,6 +122,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     host: r.string('GRPC_HOST', '0.0.0.0'),
     port: r.int('GRPC_PORT', 50051, PORT),
     ackMode: r.oneOf('ACK_MODE', ACK_MODES, 'confirmed'),
+    maxConnectionIdleMs: r.int('GRPC_MAX_CONNECTION_IDLE_MS', 60_000, MS),
+    maxConnectionAgeMs: r.int('GRPC_MAX_CONNECTION_AGE_MS', 1_800_000, { min: 1, max: 86_400_000 }),
   };
 
   const brokers = r.list('KAFKA_BROKERS', ['localhost:9092']);

@@ -21,7 +21,13 @@ test('defaults match the original sidecar where it had one', () => {
       keepAliveTimeoutMs: 5_000,
       maxEventLoopDelayMs: 1_000,
     },
-    grpc: { host: '0.0.0.0', port: 50051, ackMode: 'confirmed' },
+    grpc: {
+      host: '0.0.0.0',
+      port: 50051,
+      ackMode: 'confirmed',
+      maxConnectionIdleMs: 60_000,
+      maxConnectionAgeMs: 1_800_000,
+    },
     kafka: {
       brokers: ['localhost:9092'],
       clientId: 'event-sidecar',
@@ -91,6 +97,8 @@ test('reads every setting', () => {
       PRODUCER_LANES: '2',
       LOG_LEVEL: 'warn',
       SHUTDOWN_TIMEOUT_MS: '2000',
+      GRPC_MAX_CONNECTION_IDLE_MS: '20000',
+      GRPC_MAX_CONNECTION_AGE_MS: '600000',
     },
     { readFile: (path) => `PEM of ${path}` },
   );
@@ -106,7 +114,7 @@ test('reads every setting', () => {
       headersTimeoutMs: 500,
       keepAliveTimeoutMs: 65000,
     },
-    grpc: { host: '::', port: 50052, ackMode: 'received' },
+    grpc: { host: '::', port: 50052, ackMode: 'received', maxConnectionIdleMs: 20_000, maxConnectionAgeMs: 600_000 },
     kafka: {
       brokers: ['kafka-1:9092', 'kafka-2:9092', '[::1]:9093'],
       clientId: 'svc',

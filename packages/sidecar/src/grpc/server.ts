@@ -7,8 +7,10 @@ import {
   Metadata,
   Server,
   ServerCredentials,
+  ServerInterceptingCall,
   status as grpcStatus,
   type MetadataValue,
+  type ServerInterceptor,
   type ServerUnaryCall,
   type ServiceDefinition,
   type sendUnaryData,
@@ -48,6 +50,20 @@ export interface GrpcServerOptions {
   readonly healthPollMs?: number;
   /** Prefix of the per-call metrics; default `event_sidecar_` (as createMetrics). */
   readonly metricsPrefix?: string;
+  /**
+   * Time from a call's headers to its whole request message; a call still waiting for it then is
+   * ended with DEADLINE_EXCEEDED (a client trickling or stalling its message). 0 or unset: none.
+   */
+  readonly receiveTimeoutMs?: number;
+  /** A connection without a call for this long is closed (GOAWAY); unset: never. */
+  readonly maxConnectionIdleMs?: number;
+  /**
+   * A connection is asked to go away (GOAWAY) after this long, and closed `maxConnectionAgeGraceMs`
+   * later with whatever calls it still has: the bound on a client that keeps a call open after its
+   * answer (a call the server ended keeps its stream until the client closes its side). Unset: never.
+   */
+  readonly maxConnectionAgeMs?: number;
+  readonly maxConnectionAgeGraceMs?: number;
 }
 
 export interface GrpcServerDeps {
@@ -241,6 +257,42 @@ function listenAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * Ends a call whose request message has not fully arrived `timeoutMs` after its headers. grpc-js
+ * calls a unary handler only once the message is complete, so without this a client trickling
+ * or stalling its message would hold its stream (and keep its connection from ever being idle).
+ */
+export function receiveTimeout(timeoutMs: number): ServerInterceptor {
+  return (_method, call) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => clearTimeout(timer);
+    const intercepted: ServerInterceptingCall = new ServerInterceptingCall(call, {
+      start: (next) => {
+        timer = setTimeout(() => {
+          intercepted.sendStatus({
+            code: grpcStatus.DEADLINE_EXCEEDED,
+            details: `the request message was not received within ${timeoutMs} ms`,
+            metadata: new Metadata(),
+          });
+        }, timeoutMs);
+        timer.unref();
+        next({
+          onReceiveMessage: (message, nextMessage) => {
+            stop();
+            nextMessage(message);
+          },
+          onCancel: stop,
+        });
+      },
+      sendStatus: (status, next) => {
+        stop();
+        next(status);
+      },
+    });
+    return intercepted;
+  };
+}
+
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpcServer> {
   const { options, ingress, producer, metrics, logger } = deps;
@@ -253,6 +305,10 @@ export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpc
   });
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ...(options.maxConnectionIdleMs ? { 'grpc.max_connection_idle_ms': options.maxConnectionIdleMs } : {}),
+    ...(options.maxConnectionAgeMs ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs } : {}),
+    ...(options.maxConnectionAgeGraceMs ? { 'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs } : {}),
+    ...(options.receiveTimeoutMs ? { interceptors: [receiveTimeout(options.receiveTimeoutMs)] } : {}),
   });
   server.addService(
     lenientDeserialize(loadEventLoggerService()),

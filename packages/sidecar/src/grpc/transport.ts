@@ -32,6 +32,11 @@ export function grpcServerOptions(config: SidecarConfig): GrpcServerOptions {
     port: config.grpc.port,
     ackMode: config.grpc.ackMode,
     maxMessageBytes: config.http.maxBodyBytes,
+    receiveTimeoutMs: config.http.requestTimeoutMs,
+    maxConnectionIdleMs: config.grpc.maxConnectionIdleMs,
+    maxConnectionAgeMs: config.grpc.maxConnectionAgeMs,
+    // Calls in flight on a connection asked to go away get as long as an HTTP request has.
+    ...(config.http.requestTimeoutMs > 0 ? { maxConnectionAgeGraceMs: config.http.requestTimeoutMs } : {}),
     ...(config.http.authToken === undefined ? {} : { authToken: config.http.authToken }),
   };
 }
