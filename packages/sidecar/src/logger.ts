@@ -35,13 +35,28 @@ export function requestIdOf(req: IncomingMessage): string {
 /** Request headers worth a log line; the rest is noise on every request (and costs time). */
 const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 'x-forwarded-for', 'authorization'];
 
+/**
+ * The URL as it may be logged: the query string replaced whole. No route reads one, but clients put
+ * credentials there (`?access_token=`, `?token=`), and a value cannot be told from a secret.
+ */
+export function loggableUrl(url: string | undefined): string | undefined {
+  const query = url?.indexOf('?') ?? -1;
+  return query < 0 ? url : `${url!.slice(0, query)}?[REDACTED]`;
+}
+
 function requestFields(req: IncomingMessage & { id?: unknown }) {
   const headers: Record<string, string | string[]> = {};
   for (const name of LOGGED_HEADERS) {
     const value = req.headers[name];
     if (value !== undefined) headers[name] = value;
   }
-  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.socket?.remoteAddress, headers };
+  return {
+    id: req.id,
+    method: req.method,
+    url: loggableUrl(req.url),
+    remoteAddress: req.socket?.remoteAddress,
+    headers,
+  };
 }
 
 export type HttpLoggerMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createHttpLogger, createLogger } from '../src/index.js';
 import type { LogLevel } from '../src/config.js';
+import { loggableUrl } from '../src/logger.js';
 
 type Line = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -60,7 +61,7 @@ for (const level of ['warn', 'info'] as const) {
     assert.equal(bad.reqId, 'bad-1');
     assert.deepEqual(bad.res, { statusCode: 400 });
     assert.equal(bad.req.method, 'GET');
-    assert.equal(bad.req.url, '/event?status=400');
+    assert.equal(bad.req.url, '/event?[REDACTED]', 'the query string is never logged');
     assert.equal(bad.req.headers.authorization, '[REDACTED]');
     assert.equal(typeof bad.responseTime, 'number');
     const down = byId('down-1');
@@ -80,3 +81,11 @@ for (const level of ['warn', 'info'] as const) {
     assert.ok(!JSON.stringify(lines).includes('secret'));
   });
 }
+
+test('a logged URL never carries its query string', () => {
+  assert.equal(loggableUrl('/event?access_token=abc&x=1'), '/event?[REDACTED]');
+  assert.equal(loggableUrl('/event?abc'), '/event?[REDACTED]');
+  assert.equal(loggableUrl('/event?'), '/event?[REDACTED]');
+  assert.equal(loggableUrl('/event'), '/event');
+  assert.equal(loggableUrl(undefined), undefined);
+});
