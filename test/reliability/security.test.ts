@@ -1,5 +1,6 @@
 // Security: with AUTH_TOKEN set, HTTP and gRPC calls without the right bearer token are refused
-// and the token never appears in anything the process writes (at LOG_LEVEL=trace); Kafka over
+// (a token in the URL's query is no credential) and the token never appears in anything the
+// process writes (at LOG_LEVEL=trace), wherever the client put it; Kafka over
 // SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) against a broker that requires it publishes for real,
 // a wrong password stops the start without printing it; the container runs as a non-root user.
 import { test } from 'node:test';
@@ -64,6 +65,25 @@ test(
         assert.equal(result.answer!.headers['www-authenticate'], 'Bearer');
         assert.ok(!result.answer!.text.includes(token));
       }
+    // A token in the URL is not a credential, and is never written: pino-http logs the request line,
+    // at trace for every request and at warn for the 401.
+    const inUrl: string[] = [];
+    for (const path of [
+      `/event?access_token=${token}`,
+      `/event?token=${token}`,
+      `/events?access_token=${token}`,
+      `/event?${token}`,
+      `/health?access_token=${token}`,
+    ]) {
+      const body = path.startsWith('/events') ? [validEvent(1, 'auth')] : validEvent(1, 'auth');
+      const result = path.startsWith('/health')
+        ? await httpCall(port, { path, timeoutMs: 10_000 })
+        : await post({}, path, body);
+      const status = result.answer?.status;
+      inUrl.push(`${path.replace(token, '<token>')}: ${status}`);
+      assert.equal(status, path.startsWith('/health') ? 200 : 401, path.replace(token, '<token>'));
+      assert.ok(!result.answer!.text.includes(token));
+    }
     const ledger = new Ledger();
     const okHttp = await sendHttp(ledger, port, validEvent(2, 'auth-ok'), { token, timeoutMs: 30_000 });
     assert.equal(okHttp.status, '201');
@@ -103,6 +123,7 @@ test(
       t,
       [
         `auth: HTTP refusals: ${refusals.join(', ')}; with the token: ${okHttp.status}`,
+        `  token in the URL: ${inUrl.join(', ')}`,
         `  ${grpcSummary}`,
         `  events with the token on the topic: ${r.found} of ${r.ackedIds}; records ${r.records}`,
         `  log lines written at LOG_LEVEL=trace: ${[...sidecar.levels.values()].reduce((a, b) => a + b, 0)}; the token appeared in them: ${sidecar.leaks().length > 0}`,
