@@ -94,6 +94,13 @@ const TIMEOUT_SWEEP_MS = 500;
  * early once no HTTP connection is open and nothing was refused for DRAIN_QUIET_MS.
  */
 const SHUTDOWN_DRAIN_MS = 1000;
+/**
+ * Connections the kernel completes before the server accepts them (the kernel caps it at
+ * net.core.somaxconn). Node's default, 511, overflows when thousands of clients connect while the
+ * event loop is busy: SYNs are then dropped, clients wait seconds between retries, and a connection
+ * the kernel gives up on is reset.
+ */
+const LISTEN_BACKLOG = 4096;
 const DRAIN_QUIET_MS = 100;
 const DRAIN_POLL_MS = 25;
 
@@ -195,10 +202,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   // Node enforces headersTimeout and requestTimeout from a periodic sweep, every 30 s unless told
   // otherwise: a client trickling bytes would hold its connection up to 30 s past HTTP_*_TIMEOUT_MS.
   // Once shutdown began, requests are answered here and never reach the app (nor the producer).
-  const shuttingDown = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'));
+  // So are events while load is shed: no routing, no body, no log line, a body built once; the
+  // connection stays open, since a client that reconnects costs more than one that waits.
+  const shuttingDown = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'), { close: true });
+  const busy = earlyAnswer(new SidecarError('BUSY', 'overloaded'), { close: false });
   const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, (req, res) => {
     if (refusing()) sendEarlyAnswer(req, res, shuttingDown, config.http.maxBodyBytes);
-    else void app(req, res);
+    else if (req.method === 'POST' && loadMonitor.overloaded()) {
+      metrics.failed('unknown', 'http', 'BUSY');
+      sendEarlyAnswer(req, res, busy, 0);
+    } else void app(req, res);
   });
   applyServerTimeouts(httpServer, config);
 
@@ -213,7 +226,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
-      httpServer.listen(config.http.port, config.http.host, () => {
+      httpServer.listen({ port: config.http.port, host: config.http.host, backlog: LISTEN_BACKLOG }, () => {
         httpServer.off('error', reject);
         resolve();
       });

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SidecarError } from '../src/errors.js';
 import { earlyAnswer, sendEarlyAnswer } from '../src/http/early-answer.js';
 
 test('an early answer reads the body, then answers with Retry-After and closes the connection', async (t) => {
-  const answer = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'));
+  const answer = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'), { close: true });
   let bodyBytes = 0;
   const server = createServer((req, res) => {
     req.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
@@ -45,4 +45,37 @@ test('an early answer reads the body, then answers with Retry-After and closes t
     },
   });
   assert.equal(bodyBytes, body.length, 'the whole body was read before the answer');
+});
+
+test('an early answer that keeps the connection goes at once, and the connection serves the next request', async (t) => {
+  const answer = earlyAnswer(new SidecarError('BUSY', 'overloaded'), { close: false });
+  const server = createServer((req, res) => sendEarlyAnswer(req, res, answer, 0));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const post = () =>
+    new Promise<{ status: number; retryAfter: unknown; reused: boolean }>((resolve, reject) => {
+      const body = Buffer.alloc(100_000, 'a');
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: (server.address() as AddressInfo).port,
+          method: 'POST',
+          path: '/events',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], reused: req.reusedSocket }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  assert.deepEqual(await post(), { status: 503, retryAfter: '1', reused: false });
+  assert.deepEqual(await post(), { status: 503, retryAfter: '1', reused: true });
 });

@@ -4,31 +4,35 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { errorBody, resolveError, type SidecarError } from '../errors.js';
 
 export interface EarlyAnswer {
+  /** Whether the connection closes after the answer. */
+  readonly close: boolean;
   readonly status: number;
   readonly headers: OutgoingHttpHeaders;
   readonly body: Buffer;
 }
 
-/** The error's answer, built once; it always closes the connection. */
-export function earlyAnswer(error: SidecarError): EarlyAnswer {
+/** The error's answer, built once; `close`: the connection closes after it. */
+export function earlyAnswer(error: SidecarError, options: { close: boolean }): EarlyAnswer {
   const resolved = resolveError(error);
   const body = Buffer.from(JSON.stringify(errorBody(resolved)));
   return Object.freeze({
+    close: options.close,
     status: resolved.http,
     headers: Object.freeze({
       'content-type': 'application/json; charset=utf-8',
       'content-length': body.length,
       ...(resolved.retryAfterSeconds === undefined ? {} : { 'retry-after': String(resolved.retryAfterSeconds) }),
-      connection: 'close',
+      ...(options.close ? { connection: 'close' } : {}),
     }),
     body,
   });
 }
 
 /**
- * Sends `answer` and closes the connection. The request's body is read and dropped first, up to
- * `maxDiscardBytes`: a socket closed while bytes it received are unread is reset, and a reset
- * can reach the client before it has read the answer.
+ * Sends `answer`. On a connection kept open it goes at once (the server reads and drops the rest
+ * of the body before the next request). When it closes the connection, the body is read and
+ * dropped first, up to `maxDiscardBytes`: a socket closed while bytes it received are unread is
+ * reset, and a reset can reach the client before it has read the answer.
  */
 export function sendEarlyAnswer(
   req: IncomingMessage,
@@ -36,22 +40,25 @@ export function sendEarlyAnswer(
   answer: EarlyAnswer,
   maxDiscardBytes: number,
 ): void {
+  const write = (): void => {
+    if (res.headersSent || res.destroyed) return;
+    if (answer.close) res.shouldKeepAlive = false;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  };
+  if (!answer.close || req.complete) return write();
   let sent = false;
   let seen = 0;
   const send = (): void => {
     if (sent) return;
     sent = true;
     req.off('data', onData);
-    if (res.headersSent || res.destroyed) return;
-    res.shouldKeepAlive = false;
-    res.writeHead(answer.status, answer.headers);
-    res.end(answer.body);
+    write();
   };
   const onData = (chunk: Buffer): void => {
     seen += chunk.length;
     if (seen > maxDiscardBytes) send();
   };
-  if (req.complete) return send();
   req.on('data', onData);
   req.once('end', send);
   req.once('error', () => res.destroy());
