@@ -2,13 +2,13 @@
 // server, plus any further transports (the gRPC server) registered before start. The CLI and the
 // tests use the same object, so what the tests start is what operators run.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createOpenApiDocument, validateEvent } from '@event-sidecar/contract';
-import { EventProducer, type EventProducerOptions } from '@event-sidecar/producer';
+import { EventProducer, ProducerError, type EventProducerOptions } from '@event-sidecar/producer';
 import { createBrokerProbe } from './broker-probe.js';
 import type { SidecarConfig } from './config.js';
 import { createGrpcTransport } from './grpc/transport.js';
@@ -84,6 +84,9 @@ export interface Sidecar {
    */
   close(): Promise<void>;
 }
+
+/** POST /events, the batch route (with or without a query). */
+const isBatchRoute = (url: string | undefined): boolean => url === '/events' || url?.startsWith('/events?') === true;
 
 /** How often the HTTP server looks for requests past their headers or request timeout. */
 const TIMEOUT_SWEEP_MS = 500;
@@ -202,16 +205,35 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   // Node enforces headersTimeout and requestTimeout from a periodic sweep, every 30 s unless told
   // otherwise: a client trickling bytes would hold its connection up to 30 s past HTTP_*_TIMEOUT_MS.
   // Once shutdown began, requests are answered here and never reach the app (nor the producer).
-  // So are events while load is shed: no routing, no body, no log line, a body built once; the
-  // connection stays open, since a client that reconnects costs more than one that waits.
+  // So are events while load is shed, and batches while the producer's queue is full (each of
+  // their events would get 429 OVERLOADED after the body was read, parsed and validated for
+  // nothing): no routing, no body, no log line, a body built once; the connection stays open,
+  // since a client that reconnects costs more than one that waits. Unread, their events are
+  // counted once per request with type "unknown". A single event still goes the whole way (it
+  // costs little, and is counted by its type). With a spool, events of a spooled trace bypass
+  // the queue, so a full queue is no reason to refuse them unread.
   const shuttingDown = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'), { close: true });
   const busy = earlyAnswer(new SidecarError('BUSY', 'overloaded'), { close: false });
-  const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, (req, res) => {
-    if (refusing()) sendEarlyAnswer(req, res, shuttingDown, config.http.maxBodyBytes);
-    else if (req.method === 'POST' && loadMonitor.overloaded()) {
+  const queueFull = earlyAnswer(new ProducerError('OVERLOADED', 'the producer queue is full', { retryAfterMs: 1000 }), {
+    close: false,
+  });
+  const admit = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST') return true;
+    if (loadMonitor.overloaded()) {
       metrics.failed('unknown', 'http', 'BUSY');
       sendEarlyAnswer(req, res, busy, 0);
-    } else void app(req, res);
+      return false;
+    }
+    if (!spool && isBatchRoute(req.url) && producer.health().queueDepth >= config.producer.maxQueue) {
+      metrics.failed('unknown', 'http', 'OVERLOADED');
+      sendEarlyAnswer(req, res, queueFull, 0);
+      return false;
+    }
+    return true;
+  };
+  const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, (req, res) => {
+    if (refusing()) sendEarlyAnswer(req, res, shuttingDown, config.http.maxBodyBytes);
+    else if (admit(req, res)) void app(req, res);
   });
   applyServerTimeouts(httpServer, config);
 

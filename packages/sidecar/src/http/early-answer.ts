@@ -1,7 +1,7 @@
 // Answers given before (or instead of) the express app: while shutting down, and when load is shed.
 // They cost a few microseconds: no routing, no logging, a body built once.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { errorBody, resolveError, type SidecarError } from '../errors.js';
+import { errorBody, resolveError } from '../errors.js';
 
 export interface EarlyAnswer {
   /** Whether the connection closes after the answer. */
@@ -11,8 +11,8 @@ export interface EarlyAnswer {
   readonly body: Buffer;
 }
 
-/** The error's answer, built once; `close`: the connection closes after it. */
-export function earlyAnswer(error: SidecarError, options: { close: boolean }): EarlyAnswer {
+/** The error's answer (as `resolveError` maps it), built once; `close`: the connection closes after it. */
+export function earlyAnswer(error: unknown, options: { close: boolean }): EarlyAnswer {
   const resolved = resolveError(error);
   const body = Buffer.from(JSON.stringify(errorBody(resolved)));
   return Object.freeze({
