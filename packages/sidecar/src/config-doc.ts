@@ -40,6 +40,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     description:
       'Load shedding: while the event loop runs later than this, events (HTTP and gRPC) are refused at once with 503 / `UNAVAILABLE` and `Retry-After` instead of queueing until clients time out (0: never)',
   },
+  {
+    name: 'MAX_IN_FLIGHT_BYTES',
+    default: '16777216',
+    description:
+      'Admission control: bytes of `POST /event` and `/events` bodies (by Content-Length; a chunked body counts as `MAX_BODY_BYTES`) handled at once; beyond it a request is answered 429 with `Retry-After` before its body is read (a request alone is always taken; 0: no bound)',
+  },
   { name: 'GRPC_HOST', default: '0.0.0.0', description: 'Address the gRPC server listens on' },
   { name: 'GRPC_PORT', default: '50051', description: 'gRPC port (0 picks a free port), as the original sidecar' },
   {

@@ -27,6 +27,8 @@ export interface HttpConfig {
   readonly keepAliveTimeoutMs: number;
   /** Above this event-loop delay, event requests are refused with 503 at once; 0: never. */
   readonly maxEventLoopDelayMs: number;
+  /** Bytes of event request bodies being handled at once; beyond it POSTs get 429 unread. 0: no bound. */
+  readonly maxInFlightBytes: number;
 }
 
 export interface GrpcConfig {
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, { min: 0, max: MS.max }),
     keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, { min: 0, max: MS.max }),
     maxEventLoopDelayMs: r.int('MAX_EVENT_LOOP_DELAY_MS', 1_000, { min: 0, max: MS.max }),
+    maxInFlightBytes: r.int('MAX_IN_FLIGHT_BYTES', 16_777_216, { min: 0, max: 1_073_741_824 }),
   };
   if (http.requestTimeoutMs > 0 && http.headersTimeoutMs > http.requestTimeoutMs)
     r.problem('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');

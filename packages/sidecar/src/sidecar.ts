@@ -205,18 +205,22 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   // Node enforces headersTimeout and requestTimeout from a periodic sweep, every 30 s unless told
   // otherwise: a client trickling bytes would hold its connection up to 30 s past HTTP_*_TIMEOUT_MS.
   // Once shutdown began, requests are answered here and never reach the app (nor the producer).
-  // So are events while load is shed, and batches while the producer's queue is full (each of
-  // their events would get 429 OVERLOADED after the body was read, parsed and validated for
-  // nothing): no routing, no body, no log line, a body built once; the connection stays open,
-  // since a client that reconnects costs more than one that waits. Unread, their events are
-  // counted once per request with type "unknown". A single event still goes the whole way (it
-  // costs little, and is counted by its type). With a spool, events of a spooled trace bypass
-  // the queue, so a full queue is no reason to refuse them unread.
+  // So are events while load is shed or MAX_IN_FLIGHT_BYTES is reached, and batches while the
+  // producer's queue is full (each of their events would get 429 OVERLOADED after the body was
+  // read, parsed and validated for nothing): no routing, no body, no log line, a body built once;
+  // the connection stays open, since a client that reconnects costs more than one that waits.
+  // Unread, a request's events are counted once, with type "unknown". A single event is not
+  // refused for a full queue (it costs little, and the producer counts it by its type). With a
+  // spool, events of a spooled trace bypass the queue, so a full queue is no reason to refuse them.
   const shuttingDown = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'), { close: true });
   const busy = earlyAnswer(new SidecarError('BUSY', 'overloaded'), { close: false });
   const queueFull = earlyAnswer(new ProducerError('OVERLOADED', 'the producer queue is full', { retryAfterMs: 1000 }), {
     close: false,
   });
+  // Bodies being read, parsed, validated and published at once: what a crowd of clients costs in
+  // memory, bounded by MAX_IN_FLIGHT_BYTES. A request alone is always taken.
+  let inFlightBytes = 0;
+  const maxInFlightBytes = config.http.maxInFlightBytes;
   const admit = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'POST') return true;
     if (loadMonitor.overloaded()) {
@@ -228,6 +232,17 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       metrics.failed('unknown', 'http', 'OVERLOADED');
       sendEarlyAnswer(req, res, queueFull, 0);
       return false;
+    }
+    if (maxInFlightBytes > 0) {
+      const declared = Number(req.headers['content-length']);
+      const bytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : config.http.maxBodyBytes;
+      if (inFlightBytes > 0 && inFlightBytes + bytes > maxInFlightBytes) {
+        metrics.failed('unknown', 'http', 'OVERLOADED');
+        sendEarlyAnswer(req, res, queueFull, 0);
+        return false;
+      }
+      inFlightBytes += bytes;
+      res.once('close', () => (inFlightBytes -= bytes));
     }
     return true;
   };

@@ -20,6 +20,7 @@ test('defaults match the original sidecar where it had one', () => {
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,
       maxEventLoopDelayMs: 1_000,
+      maxInFlightBytes: 16_777_216,
     },
     grpc: {
       host: '0.0.0.0',
@@ -108,6 +109,7 @@ test('reads every setting', () => {
       port: 0,
       maxBodyBytes: 2048,
       maxEventLoopDelayMs: 1_000,
+      maxInFlightBytes: 16_777_216,
       maxBatchEvents: 10,
       authToken: 'a-token-of-16-chars',
       requestTimeoutMs: 1000,
