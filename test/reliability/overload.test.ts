@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   FULL,
   SidecarProcess,
@@ -107,26 +108,44 @@ test(
     const batches: PreparedBatch[] = Array.from({ length: batchCount }, (_, n) => prepareBatch(batchOf(n)));
     const ledger = new Ledger();
     const batchStatuses = new Map<string, number>();
+    // The load client shares the cores with the sidecar and Kafka: how late its own event loop ran
+    // tells how much of an answer's latency is the client's.
+    const clientDelay = monitorEventLoopDelay({ resolution: 20 });
+    clientDelay.enable();
     const started = Date.now();
+    // Per request (a batch is one), by stream: where the latency is.
+    const requestMs = { batch: [] as number[], http: [] as number[], grpc: [] as number[] };
+    const timed =
+      <T>(into: number[], send: (n: number) => Promise<T>) =>
+      async (n: number): Promise<T> => {
+        const t0 = Date.now();
+        try {
+          return await send(n);
+        } finally {
+          into.push(Date.now() - t0);
+        }
+      };
     const streams: Array<Promise<LoadReport>> = [
       runLoad({
         ratePerSec: (target * share.batch) / BATCH,
         durationMs: OVERLOAD_MS,
         maxCount: batchCount,
         maxInFlight: 2000,
-        send: async (n) => {
+        send: timed(requestMs.batch, async (n) => {
           const status = String(
             await sendBatch(ledger, sidecar.httpPort, batches[n]!, { agent, timeoutMs: CLIENT_TIMEOUT_MS }),
           );
           batchStatuses.set(status, (batchStatuses.get(status) ?? 0) + 1);
-        },
+        }),
       }),
       runLoad({
         ratePerSec: target * share.http,
         durationMs: OVERLOAD_MS,
         maxCount: Math.ceil(maxEvents * share.http),
         maxInFlight: 4000,
-        send: (n) => sendHttp(ledger, sidecar.httpPort, fastEvent(n), { agent, timeoutMs: CLIENT_TIMEOUT_MS }),
+        send: timed(requestMs.http, (n) =>
+          sendHttp(ledger, sidecar.httpPort, fastEvent(n), { agent, timeoutMs: CLIENT_TIMEOUT_MS }),
+        ),
       }),
     ];
     if (grpc)
@@ -136,13 +155,23 @@ test(
           durationMs: OVERLOAD_MS,
           maxCount: Math.ceil(maxEvents * share.grpc),
           maxInFlight: 4000,
-          send: (n) => sendGrpcEvent(ledger, grpc, n),
+          send: timed(requestMs.grpc, (n) => sendGrpcEvent(ledger, grpc, n)),
         }),
       );
     const loads = await Promise.all(streams);
     const drainedMs = Date.now() - started;
+    clientDelay.disable();
     assert.ok(sidecar.running, `the sidecar exited under overload\n${sidecar.describe()}`);
     const peakRss = sidecar.maxRss;
+    // prom-client's event-loop figures cover the time since the previous scrape: the overload.
+    const metricsText = await fetch(`${sidecar.url}/metrics`).then(
+      (res) => res.text(),
+      () => '',
+    );
+    const lag = (name: string) =>
+      Math.round(
+        Number(new RegExp(`^\\w*nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metricsText)?.[1]) * 1000,
+      );
 
     const contents = await readTopic(brokers, topic);
     // Calibration events are on the topic too: they count for losses as well.
@@ -173,6 +202,16 @@ test(
               `  unanswered: ${[...new Set(unanswered.map((o) => o.status))].join('/')} after ${waits[0]}-${waits.at(-1)} ms, on reused sockets ${unanswered.filter((o) => o.reusedSocket).length}`,
             ]
           : []),
+        `  request latency p50 / p99 / max: ${Object.entries(requestMs)
+          .filter(([, list]) => list.length > 0)
+          .map(([name, list]) => {
+            const sorted = [...list].sort((a, b) => a - b);
+            const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+            return `${name} ${at(0.5)} / ${at(0.99)} / ${sorted.at(-1)} ms`;
+          })
+          .join(', ')}`,
+        `  the sidecar's event loop late by p50 ${lag('p50')} ms, p99 ${lag('p99')} ms, max ${lag('max')} ms`,
+        `  the load client's event loop late by p50 ${ms(clientDelay.percentile(50))} ms, p99 ${ms(clientDelay.percentile(99))} ms, max ${ms(clientDelay.max)} ms`,
         `  RSS before ${formatMiB(rssBefore)}, peak ${formatMiB(peakRss)} (bound ${formatMiB(RSS_BOUND)})`,
       ].join('\n'),
     );
@@ -198,6 +237,11 @@ function batchOf(n: number): Array<{ id: string }> {
 function sendGrpcEvent(ledger: Ledger, grpc: GrpcClient, n: number): Promise<Outcome> {
   const event = fastEvent(n, 'overload-grpc');
   return sendGrpc(ledger, grpc, event, toWire(event), { deadlineMs: CLIENT_TIMEOUT_MS });
+}
+
+/** Nanoseconds (perf_hooks histograms) as whole milliseconds. */
+function ms(ns: number): number {
+  return Math.round(ns / 1e6);
 }
 
 function countBy(keys: string[]): string {
