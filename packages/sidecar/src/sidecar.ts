@@ -97,6 +97,8 @@ const TIMEOUT_SWEEP_MS = 500;
  * early once no HTTP connection is open and nothing was refused for DRAIN_QUIET_MS.
  */
 const SHUTDOWN_DRAIN_MS = 1000;
+const DRAIN_QUIET_MS = 100;
+const DRAIN_POLL_MS = 25;
 /**
  * Connections the kernel completes before the server accepts them (the kernel caps it at
  * net.core.somaxconn). Node's default, 511, overflows when thousands of clients connect while the
@@ -104,8 +106,6 @@ const SHUTDOWN_DRAIN_MS = 1000;
  * the kernel gives up on is reset.
  */
 const LISTEN_BACKLOG = 4096;
-const DRAIN_QUIET_MS = 100;
-const DRAIN_POLL_MS = 25;
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
