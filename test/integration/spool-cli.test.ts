@@ -1,8 +1,7 @@
 // The spool across process deaths, with the built CLI: killed (SIGKILL) while spooling, the next run
 // delivers every event the first one acknowledged; a spool file damaged at its tail is opened anyway,
 // the unreadable records counted in the log and a metric, the readable ones delivered.
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,30 +11,9 @@ import { testBrokers, uniqueName } from '../helpers/kafka.js';
 import { call, consume, metricValue, sampleEvent } from '../helpers/sidecar.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';
 import { runCli, type CliProcess } from '../helpers/sidecar-process.js';
+import { spoolCliEnv as env, consumeIds, spoolDir } from '../helpers/spool.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function spoolDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'spool-cli-it-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function env(brokers: string[], topic: string, dir: string): Record<string, string> {
-  return {
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    GRPC_HOST: '127.0.0.1',
-    KAFKA_BROKERS: brokers.join(','),
-    EVENT_TOPIC: topic,
-    KAFKA_CREATE_TOPIC_PARTITIONS: '4',
-    PUBLISH_TIMEOUT_MS: '3000',
-    KAFKA_CONNECTION_TIMEOUT_MS: '1000',
-    KAFKA_REQUEST_TIMEOUT_MS: '2000',
-    SPOOL_DIR: dir,
-  };
-}
 
 async function started(t: { after(fn: () => void): void }, cli: CliProcess): Promise<string> {
   t.after(() => cli.child.kill('SIGKILL'));
@@ -50,7 +28,7 @@ test('sidecar killed while spooling: the next run delivers every acknowledged ev
   });
   await broker.start();
   const topic = uniqueName('it-spool-kill');
-  const dir = spoolDir(t);
+  const dir = spoolDir(t, 'spool-cli-it-');
   const first = runCli([], env(broker.brokers, topic, dir));
   const url = await started(t, first);
 
@@ -82,14 +60,7 @@ test('sidecar killed while spooling: the next run delivers every acknowledged ev
   await second.waitForLog((l) => l.msg === 'spool drained: every spooled event is on Kafka', 90_000);
 
   const wanted = new Set(acked);
-  const records = await consume(topic, wanted.size, {
-    brokers: broker.brokers,
-    timeoutMs: 60_000,
-    done: (rs) => {
-      const seen = new Set(rs.map((r) => r.value.id as string));
-      return [...wanted].every((id) => seen.has(id));
-    },
-  });
+  const records = await consumeIds(topic, wanted, broker.brokers);
   const seen = new Set(records.map((r) => r.value.id as string));
   for (const id of acked) assert.ok(seen.has(id), `${id} was acknowledged and is on the topic`);
   second.child.kill('SIGTERM');
@@ -98,7 +69,7 @@ test('sidecar killed while spooling: the next run delivers every acknowledged ev
 
 test('a spool damaged at its tail: opened, unreadable records reported, readable ones delivered', async (t) => {
   const topic = uniqueName('it-spool-damaged');
-  const dir = spoolDir(t);
+  const dir = spoolDir(t, 'spool-cli-it-');
   const store = new SpoolStore({ dir, maxBytes: 1 << 26, lingerMs: 0 });
   const events = Array.from({ length: 120 }, () => sampleEvent('audit'));
   for (const [i, event] of events.entries()) await store.append(event, Date.now() - 1000 + i);

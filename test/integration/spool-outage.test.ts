@@ -1,23 +1,15 @@
 // The spool under a broker crash: Kafka is killed (SIGKILL) while clients keep sending. With a spool no
 // client sees a 503; once the broker is back every event answered 201 or 202 is on the topic, and the
 // events of each trace are in the order they were sent. A tiny spool fills up and answers 503 again.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
-import { call, consume, hex, metricValue, sampleEvent, startTestSidecar } from '../helpers/sidecar.js';
+import { call, hex, metricValue, sampleEvent, startTestSidecar } from '../helpers/sidecar.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';
 import { eventLoggerClient, toWire } from '../helpers/grpc.js';
+import { consumeIds, spoolDir } from '../helpers/spool.js';
 
 const FAST_RESTART = 'broker.session.timeout.ms=2000;broker.heartbeat.interval.ms=500';
-
-function spoolDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'spool-it-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -107,14 +99,7 @@ test('broker killed under load: no 503, every 201/202 delivered, per-trace order
 
   const acked = answers.filter((a) => a.status === 201 || a.status === 202);
   const wanted = new Set([...acked.map((a) => a.event.id), viaGrpc.id]);
-  const records = await consume(topic, wanted.size, {
-    brokers: broker.brokers,
-    timeoutMs: 60_000,
-    done: (rs) => {
-      const seen = new Set(rs.map((r) => r.value.id as string));
-      return [...wanted].every((id) => seen.has(id));
-    },
-  });
+  const records = await consumeIds(topic, wanted, broker.brokers);
   t.diagnostic(`${wanted.size} acknowledged, ${records.length} records (duplicates allowed)`);
 
   // Per trace (one key, one type, so one partition): first appearances in offset order follow n.

@@ -3,41 +3,19 @@
 // the configured address it connects by itself and delivers every acknowledged event, each trace in order.
 // Stopped (SIGTERM) before Kafka ever answered, it exits 0 in bounded time. Without a spool it still refuses
 // to start.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
 import { uniqueName } from '../helpers/kafka.js';
 import { freePort } from '../helpers/ports.js';
-import { call, consume, hex, sampleEvent } from '../helpers/sidecar.js';
+import { call, hex, sampleEvent } from '../helpers/sidecar.js';
+import { consumeIds, spoolCliEnv, spoolDir } from '../helpers/spool.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';
 import { eventLoggerClient, toWire } from '../helpers/grpc.js';
 import { runCli, type CliProcess } from '../helpers/sidecar-process.js';
 
-function spoolDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'spool-start-it-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function env(brokers: string[], topic: string, dir?: string): Record<string, string> {
-  return {
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    GRPC_HOST: '127.0.0.1',
-    KAFKA_BROKERS: brokers.join(','),
-    EVENT_TOPIC: topic,
-    KAFKA_CREATE_TOPIC_PARTITIONS: '4',
-    PUBLISH_TIMEOUT_MS: '3000',
-    KAFKA_CONNECTION_TIMEOUT_MS: '1000',
-    KAFKA_REQUEST_TIMEOUT_MS: '2000',
-    SHUTDOWN_TIMEOUT_MS: '5000',
-    ...(dir === undefined ? {} : { SPOOL_DIR: dir }),
-  };
-}
+const env = (brokers: string[], topic: string, dir?: string) =>
+  spoolCliEnv(brokers, topic, dir, { SHUTDOWN_TIMEOUT_MS: '5000' });
 
 function traced(trace: string, n: number, type: 'log' | 'audit'): EventMessage {
   const base = sampleEvent(type);
@@ -115,14 +93,7 @@ test('started while Kafka is down: spools over HTTP and gRPC, then delivers ever
   acked.push(direct);
 
   const wanted = new Set(acked.map((e) => e.id));
-  const records = await consume(topic, wanted.size, {
-    brokers: broker.brokers,
-    timeoutMs: 60_000,
-    done: (rs) => {
-      const seen = new Set(rs.map((r) => r.value.id as string));
-      return [...wanted].every((id) => seen.has(id));
-    },
-  });
+  const records = await consumeIds(topic, wanted, broker.brokers);
   const seen = new Set(records.map((r) => r.value.id as string));
   for (const e of acked) assert.ok(seen.has(e.id), `${e.id} was acknowledged and is on the topic`);
 
