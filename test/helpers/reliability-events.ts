@@ -1,42 +1,15 @@
 // Events for the reliability suite: valid ones with ids unique to the run, and their gRPC wire
 // form (the contract's proto as @mojaloop/event-sdk sends it: enums as names, content in an Any).
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { EventMessage, EventType } from '@event-sidecar/contract';
+import { randomBytes } from 'node:crypto';
+import { EVENT_TYPES, type EventMessage, type EventType } from '@event-sidecar/contract';
+import { sampleEvent } from './sidecar.js';
 
-export const EVENT_TYPE_LIST: readonly EventType[] = ['log', 'audit', 'trace', 'error'];
 const ACTION: Record<EventType, string> = { log: 'info', audit: 'default', trace: 'span', error: 'internal' };
-
-const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
 /** A valid event with a fresh id; `n` picks the type round-robin. */
 export function validEvent(n = 0, note = 'reliability'): EventMessage {
-  const type = EVENT_TYPE_LIST[n % EVENT_TYPE_LIST.length]!;
-  const now = new Date().toISOString();
-  return {
-    id: randomUUID(),
-    from: 'payer-fsp',
-    to: 'payee-fsp',
-    type: 'application/json',
-    content: { note, n, amount: { currency: 'USD', value: '10.50' } },
-    metadata: {
-      event: {
-        id: randomUUID(),
-        type,
-        action: ACTION[type],
-        createdAt: now,
-        state: { status: 'success', code: 0, description: 'action successful' },
-      },
-      trace: {
-        service: 'central-ledger',
-        traceId: hex(16),
-        spanId: hex(8),
-        sampled: 1,
-        flags: 1,
-        startTimestamp: now,
-        tags: { transactionId: randomUUID() },
-      },
-    },
-  } as EventMessage;
+  const type = EVENT_TYPES[n % EVENT_TYPES.length]!;
+  return sampleEvent(type, { content: { note, n, amount: { currency: 'USD', value: '10.50' } } });
 }
 
 /** The proto message (grpc-js / proto-loader object form) of a JSON event, as event-sdk builds it. */
@@ -71,7 +44,7 @@ let counter = 0;
 /** A valid event, like validEvent but cheap to make. */
 export function fastEvent(n = 0, note = 'reliability'): EventMessage {
   const k = ++counter;
-  const type = EVENT_TYPE_LIST[n % EVENT_TYPE_LIST.length]!;
+  const type = EVENT_TYPES[n % EVENT_TYPES.length]!;
   const now = new Date().toISOString();
   const hexK = k.toString(16);
   return {

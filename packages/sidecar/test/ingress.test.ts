@@ -1,8 +1,5 @@
 // The transport-neutral logic of accepting events, with a stand-in publisher (no Kafka here: the
 // end-to-end tests publish for real).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
@@ -11,8 +8,7 @@ import { ProducerError, type PublishOutcome } from '@event-sidecar/producer';
 import { createIngress, type Publisher } from '../src/ingress.js';
 import { createMetrics } from '../src/metrics.js';
 import { resolveError } from '../src/errors.js';
-import { createSpool } from '../src/spool/index.js';
-import { pino } from 'pino';
+import { ingressWithSpool } from './spool-fixture.js';
 
 const event = (id: string, type: 'log' | 'audit' = 'log') => ({
   id,
@@ -97,21 +93,6 @@ test('acceptMany: results in request order, each judged alone, Retry-After from 
   assert.match(text, /event_sidecar_request_batch_events_sum\{transport="http"\} 4/);
 });
 
-function withSpool(t: { after(fn: () => unknown): void }, producer: Publisher, maxBytes = 1 << 20) {
-  const dir = mkdtempSync(join(tmpdir(), 'ingress-spool-'));
-  const registry = new Registry();
-  const spool = createSpool(
-    { dir, maxBytes, lingerMs: 1, sync: 'normal' },
-    { producer, logger: pino({ level: 'silent' }), registry },
-  );
-  t.after(async () => {
-    await spool.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const metrics = createMetrics(registry, { processMetrics: false });
-  return { spool, ingress: createIngress({ producer, validate: validateEvent, metrics, spool }) };
-}
-
 test('with a spool: Kafka away spools, later events of that trace follow, overload and bad events do not', async (t) => {
   let down = true;
   const producer = publisher((e) =>
@@ -121,7 +102,7 @@ test('with a spool: Kafka away spools, later events of that trace follow, overlo
         ? new ProducerError('KAFKA_UNAVAILABLE', 'down', { canRetry: true })
         : undefined,
   );
-  const { spool, ingress } = withSpool(t, producer);
+  const { spool, ingress } = ingressWithSpool(t, producer);
 
   const first = await ingress.accept(event('1'), 'http');
   assert.ok(first.ok && first.spooled);
@@ -160,7 +141,7 @@ test('with a spool: Kafka away spools, later events of that trace follow, overlo
 
 test('a full spool fails with SPOOL_FULL: 503 with Retry-After', async (t) => {
   const producer = publisher(() => new ProducerError('PUBLISH_TIMEOUT', 'late', { canRetry: true }));
-  const { ingress } = withSpool(t, producer, 1024);
+  const { ingress } = ingressWithSpool(t, producer, 1024);
   const outcomes = [];
   for (let i = 0; i < 4; i += 1) outcomes.push(await ingress.accept(event(String(i)), 'http'));
   const refused = outcomes.find((o) => !o.ok);

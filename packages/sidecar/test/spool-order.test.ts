@@ -1,17 +1,11 @@
 // Per-trace order across an outage that begins while an event waits for Kafka: the ordering logic alone, and the
 // ingress with a stand-in producer whose answers the test releases by hand (no Kafka here).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { validateEvent, type EventMessage } from '@event-sidecar/contract';
+import type { EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishResult } from '@event-sidecar/producer';
-import { createIngress, type Publisher } from '../src/ingress.js';
-import { createMetrics } from '../src/metrics.js';
-import { createSpool } from '../src/spool/index.js';
+import type { Publisher } from '../src/ingress.js';
+import { ingressWithSpool } from './spool-fixture.js';
 import { TraceOrder } from '../src/spool/order.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -97,24 +91,9 @@ function event(id: string, traceId: string): EventMessage {
   } as EventMessage;
 }
 
-function withSpool(t: { after(fn: () => unknown): void }, producer: Publisher) {
-  const dir = mkdtempSync(join(tmpdir(), 'spool-order-'));
-  const registry = new Registry();
-  const spool = createSpool(
-    { dir, maxBytes: 1 << 20, lingerMs: 1, sync: 'normal' },
-    { producer, logger: pino({ level: 'silent' }), registry },
-  );
-  t.after(async () => {
-    await spool.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const metrics = createMetrics(registry, { processMetrics: false });
-  return { spool, ingress: createIngress({ producer, validate: validateEvent, metrics, spool }) };
-}
-
 test('an event in flight when the outage begins is spooled before the later events of its trace', async (t) => {
   const { producer, state, held } = heldProducer();
-  const { spool, ingress } = withSpool(t, producer);
+  const { spool, ingress } = ingressWithSpool(t, producer);
   const T = 'a'.repeat(32);
   const U = 'c'.repeat(32);
 
@@ -154,7 +133,7 @@ test('an event in flight when the outage begins is spooled before the later even
 
 test('an event in flight that Kafka confirms releases the spooled ones behind it; a later one follows them', async (t) => {
   const { producer, state, held } = heldProducer();
-  const { spool, ingress } = withSpool(t, producer);
+  const { spool, ingress } = ingressWithSpool(t, producer);
   const T = 'a'.repeat(32);
 
   state.hold.add('A');
@@ -179,7 +158,7 @@ test('an event in flight that Kafka confirms releases the spooled ones behind it
 
 test('without anything spooling, events of one trace are published concurrently (no waiting)', async (t) => {
   const { producer, state, held } = heldProducer();
-  const { spool, ingress } = withSpool(t, producer);
+  const { spool, ingress } = ingressWithSpool(t, producer);
   const T = 'a'.repeat(32);
   state.hold.add('A');
   const a = ingress.accept(event('A', T), 'http');
