@@ -8,23 +8,9 @@ import { ProducerError, type PublishOutcome } from '@event-sidecar/producer';
 import { createIngress, type Publisher } from '../src/ingress.js';
 import { createMetrics } from '../src/metrics.js';
 import { resolveError } from '../src/errors.js';
-import { ingressWithSpool } from './spool-fixture.js';
+import { ingressWithSpool, testEvent } from './fixtures.js';
 
-const event = (id: string, type: 'log' | 'audit' = 'log') => ({
-  id,
-  type: 'application/json',
-  content: { n: 1 },
-  metadata: {
-    event: {
-      id: `e-${id}`,
-      type,
-      action: type === 'log' ? 'info' : 'start',
-      createdAt: '2026-01-01T00:00:00Z',
-      state: { status: 'success' },
-    },
-    trace: { service: 's', traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
-  },
-});
+const event = (id: string, type: 'log' | 'audit' = 'log') => testEvent(id, { type });
 
 function publisher(fail: (e: EventMessage) => ProducerError | undefined): Publisher & { seen: EventMessage[] } {
   const seen: EventMessage[] = [];

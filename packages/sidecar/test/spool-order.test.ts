@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishResult } from '@event-sidecar/producer';
 import type { Publisher } from '../src/ingress.js';
-import { ingressWithSpool } from './spool-fixture.js';
+import { ingressWithSpool, testEvent } from './fixtures.js';
 import { TraceOrder } from '../src/spool/order.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -73,23 +73,7 @@ function heldProducer() {
   return { producer, state, held };
 }
 
-function event(id: string, traceId: string): EventMessage {
-  return {
-    id,
-    type: 'application/json',
-    content: { n: 1 },
-    metadata: {
-      event: {
-        id: `e-${id}`,
-        type: 'log',
-        action: 'info',
-        createdAt: '2026-01-01T00:00:00Z',
-        state: { status: 'success' },
-      },
-      trace: { service: 's', traceId, spanId: 'b'.repeat(16) },
-    },
-  } as EventMessage;
-}
+const event = (id: string, traceId: string): EventMessage => testEvent(id, { traceId });
 
 test('an event in flight when the outage begins is spooled before the later events of its trace', async (t) => {
   const { producer, state, held } = heldProducer();
