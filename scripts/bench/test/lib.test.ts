@@ -78,7 +78,7 @@ test('chart steps and profile modules', () => {
 
 test('the sidecar is started with the node flags of its shebang', () => {
   const cli = new URL('../../../packages/sidecar/src/cli.ts', import.meta.url).pathname;
-  assert.deepEqual(shebangNodeFlags(cli), ['--max-semi-space-size=2']);
+  assert.deepEqual(shebangNodeFlags(cli), ['--max-semi-space-size=4', '--heap-growing-percent=100']);
   assert.deepEqual(shebangNodeFlags(new URL(import.meta.url).pathname), []);
 });
 
