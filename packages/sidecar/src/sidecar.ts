@@ -14,6 +14,7 @@ import type { SidecarConfig } from './config.js';
 import { createGrpcTransport } from './grpc/transport.js';
 import { applyServerTimeouts, createApp } from './http/app.js';
 import { earlyAnswer, sendEarlyAnswer } from './http/early-answer.js';
+import { createFastPath } from './http/fast-path.js';
 import { createIngress, type EventValidator, type Ingress } from './ingress.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
@@ -246,9 +247,11 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     }
     return true;
   };
+  // Most event requests are answered in front of express, alike (http/fast-path.ts).
+  const fastPath = createFastPath({ config, ingress, logger, loadMonitor, isClosing: () => closing });
   const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, (req, res) => {
     if (refusing()) sendEarlyAnswer(req, res, shuttingDown, config.http.maxBodyBytes);
-    else if (admit(req, res)) void app(req, res);
+    else if (admit(req, res) && !fastPath(req, res)) void app(req, res);
   });
   applyServerTimeouts(httpServer, config);
 

@@ -1,0 +1,148 @@
+// POST /event and POST /events in front of express. For a request of a few hundred bytes, express's
+// request and response set-up, router, body-parser and content negotiation cost about as much CPU as the
+// work itself (validation and publishing). The common form of an event request (a JSON body of a known
+// length, no content encoding, the exact path) is read, parsed and answered here; every other form goes on
+// to express, whose routes give the same answers for the same body (both use event-routes.ts), so an
+// unusual request is merely slower, never answered differently.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { SidecarConfig } from '../config.js';
+import { bearerMatches } from '../auth.js';
+import { SidecarError, errorBody, resolveError } from '../errors.js';
+import type { Ingress } from '../ingress.js';
+import type { LoadMonitor } from '../load-monitor.js';
+import { createHttpLogger } from '../logger.js';
+import { batchAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
+import { toSidecarError } from './http-errors.js';
+
+export type FastRoute = 'event' | 'events';
+
+export interface FastPathDeps {
+  config: SidecarConfig;
+  ingress: Ingress;
+  logger: Logger;
+  loadMonitor?: LoadMonitor;
+  /** True once shutdown began: answers then close their connection. */
+  isClosing?: () => boolean;
+}
+
+/** Takes `req` and answers it, or returns false when express must. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+// application/json, with no parameter or a UTF-8 charset: body-parser decodes other charsets (or refuses them).
+const JSON_UTF8 = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+const LENGTH = /^[0-9]{1,15}$/;
+// body-parser's strict mode: the first character that is not JSON whitespace opens an object or an array.
+const FIRST_CHAR = /^[ \t\n\r]*([^ \t\n\r])/;
+
+/**
+ * The event route `req` is for, when the fast path answers it as express would: POST to exactly `/event`
+ * or `/events` (a query string aside), `application/json` in UTF-8, no content encoding, a Content-Length
+ * from 1 to `maxBodyBytes`. Undefined sends the request to express.
+ */
+export function fastRoute(req: IncomingMessage, maxBodyBytes: number): FastRoute | undefined {
+  if (req.method !== 'POST') return undefined;
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  const route = path === '/event' ? 'event' : path === '/events' ? 'events' : undefined;
+  if (route === undefined) return undefined;
+  const headers = req.headers;
+  const type = headers['content-type'];
+  if (type === undefined || !JSON_UTF8.test(type)) return undefined;
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return undefined;
+  if (headers['transfer-encoding'] !== undefined) return undefined;
+  const length = headers['content-length'];
+  if (length === undefined || !LENGTH.test(length)) return undefined;
+  const bytes = Number(length);
+  return bytes > 0 && bytes <= maxBodyBytes ? route : undefined;
+}
+
+/**
+ * The body as body-parser's strict JSON parser reads it: UTF-8 (malformed sequences replaced), a leading
+ * byte order mark dropped, an empty body read as `{}`, anything but an object or an array refused.
+ */
+export function parseJsonBody(bytes: Buffer): unknown {
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.length === 0) return {};
+  const first = FIRST_CHAR.exec(text)?.[1];
+  if (first !== '{' && first !== '[') throw malformed();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw malformed(cause);
+  }
+}
+
+const malformed = (cause?: unknown) =>
+  new SidecarError('MALFORMED_JSON', 'the body is not valid JSON', {
+    field: '',
+    ...(cause instanceof Error ? { cause } : {}),
+  });
+
+export function createFastPath(deps: FastPathDeps): FastPath {
+  const { ingress, loadMonitor, isClosing } = deps;
+  const { maxBodyBytes, maxBatchEvents, authToken } = deps.config.http;
+  const httpLogger = createHttpLogger(deps.logger);
+  const noop = () => {};
+
+  return (req, res) => {
+    const route = fastRoute(req, maxBodyBytes);
+    if (route === undefined) return false;
+    // A refused token is answered by express, with its WWW-Authenticate header.
+    if (authToken !== undefined && !bearerMatches(req.headers.authorization, authToken)) return false;
+    httpLogger(req, res, noop);
+    if (isClosing?.()) res.setHeader('Connection', 'close');
+    if (loadMonitor?.overloaded()) {
+      sendFailure(res, new SidecarError('BUSY', 'overloaded'));
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('error', (cause) => {
+      sendFailure(res, new SidecarError('MALFORMED_JSON', 'the body is incomplete', { field: '', cause }));
+    });
+    req.once('end', () => {
+      let body: unknown;
+      try {
+        body = parseJsonBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      } catch (error) {
+        sendFailure(res, error);
+        return;
+      }
+      const answer = route === 'event' ? eventAnswer(ingress, body) : batchAnswer(ingress, body, maxBatchEvents);
+      answer.then(
+        (a) => sendAnswer(res, a),
+        (error: unknown) => sendFailure(res, error),
+      );
+    });
+    return true;
+  };
+}
+
+/** What express's `res.status(...).set(...).json(...)` sends. */
+function sendAnswer(res: ServerResponse, answer: JsonAnswer): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(answer.body);
+  res.statusCode = answer.status;
+  if (answer.headers) for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+/** The app's error handler, for the fast path. */
+function sendFailure(res: ServerResponse, error: unknown): void {
+  const resolved = resolveError(toSidecarError(error));
+  // The request log line carries `res.err` of server faults, with its stack.
+  if (resolved.http >= 500) (res as unknown as { err: unknown }).err = error;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = { ...resolved.headers };
+  if (resolved.retryAfterSeconds !== undefined) headers['Retry-After'] = String(resolved.retryAfterSeconds);
+  sendAnswer(res, { status: resolved.http, body: errorBody(resolved), headers });
+}
