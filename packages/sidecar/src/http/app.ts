@@ -185,7 +185,7 @@ export function createApp(deps: AppDeps): Express {
   return app;
 }
 
-export const JSON_TYPES = ['application/json', 'application/*+json'];
+const JSON_TYPES = ['application/json', 'application/*+json'];
 
 const requireJson: RequestHandler = (req, _res, next) => {
   if (req.is(JSON_TYPES)) return next();
