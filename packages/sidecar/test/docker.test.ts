@@ -2,6 +2,7 @@
 // the Dockerfile copies paths that exist and the compose file wires the sidecar to Kafka.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +70,9 @@ test('the runtime stage copies what the build stage compiles', () => {
     bin: Record<string, string>;
   };
   assert.equal(pkg.bin['event-sidecar'], './dist/cli.js');
+  // V8 flags come and go between Node releases, and node refuses to start with one it does not know.
+  const run = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `node ${flags.join(' ')}: ${run.stderr}`);
 });
 
 test('the runtime stage holds every file the workspaces publish', () => {
