@@ -248,7 +248,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     return true;
   };
   // Most event requests are answered in front of express, alike (http/fast-path.ts).
-  const fastPath = createFastPath({ config, ingress, logger, loadMonitor, isClosing: () => closing });
+  const fastPath = createFastPath({ config, ingress, logger });
   const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, (req, res) => {
     if (refusing()) sendEarlyAnswer(req, res, shuttingDown, config.http.maxBodyBytes);
     else if (admit(req, res) && !fastPath(req, res)) void app(req, res);

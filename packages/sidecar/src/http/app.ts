@@ -11,13 +11,13 @@ import type { ProducerHealth } from '@event-sidecar/producer';
 import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
 import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
-import { SidecarError, errorBody, resolveError, type ResolvedError } from '../errors.js';
+import { SidecarError, resolveError, type ResolvedError } from '../errors.js';
 import type { LoadMonitor } from '../load-monitor.js';
 import type { Ingress, Publisher } from '../ingress.js';
 import { createHttpLogger } from '../logger.js';
 import type { SidecarMetrics } from '../metrics.js';
 import { docsRouter } from './docs.js';
-import { batchAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
+import { batchAnswer, errorAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
 import { toSidecarError } from './http-errors.js';
 import { routingDocument } from './spec.js';
 import type { SpoolStats } from '../spool/index.js';
@@ -93,10 +93,7 @@ function sendJson(res: express.Response, answer: JsonAnswer): void {
 }
 
 export function sendError(res: express.Response, resolved: ResolvedError): void {
-  res.status(resolved.http);
-  if (resolved.headers) res.set(resolved.headers);
-  if (resolved.retryAfterSeconds !== undefined) res.set('Retry-After', String(resolved.retryAfterSeconds));
-  res.json(errorBody(resolved));
+  sendJson(res, errorAnswer(resolved));
 }
 
 export function createApp(deps: AppDeps): Express {

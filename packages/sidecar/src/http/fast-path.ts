@@ -8,11 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
-import { SidecarError, errorBody, resolveError } from '../errors.js';
+import { SidecarError, resolveError } from '../errors.js';
 import type { Ingress } from '../ingress.js';
-import type { LoadMonitor } from '../load-monitor.js';
 import { createHttpLogger } from '../logger.js';
-import { batchAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
+import { batchAnswer, errorAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
 import { toSidecarError } from './http-errors.js';
 
 export type FastRoute = 'event' | 'events';
@@ -21,12 +20,12 @@ export interface FastPathDeps {
   config: SidecarConfig;
   ingress: Ingress;
   logger: Logger;
-  loadMonitor?: LoadMonitor;
-  /** True once shutdown began: answers then close their connection. */
-  isClosing?: () => boolean;
 }
 
-/** Takes `req` and answers it, or returns false when express must. */
+/**
+ * Takes `req` and answers it, or returns false when express must. It comes after the server's early answers
+ * (shutdown, load shedding, MAX_IN_FLIGHT_BYTES), which the express app would otherwise repeat.
+ */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 // application/json, with no parameter or a UTF-8 charset: body-parser decodes other charsets (or refuses them).
@@ -83,7 +82,7 @@ const malformed = (cause?: unknown) =>
   });
 
 export function createFastPath(deps: FastPathDeps): FastPath {
-  const { ingress, loadMonitor, isClosing } = deps;
+  const { ingress } = deps;
   const { maxBodyBytes, maxBatchEvents, authToken } = deps.config.http;
   const httpLogger = createHttpLogger(deps.logger);
   const noop = () => {};
@@ -94,11 +93,6 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     // A refused token is answered by express, with its WWW-Authenticate header.
     if (authToken !== undefined && !bearerMatches(req.headers.authorization, authToken)) return false;
     httpLogger(req, res, noop);
-    if (isClosing?.()) res.setHeader('Connection', 'close');
-    if (loadMonitor?.overloaded()) {
-      sendFailure(res, new SidecarError('BUSY', 'overloaded'));
-      return true;
-    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.once('error', (cause) => {
@@ -142,7 +136,5 @@ function sendFailure(res: ServerResponse, error: unknown): void {
     res.destroy();
     return;
   }
-  const headers: Record<string, string> = { ...resolved.headers };
-  if (resolved.retryAfterSeconds !== undefined) headers['Retry-After'] = String(resolved.retryAfterSeconds);
-  sendAnswer(res, { status: resolved.http, body: errorBody(resolved), headers });
+  sendAnswer(res, errorAnswer(resolved));
 }
