@@ -253,7 +253,7 @@ test('loadConfig reads exactly the documented variables', () => {
 
 test('CONFIG.md holds the current table', () => {
   const doc = readFileSync(new URL('../CONFIG.md', import.meta.url), 'utf8');
-  assert.ok(doc.includes(configTable()), 'CONFIG.md is stale: paste configTable() into it');
+  assert.ok(doc.includes(configTable()), 'CONFIG.md is stale: run npm run config-doc -w packages/sidecar');
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   assert.ok(readme.includes(configTable()), 'README.md is stale: run npm run config-doc -w packages/sidecar');
 });
