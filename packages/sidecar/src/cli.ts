@@ -5,7 +5,7 @@
 // its last full collection instead of up to four times (V8's choice on a machine with a large heap limit), which
 // held about 50 MiB of dead requests under load. The heap limit itself is unchanged.
 // The container's ENTRYPOINT passes the same flags.
-import { CONFIG_VARIABLES } from './config-doc.js';
+import { helpText } from './config-doc.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -19,11 +19,7 @@ against the contract and publishes them to Kafka. Configured through environment
 `;
 
 function help(): string {
-  const width = Math.max(...CONFIG_VARIABLES.map((v) => v.name.length));
-  const lines = CONFIG_VARIABLES.map(
-    (v) => `  ${v.name.padEnd(width)}  ${v.description}${v.default === undefined ? '' : ` (default: ${v.default})`}`,
-  );
-  return `${USAGE}\n${lines.join('\n')}\n`;
+  return `${USAGE}\n${helpText()}`;
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,19 +1,34 @@
-// The sidecar's configuration: read from the environment once, validated as a whole (every
-// problem listed in one ConfigError), then deeply frozen. CONFIG.md documents each variable.
+// The sidecar's configuration: the settings of settings.ts read from the environment once, checked as a whole
+// (every problem listed in one ConfigError, in the order of the table), then deeply frozen.
 import { readFileSync } from 'node:fs';
-import { PRODUCER_DEFAULTS, parsePartitionMap, partitionsNeeded } from '@event-sidecar/producer';
-import { EnvReader, type Env } from './env.js';
+import { parsePartitionMap, partitionsNeeded } from '@event-sidecar/producer';
+import { rawValue, type Env } from './env.js';
 import { ConfigError } from './errors.js';
+import {
+  SETTING_NAMES,
+  readSettings,
+  type AckMode,
+  type LogLevel,
+  type PartitionStrategyName,
+  type SaslMechanism,
+  type SettingName,
+  type SettingProblem,
+  type SettingValues,
+  type SpoolSyncMode,
+} from './settings.js';
 
-export const PARTITION_STRATEGIES = ['event-type', 'trace-id'] as const;
-export type PartitionStrategyName = (typeof PARTITION_STRATEGIES)[number];
-export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
-export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
-/** gRPC Log answers: `confirmed` once Kafka has the event, `received` on receipt (as the original). */
-export const ACK_MODES = ['confirmed', 'received'] as const;
-export type AckMode = (typeof ACK_MODES)[number];
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export {
+  ACK_MODES,
+  LOG_LEVELS,
+  PARTITION_STRATEGIES,
+  SASL_MECHANISMS,
+  SPOOL_SYNC_MODES,
+  type AckMode,
+  type LogLevel,
+  type PartitionStrategyName,
+  type SaslMechanism,
+  type SpoolSyncMode,
+} from './settings.js';
 
 export interface HttpConfig {
   readonly host: string;
@@ -65,14 +80,12 @@ export interface ProducerTuning {
   readonly lanes: number;
 }
 
-export const SPOOL_SYNC_MODES = ['full', 'normal'] as const;
-
 /** The durable local spool (off unless SPOOL_DIR is set). */
 export interface SpoolSettings {
   readonly dir: string;
   readonly maxBytes: number;
   readonly lingerMs: number;
-  readonly sync: (typeof SPOOL_SYNC_MODES)[number];
+  readonly sync: SpoolSyncMode;
 }
 
 export interface SidecarConfig {
@@ -86,9 +99,6 @@ export interface SidecarConfig {
   readonly shutdownTimeoutMs: number;
 }
 
-const PORT = { min: 0, max: 65535 };
-const MS = { min: 1, max: 3_600_000 };
-
 export interface LoadConfigOptions {
   /** Reads KAFKA_SSL_CA_FILE; injectable for tests. */
   readFile?: (path: string) => string;
@@ -99,133 +109,117 @@ export interface LoadConfigOptions {
  * deeply frozen config. An empty value counts as unset.
  */
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): SidecarConfig {
-  const r = new EnvReader(env);
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const { values: v, problems } = readSettings(env);
+  const problem = (setting: SettingName, message: string) => problems.push({ setting, message });
 
-  const authToken = r.string('AUTH_TOKEN');
-  if (authToken !== undefined && authToken.length < 16)
-    r.problem('AUTH_TOKEN must be at least 16 characters long when set');
+  if (v.HTTP_REQUEST_TIMEOUT_MS > 0 && v.HTTP_HEADERS_TIMEOUT_MS > v.HTTP_REQUEST_TIMEOUT_MS)
+    problem('HTTP_HEADERS_TIMEOUT_MS', 'HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  if (v.PRODUCER_MAX_QUEUE < v.MAX_BATCH_EVENTS)
+    problem(
+      'PRODUCER_MAX_QUEUE',
+      'PRODUCER_MAX_QUEUE must be at least MAX_BATCH_EVENTS, or no full batch could ever be taken',
+    );
 
-  const http: HttpConfig = {
-    host: r.string('HTTP_HOST', '0.0.0.0'),
-    port: r.int('HTTP_PORT', 4001, PORT),
-    maxBodyBytes: r.int('MAX_BODY_BYTES', 1_048_576, { min: 1024, max: 104_857_600 }),
-    maxBatchEvents: r.int('MAX_BATCH_EVENTS', 1000, { min: 1, max: 100_000 }),
-    ...(authToken === undefined ? {} : { authToken }),
-    requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 0, max: MS.max }),
-    headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, { min: 0, max: MS.max }),
-    keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, { min: 0, max: MS.max }),
-    maxEventLoopDelayMs: r.int('MAX_EVENT_LOOP_DELAY_MS', 1_000, { min: 0, max: MS.max }),
-    maxInFlightBytes: r.int('MAX_IN_FLIGHT_BYTES', 16_777_216, { min: 0, max: 1_073_741_824 }),
-  };
-  if (http.requestTimeoutMs > 0 && http.headersTimeoutMs > http.requestTimeoutMs)
-    r.problem('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
-
-  const grpc: GrpcConfig = {
-    host: r.string('GRPC_HOST', '0.0.0.0'),
-    port: r.int('GRPC_PORT', 50051, PORT),
-    ackMode: r.oneOf('ACK_MODE', ACK_MODES, 'confirmed'),
-    maxConnectionIdleMs: r.int('GRPC_MAX_CONNECTION_IDLE_MS', 60_000, MS),
-    maxConnectionAgeMs: r.int('GRPC_MAX_CONNECTION_AGE_MS', 1_800_000, { min: 1, max: 86_400_000 }),
-  };
-
-  const brokers = r.list('KAFKA_BROKERS', ['localhost:9092']);
-  if (brokers.length === 0) r.problem('KAFKA_BROKERS must list at least one host:port');
-  for (const broker of brokers) {
-    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(broker);
-    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535)
-      r.problem(`KAFKA_BROKERS must be host:port items separated by commas, got "${broker}"`);
+  // Said even when the map itself is refused: the two are separate mistakes.
+  if (rawValue(env, 'PARTITION_MAP') !== undefined && v.PARTITION_STRATEGY !== 'event-type')
+    problem('PARTITION_MAP', 'PARTITION_MAP applies only to PARTITION_STRATEGY=event-type');
+  if (v.PARTITION_MAP !== undefined && v.KAFKA_CREATE_TOPIC_PARTITIONS !== undefined) {
+    const needed = partitionsNeeded(parsePartitionMap(v.PARTITION_MAP));
+    if (v.KAFKA_CREATE_TOPIC_PARTITIONS < needed)
+      problem(
+        'KAFKA_CREATE_TOPIC_PARTITIONS',
+        `KAFKA_CREATE_TOPIC_PARTITIONS must be at least ${needed} for PARTITION_MAP`,
+      );
   }
 
-  const topic = r.string('EVENT_TOPIC', 'topic-event');
-  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..')
-    r.problem(`EVENT_TOPIC must be a legal Kafka topic name (letters, digits, '.', '_', '-'), got "${topic}"`);
-
-  const strategy = r.oneOf('PARTITION_STRATEGY', PARTITION_STRATEGIES, 'event-type');
-  const partitionMap = r.string('PARTITION_MAP');
-  if (partitionMap !== undefined && strategy !== 'event-type')
-    r.problem('PARTITION_MAP applies only to PARTITION_STRATEGY=event-type');
-
-  const createPartitions = r.int('KAFKA_CREATE_TOPIC_PARTITIONS', undefined, { min: 1, max: 10_000 });
-  if (partitionMap !== undefined) {
-    try {
-      const needed = partitionsNeeded(parsePartitionMap(partitionMap));
-      if (createPartitions !== undefined && createPartitions < needed)
-        r.problem(`KAFKA_CREATE_TOPIC_PARTITIONS must be at least ${needed} for PARTITION_MAP`);
-    } catch (err) {
-      r.problem(`PARTITION_MAP is invalid: ${(err as Error).message}`);
-    }
-  }
-  const replicationFactor = r.int('KAFKA_CREATE_TOPIC_REPLICATION_FACTOR', 1, { min: 1, max: 32 });
-
-  const sslEnabled = r.bool('KAFKA_SSL', false);
-  const caFile = r.string('KAFKA_SSL_CA_FILE');
-  const rejectUnauthorized = r.bool('KAFKA_SSL_REJECT_UNAUTHORIZED', true);
   let ca: string | undefined;
-  if (caFile !== undefined) {
-    if (!sslEnabled) r.problem('KAFKA_SSL_CA_FILE needs KAFKA_SSL=true');
+  if (v.KAFKA_SSL_CA_FILE !== undefined) {
+    if (!v.KAFKA_SSL) problem('KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CA_FILE needs KAFKA_SSL=true');
     try {
-      ca = readFile(caFile);
+      ca = readFile(v.KAFKA_SSL_CA_FILE);
     } catch (err) {
-      r.problem(`KAFKA_SSL_CA_FILE cannot be read: ${(err as Error).message}`);
+      problem('KAFKA_SSL_CA_FILE', `KAFKA_SSL_CA_FILE cannot be read: ${(err as Error).message}`);
     }
   }
 
-  const mechanism = r.oneOf('KAFKA_SASL_MECHANISM', SASL_MECHANISMS, undefined);
-  const username = r.string('KAFKA_SASL_USERNAME');
-  const password = r.string('KAFKA_SASL_PASSWORD');
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = v;
   if (mechanism !== undefined) {
-    if (username === undefined) r.problem('KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM');
-    if (password === undefined) r.problem('KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM');
+    if (username === undefined)
+      problem('KAFKA_SASL_USERNAME', 'KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM');
+    if (password === undefined)
+      problem('KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM');
   } else if (username !== undefined || password !== undefined) {
-    r.problem('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM');
+    problem('KAFKA_SASL_USERNAME', 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM');
   }
 
-  const kafka: KafkaConfig = {
-    brokers,
-    clientId: r.string('KAFKA_CLIENT_ID', 'event-sidecar'),
-    topic,
-    strategy,
-    ...(partitionMap === undefined ? {} : { partitionMap }),
-    createTopic: createPartitions === undefined ? false : { partitions: createPartitions, replicationFactor },
-    ssl: sslEnabled ? { ...(ca === undefined ? {} : { ca }), rejectUnauthorized } : false,
-    ...(mechanism !== undefined && username !== undefined && password !== undefined
-      ? { sasl: { mechanism, username, password } }
-      : {}),
-    connectionTimeoutMs: r.int('KAFKA_CONNECTION_TIMEOUT_MS', PRODUCER_DEFAULTS.connectionTimeoutMs, MS),
-    requestTimeoutMs: r.int('KAFKA_REQUEST_TIMEOUT_MS', PRODUCER_DEFAULTS.requestTimeoutMs, MS),
-  };
+  if (problems.length > 0) throw new ConfigError(inTableOrder(problems));
+  const sasl =
+    mechanism !== undefined && username !== undefined && password !== undefined
+      ? { mechanism, username, password }
+      : undefined;
+  return deepFreeze(assemble(v, { ca, sasl }));
+}
 
-  const batch = PRODUCER_DEFAULTS.batch;
-  const producer: ProducerTuning = {
-    publishTimeoutMs: r.int('PUBLISH_TIMEOUT_MS', PRODUCER_DEFAULTS.publishTimeoutMs, MS),
-    lingerMs: r.int('PRODUCER_LINGER_MS', batch.lingerMs, { min: 0, max: 10_000 }),
-    batchMaxEvents: r.int('PRODUCER_BATCH_MAX_EVENTS', batch.maxEvents, { min: 1, max: 100_000 }),
-    batchMaxBytes: r.int('PRODUCER_BATCH_MAX_BYTES', batch.maxBytes, { min: 1024, max: 104_857_600 }),
-    maxQueue: r.int('PRODUCER_MAX_QUEUE', batch.maxQueue, { min: 1, max: 10_000_000 }),
-    lanes: r.int('PRODUCER_LANES', batch.lanes, { min: 1, max: 64 }),
-  };
-  if (producer.maxQueue < http.maxBatchEvents)
-    r.problem('PRODUCER_MAX_QUEUE must be at least MAX_BATCH_EVENTS, or no full batch could ever be taken');
-
-  const spoolDir = r.string('SPOOL_DIR');
-  const spoolMaxBytes = r.int('SPOOL_MAX_BYTES', 1_073_741_824, { min: 1024, max: Number.MAX_SAFE_INTEGER });
-  const spoolLingerMs = r.int('SPOOL_LINGER_MS', 2, { min: 0, max: 1000 });
-  const spoolSync = r.oneOf('SPOOL_SYNC', SPOOL_SYNC_MODES, 'full');
-
-  const config: SidecarConfig = {
-    http,
-    grpc,
-    kafka,
-    producer,
-    ...(spoolDir === undefined
+/** The config's shape from the settings' values (all of them valid by now). */
+function assemble(v: SettingValues, extra: { ca: string | undefined; sasl: KafkaConfig['sasl'] }): SidecarConfig {
+  return {
+    http: {
+      host: v.HTTP_HOST,
+      port: v.HTTP_PORT,
+      maxBodyBytes: v.MAX_BODY_BYTES,
+      maxBatchEvents: v.MAX_BATCH_EVENTS,
+      ...(v.AUTH_TOKEN === undefined ? {} : { authToken: v.AUTH_TOKEN }),
+      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxEventLoopDelayMs: v.MAX_EVENT_LOOP_DELAY_MS,
+      maxInFlightBytes: v.MAX_IN_FLIGHT_BYTES,
+    },
+    grpc: {
+      host: v.GRPC_HOST,
+      port: v.GRPC_PORT,
+      ackMode: v.ACK_MODE,
+      maxConnectionIdleMs: v.GRPC_MAX_CONNECTION_IDLE_MS,
+      maxConnectionAgeMs: v.GRPC_MAX_CONNECTION_AGE_MS,
+    },
+    kafka: {
+      brokers: v.KAFKA_BROKERS,
+      clientId: v.KAFKA_CLIENT_ID,
+      topic: v.EVENT_TOPIC,
+      strategy: v.PARTITION_STRATEGY,
+      ...(v.PARTITION_MAP === undefined ? {} : { partitionMap: v.PARTITION_MAP }),
+      createTopic:
+        v.KAFKA_CREATE_TOPIC_PARTITIONS === undefined
+          ? false
+          : { partitions: v.KAFKA_CREATE_TOPIC_PARTITIONS, replicationFactor: v.KAFKA_CREATE_TOPIC_REPLICATION_FACTOR },
+      ssl: v.KAFKA_SSL
+        ? { ...(extra.ca === undefined ? {} : { ca: extra.ca }), rejectUnauthorized: v.KAFKA_SSL_REJECT_UNAUTHORIZED }
+        : false,
+      ...(extra.sasl === undefined ? {} : { sasl: extra.sasl }),
+      connectionTimeoutMs: v.KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: v.KAFKA_REQUEST_TIMEOUT_MS,
+    },
+    producer: {
+      publishTimeoutMs: v.PUBLISH_TIMEOUT_MS,
+      lingerMs: v.PRODUCER_LINGER_MS,
+      batchMaxEvents: v.PRODUCER_BATCH_MAX_EVENTS,
+      batchMaxBytes: v.PRODUCER_BATCH_MAX_BYTES,
+      maxQueue: v.PRODUCER_MAX_QUEUE,
+      lanes: v.PRODUCER_LANES,
+    },
+    ...(v.SPOOL_DIR === undefined
       ? {}
-      : { spool: { dir: spoolDir, maxBytes: spoolMaxBytes, lingerMs: spoolLingerMs, sync: spoolSync } }),
-    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 15_000, MS),
+      : { spool: { dir: v.SPOOL_DIR, maxBytes: v.SPOOL_MAX_BYTES, lingerMs: v.SPOOL_LINGER_MS, sync: v.SPOOL_SYNC } }),
+    logLevel: v.LOG_LEVEL,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return deepFreeze(config);
+}
+
+/** Problems in the order of the settings table (a variable's own problems before the rules naming it). */
+function inTableOrder(problems: readonly SettingProblem[]): string[] {
+  const rank = (p: SettingProblem) => SETTING_NAMES.indexOf(p.setting);
+  return [...problems].sort((a, b) => rank(a) - rank(b)).map((p) => p.message);
 }
 
 /** The config as it may be logged: secrets replaced. */

@@ -1,79 +1,62 @@
-// Typed readers over an environment snapshot. An empty or blank value counts as unset, so that
-// `FOO=` in a compose file or a Helm chart means "use the default" rather than "invalid".
-// Readers never throw: they record a problem and return the default, so that one run of the
-// validation lists every problem at once.
+// Parsers of environment values. The loader trims a value and treats an empty or blank one as unset, so that
+// `FOO=` in a compose file or a Helm chart means "use the default" rather than "invalid"; a parser sees only
+// a non-blank value. Parsers never throw: they answer a problem, so that one run lists every problem at once.
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+export type Parsed<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly string[] };
+
+/** From a non-blank, trimmed value of variable `name` to a value, or the problem naming `name`. */
+export type Parser<T> = (value: string, name: string) => Parsed<T>;
 
 export interface IntRange {
   readonly min?: number;
   readonly max?: number;
 }
 
-export class EnvReader {
-  readonly problems: string[] = [];
+export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+export const bad = (...problems: string[]): Parsed<never> => ({ ok: false, problems });
 
-  constructor(private readonly env: Env) {}
-
-  /** The trimmed value, or undefined when unset or blank. */
-  raw(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value ? value : undefined;
-  }
-
-  string(name: string, fallback: string): string;
-  string(name: string): string | undefined;
-  string(name: string, fallback?: string): string | undefined {
-    return this.raw(name) ?? fallback;
-  }
-
-  int(name: string, fallback: number, range?: IntRange): number;
-  int(name: string, fallback: undefined, range?: IntRange): number | undefined;
-  int(name: string, fallback: number | undefined, range: IntRange = {}): number | undefined {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const n = /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN;
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
-      return fallback;
-    }
-    return n;
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const value = this.raw(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    if (['true', '1', 'yes', 'on'].includes(value)) return true;
-    if (['false', '0', 'no', 'off'].includes(value)) return false;
-    this.problems.push(`${name} must be true or false, got "${this.raw(name)}"`);
-    return fallback;
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T;
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: undefined): T | undefined;
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const match = allowed.find((a) => a === value.toLowerCase());
-    if (match === undefined) {
-      this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
-      return fallback;
-    }
-    return match;
-  }
-
-  /** A comma-separated list; blank items are dropped. */
-  list(name: string, fallback: readonly string[]): string[] {
-    const value = this.raw(name);
-    if (value === undefined) return [...fallback];
-    return value
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
-  }
-
-  problem(message: string): void {
-    this.problems.push(message);
-  }
+/** The trimmed value, or undefined when unset or blank. */
+export function rawValue(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
 }
+
+export const text: Parser<string> = (value) => ok(value);
+
+export function int(range: IntRange = {}): Parser<number> {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+  return (value, name) => {
+    const n = /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      return bad(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    return ok(n);
+  };
+}
+
+export const bool: Parser<boolean> = (value, name) => {
+  const lower = value.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lower)) return ok(true);
+  if (['false', '0', 'no', 'off'].includes(lower)) return ok(false);
+  return bad(`${name} must be true or false, got "${value}"`);
+};
+
+/** One of `allowed`, case-insensitively. */
+export function oneOf<T extends string>(allowed: readonly T[]): Parser<T> {
+  return (value, name) => {
+    const match = allowed.find((a) => a === value.toLowerCase());
+    return match === undefined ? bad(`${name} must be one of ${allowed.join(', ')}, got "${value}"`) : ok(match);
+  };
+}
+
+/** The items of a comma-separated list; blank items are dropped. */
+export function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+export const list: Parser<string[]> = (value) => ok(splitList(value));

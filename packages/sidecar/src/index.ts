@@ -11,7 +11,17 @@ export {
   type AckMode,
   ACK_MODES,
 } from './config.js';
-export { CONFIG_VARIABLES, configTable, type ConfigVariable } from './config-doc.js';
+export { CONFIG_VARIABLES, configTable, helpText, type ConfigVariable } from './config-doc.js';
+export {
+  SETTINGS,
+  SETTING_NAMES,
+  SETTING_GROUPS,
+  readSettings,
+  type Setting,
+  type SettingGroup,
+  type SettingName,
+  type SettingValues,
+} from './settings.js';
 export {
   SIDECAR_ERROR_CODES,
   ERROR_STATUS,
