@@ -20,7 +20,7 @@ import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
 import { checkTopic, connectionError } from './topic.js';
-import { defaultPartitionMap, pickByKey, traceIdPartition, type PartitionMap } from './partitioning.js';
+import { createChooser, type Chooser } from './partitioning.js';
 
 export type { PublishResult } from './entry.js';
 export type { EventProducerInternals, KafkaClient } from './client.js';
@@ -32,8 +32,6 @@ export interface PublishOptions {
 }
 
 export type PublishOutcome = { ok: true; result: PublishResult } | { ok: false; error: ProducerError };
-
-type Chooser = (event: EventMessage) => number;
 
 export class EventProducer {
   readonly topic: string;
@@ -115,7 +113,7 @@ export class EventProducer {
         throw connectionError(e, 'connect', this.opts.brokers);
       }
       const partitions = await checkTopic(admin, this.opts, this.log);
-      this.choose = this.makeChooser(partitions);
+      this.choose = createChooser(this.opts.strategy, this.opts.partitionMap, partitions);
       // A lane without a partition would never send anything.
       const count = Math.min(this.opts.batch.lanes, partitions);
       if (this.lanes.length !== count) {
@@ -145,38 +143,6 @@ export class EventProducer {
   private newLane(index: number): Lane {
     const slot = new ProducerSlot(() => createLaneProducer(this.kafka, this.opts), this.log);
     return new Lane(index, slot, this.hooks);
-  }
-
-  private makeChooser(partitionCount: number): Chooser {
-    const strategy = this.opts.strategy;
-    if (strategy === 'trace-id') return (event) => traceIdPartition(event, partitionCount);
-    if (strategy === 'event-type') {
-      const map: PartitionMap = this.opts.partitionMap ?? defaultPartitionMap(partitionCount);
-      return (event) => {
-        const set = map[event.metadata.event.type];
-        if (!set) {
-          throw new ProducerError('INVALID_EVENT', `unknown event type "${String(event.metadata.event.type)}"`);
-        }
-        return pickByKey(event.metadata.trace.traceId, set);
-      };
-    }
-    return (event) => {
-      let partition: number;
-      try {
-        partition = strategy(event, partitionCount);
-      } catch (e) {
-        throw new ProducerError('UNKNOWN', `custom partitioner threw: ${(e as Error)?.message ?? String(e)}`, {
-          cause: e,
-        });
-      }
-      if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
-        throw new ProducerError(
-          'UNKNOWN',
-          `custom partitioner returned ${String(partition)}; expected an integer from 0 to ${partitionCount - 1}`,
-        );
-      }
-      return partition;
-    };
   }
 
   /**
