@@ -353,3 +353,43 @@ test('overload: a tiny maxQueue gives OVERLOADED at once', async (t) => {
   // once confirmed, there is room again
   await producer.publish(makeEvent('log', trace, 99));
 });
+
+test('a request the topic refuses as too large is split: every event that fits is on the topic, in order', async (t) => {
+  // max.message.bytes bounds a record batch on the broker: the events together exceed it, each alone fits,
+  // except one that the producer accepts (it is under batch.maxBytes) and the broker refuses even alone.
+  const admin = await withAdmin(t);
+  const topic = uniqueName('it-producer');
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '4096' }] }],
+    waitForLeaders: true,
+  });
+  const batches: { events: number; bytes: number }[] = [];
+  const producer = await startProducer(t, {
+    topic,
+    batch: { lanes: 1 },
+    metrics: { batchSize: (events, bytes) => batches.push({ events, bytes }) },
+  });
+  const trace = traceId();
+  const small = Array.from({ length: 12 }, (_, seq) => makeEvent('log', trace, seq));
+  const big = makeEvent('log', trace, 99, { blob: 'b'.repeat(6000) });
+  const sent = [...small.slice(0, 6), big, ...small.slice(6)];
+  const outcomes = await producer.publishMany(sent);
+  assert.deepEqual(
+    outcomes.map((o) => (o.ok ? 'ok' : o.error.code)),
+    sent.map((e) => (e === big ? 'RECORD_TOO_LARGE' : 'ok')),
+  );
+  // The first request carried them all and was refused; then each event went alone.
+  assert.equal(batches[0]?.events, sent.length, JSON.stringify(batches));
+  assert.ok(batches[0]!.bytes > 4096, JSON.stringify(batches));
+  assert.deepEqual(
+    batches.slice(1).map((b) => b.events),
+    sent.map(() => 1),
+  );
+  const records = await consume(t, topic, small.length);
+  const idOf = (value: Buffer) => (JSON.parse(value.toString()) as { id: string }).id;
+  assert.deepEqual(
+    records.map((r) => idOf(r.value)),
+    small.map((e) => e.id),
+    'every event that fits, once, in publish order',
+  );
+});

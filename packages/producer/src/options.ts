@@ -1,9 +1,9 @@
 // Options: validated once (every problem listed in one INVALID_OPTIONS error), defaults applied, then frozen.
 import type { ConnectionOptions } from 'node:tls';
-import type { EventMessage, EventType } from '@event-sidecar/contract';
+import type { EventType } from '@event-sidecar/contract';
 import type { Logger } from 'pino';
 import { isProducerError, ProducerError, type ProducerErrorCode } from './errors.js';
-import { normalizePartitionMap, parsePartitionMap, type PartitionMap } from './partitioning.js';
+import { normalizePartitionMap, parsePartitionMap, type PartitionMap, type PartitionStrategy } from './partitioning.js';
 
 export type ProducerState = 'connecting' | 'connected' | 'degraded' | 'down' | 'closed';
 
@@ -19,8 +19,7 @@ export interface ProducerMetrics {
   connectionState(state: ProducerState): void;
 }
 
-export type CustomPartitioner = (event: EventMessage, partitionCount: number) => number;
-export type PartitionStrategy = 'event-type' | 'trace-id' | CustomPartitioner;
+export type { CustomPartitioner, PartitionStrategy } from './partitioning.js';
 
 export interface BatchOptions {
   /** How long the first event of a batch waits for company when nothing is in flight (default 2 ms). */

@@ -8,6 +8,12 @@ export const TYPE_ORDER: readonly EventType[] = Object.freeze(['log', 'audit', '
 
 export type PartitionMap = Record<EventType, number[]>;
 
+export type CustomPartitioner = (event: EventMessage, partitionCount: number) => number;
+export type PartitionStrategy = 'event-type' | 'trace-id' | CustomPartitioner;
+
+/** The partition of one event, for a topic whose partition count is known. */
+export type Chooser = (event: EventMessage) => number;
+
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 
@@ -241,7 +247,11 @@ export function pickByKey(key: string, partitions: readonly number[]): number {
  * so the events of one trace and one type stay in order. `map` must fit the topic (see resolvePartitionMap).
  */
 export function eventTypePartition(event: EventMessage, topicPartitions: number, map?: PartitionMap): number {
-  const set = (map ?? defaultPartitionMap(topicPartitions))[event.metadata.event.type];
+  return pickForType(map ?? defaultPartitionMap(topicPartitions), event);
+}
+
+function pickForType(map: PartitionMap, event: EventMessage): number {
+  const set = map[event.metadata.event.type];
   if (!set) throw new ProducerError('INVALID_EVENT', `unknown event type "${String(event.metadata.event.type)}"`);
   return pickByKey(event.metadata.trace.traceId, set);
 }
@@ -249,4 +259,42 @@ export function eventTypePartition(event: EventMessage, topicPartitions: number,
 /** Strategy `trace-id` (the original sidecar's): Java-compatible murmur2 of the trace id over all partitions. */
 export function traceIdPartition(event: EventMessage, topicPartitions: number): number {
   return toPositive(murmur2(event.metadata.trace.traceId)) % topicPartitions;
+}
+
+/**
+ * The chooser of `strategy` for a topic of `topicPartitions` partitions: what publish() and partitionFor() use.
+ * The map (strategy `event-type` only; default: the even split) is resolved once, here, not per event. A custom
+ * partitioner's failure or out-of-range answer becomes a ProducerError, so one bad event cannot break a batch.
+ */
+export function createChooser(
+  strategy: PartitionStrategy,
+  map: PartitionMap | string | undefined,
+  topicPartitions: number,
+): Chooser {
+  if (!Number.isInteger(topicPartitions) || topicPartitions < 1) {
+    throw invalid(`topic partitions must be an integer >= 1, got ${String(topicPartitions)}`);
+  }
+  if (strategy === 'event-type') {
+    const resolved = resolvePartitionMap(topicPartitions, map);
+    return (event) => pickForType(resolved, event);
+  }
+  if (strategy === 'trace-id') return (event) => traceIdPartition(event, topicPartitions);
+  if (typeof strategy !== 'function') throw invalid(`unknown partition strategy ${JSON.stringify(strategy)}`);
+  return (event) => {
+    let partition: number;
+    try {
+      partition = strategy(event, topicPartitions);
+    } catch (e) {
+      throw new ProducerError('UNKNOWN', `custom partitioner threw: ${(e as Error)?.message ?? String(e)}`, {
+        cause: e,
+      });
+    }
+    if (!Number.isInteger(partition) || partition < 0 || partition >= topicPartitions) {
+      throw new ProducerError(
+        'UNKNOWN',
+        `custom partitioner returned ${String(partition)}; expected an integer from 0 to ${topicPartitions - 1}`,
+      );
+    }
+    return partition;
+  };
 }

@@ -17,6 +17,7 @@ import {
   traceIdPartition,
   type PartitionMap,
 } from '../src/index.js';
+import { createChooser } from '../src/partitioning.js';
 import { makeEvent } from './fixtures.js';
 
 const require = createRequire(import.meta.url);
@@ -221,4 +222,96 @@ test('resolvePartitionMap checks the map against the topic', () => {
   assert.throws(() => resolvePartitionMap(4, 'log=0,audit=1,trace=2,error=4'), { code: 'NOT_ENOUGH_PARTITIONS' });
   assert.deepEqual(resolvePartitionMap(5, 'log=0,audit=1,trace=2,error=4').error, [4]);
   assert.deepEqual(resolvePartitionMap(2), defaultPartitionMap(2));
+});
+
+test('createChooser event-type: the pinned partitions of a given map and of the default split', () => {
+  const mapped = createChooser('event-type', 'log=0-3,audit=4-5,trace=6-9,error=10-11', 12);
+  assert.deepEqual(
+    TYPES.map((t) => mapped(makeEvent(t, A))),
+    [3, 5, 9, 11],
+  );
+  assert.deepEqual(
+    TYPES.map((t) => mapped(makeEvent(t, C))),
+    [0, 4, 6, 10],
+  );
+  // the same map as an object, as resolveOptions leaves it
+  const object = createChooser('event-type', parsePartitionMap('log=0-3,audit=4-5,trace=6-9,error=10-11'), 12);
+  assert.deepEqual(
+    TYPES.map((t) => object(makeEvent(t, B))),
+    [1, 5, 7, 11],
+  );
+  const split = createChooser('event-type', undefined, 12);
+  assert.deepEqual(
+    TYPES.map((t) => split(makeEvent(t, B))),
+    [2, 5, 8, 11],
+  );
+  assert.deepEqual(
+    TYPES.map((t) => createChooser('event-type', undefined, 2)(makeEvent(t, A))),
+    [0, 1, 0, 1],
+  );
+  const bad = makeEvent('log', A);
+  (bad.metadata.event as { type: string }).type = 'metric';
+  assert.throws(() => split(bad), { code: 'INVALID_EVENT', message: /unknown event type "metric"/ });
+});
+
+test('createChooser event-type agrees with eventTypePartition for any trace and partition count', () => {
+  fc.assert(
+    fc.property(fc.stringMatching(/^[0-9a-f]{32}$/), fc.integer({ min: 1, max: 48 }), (traceId, n) => {
+      const choose = createChooser('event-type', undefined, n);
+      for (const type of TYPES) {
+        assert.equal(choose(makeEvent(type, traceId)), eventTypePartition(makeEvent(type, traceId), n));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('createChooser trace-id: the pinned partitions of the trace id over all partitions', () => {
+  const choose = createChooser('trace-id', undefined, 12);
+  assert.equal(choose(makeEvent('log', A)), 3);
+  assert.equal(choose(makeEvent('audit', B)), 5);
+  assert.equal(choose(makeEvent('trace', C)), 8);
+  assert.equal(createChooser('trace-id', undefined, 1)(makeEvent('error', C)), 0);
+});
+
+test('createChooser custom: the function decides; a throw or an answer out of range is a ProducerError', () => {
+  const seen: number[] = [];
+  const choose = createChooser(
+    (event, n) => {
+      seen.push(n);
+      return event.metadata.event.type === 'audit' ? n - 1 : 0;
+    },
+    undefined,
+    6,
+  );
+  assert.equal(choose(makeEvent('audit', A)), 5);
+  assert.equal(choose(makeEvent('log', A)), 0);
+  assert.deepEqual(seen, [6, 6]);
+  assert.throws(() => createChooser(() => 6, undefined, 6)(makeEvent('log', A)), {
+    code: 'UNKNOWN',
+    message: /custom partitioner returned 6; expected an integer from 0 to 5/,
+  });
+  assert.throws(() => createChooser(() => 1.5, undefined, 6)(makeEvent('log', A)), { code: 'UNKNOWN' });
+  assert.throws(
+    () =>
+      createChooser(
+        () => {
+          throw new Error('boom');
+        },
+        undefined,
+        6,
+      )(makeEvent('log', A)),
+    { code: 'UNKNOWN', message: /custom partitioner threw: boom/ },
+  );
+});
+
+test('createChooser refuses a map that does not fit the topic and a topic without partitions', () => {
+  assert.throws(() => createChooser('event-type', 'log=0,audit=1,trace=2,error=4', 4), {
+    code: 'NOT_ENOUGH_PARTITIONS',
+  });
+  assert.throws(() => createChooser('trace-id', undefined, 0), { code: 'INVALID_OPTIONS' });
+  assert.throws(() => createChooser('round-robin' as never, undefined, 4), {
+    code: 'INVALID_OPTIONS',
+    message: /unknown partition strategy "round-robin"/,
+  });
 });

@@ -201,7 +201,8 @@ test('producer failures map to gRPC statuses with retry hints in the trailers', 
 test('AUTH_TOKEN: Log needs the bearer metadata, health does not', async (t) => {
   const { producer, client, server } = await start(t, { authToken: TOKEN });
   producer.answer = async () => ({ topic: 'topic-event', partition: 0, offset: '0' });
-  for (const metadata of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: TOKEN }]) {
+  const refused: Record<string, string>[] = [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: TOKEN }];
+  for (const metadata of refused) {
     const { error } = await client.log(toWire(event()), metadata);
     assert.equal(error?.code, status.UNAUTHENTICATED, JSON.stringify(metadata));
   }

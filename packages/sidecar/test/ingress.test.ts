@@ -40,7 +40,7 @@ test('accept: valid events are published, invalid ones never reach the producer'
   const ingress = createIngress({ producer, validate: validateEvent, metrics });
 
   const ok = await ingress.accept(event('1'), 'grpc');
-  assert.deepEqual(ok.ok && ok.result, { topic: 't', partition: 2, offset: '0' });
+  assert.deepEqual(ok.ok && !ok.spooled && ok.result, { topic: 't', partition: 2, offset: '0' });
   const bad = await ingress.accept({ ...event('2'), id: 7 }, 'grpc');
   assert.equal(bad.ok, false);
   assert.equal(producer.seen.length, 1);

@@ -1,0 +1,133 @@
+// An event taken by publish(), and the ledger of those not yet settled: each settles exactly once.
+import { performance } from 'node:perf_hooks';
+import type { EventMessage, EventType } from '@event-sidecar/contract';
+import type { Message } from 'kafkajs';
+import { ProducerError } from './errors.js';
+import { noop } from './metrics.js';
+import type { ProducerMetrics } from './options.js';
+import { toKafkaRecord } from './record.js';
+
+export interface PublishResult {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit: a decimal string. */
+  offset: string;
+}
+
+/** One event taken by publish(): its record, where it goes, and the caller awaiting its outcome. */
+export interface Entry {
+  readonly topic: string;
+  readonly type: EventType;
+  readonly message: Message & { partition: number };
+  readonly bytes: number;
+  readonly startedAt: number;
+  readonly deadline: number;
+  resolve: (result: PublishResult) => void;
+  reject: (error: ProducerError) => void;
+  done: boolean;
+}
+
+// Bytes a record costs beyond its key, value and headers in a v2 record batch (lengths, varints, attributes):
+// a generous estimate so that a full batch stays under the broker's message.max.bytes.
+const RECORD_OVERHEAD = 64;
+
+export interface EntryTarget {
+  topic: string;
+  /** The event's partition: asked after the record is made, so that an invalid event fails as INVALID_EVENT. */
+  choose: (event: EventMessage) => number;
+  /** Epoch ms: `protocol.createdAt` and the record timestamp. */
+  createdAt: number;
+  maxBytes: number;
+  publishTimeoutMs: number;
+}
+
+/** The entry for `event`; RECORD_TOO_LARGE when its record could never fit in a produce request. */
+export function createEntry(event: EventMessage, target: EntryTarget): Entry {
+  const record = toKafkaRecord(event, target.createdAt);
+  const partition = target.choose(event);
+  let bytes = record.key.length + record.value.length + RECORD_OVERHEAD;
+  for (const name in record.headers) bytes += name.length + record.headers[name]!.length + 2;
+  if (bytes > target.maxBytes) {
+    throw new ProducerError(
+      'RECORD_TOO_LARGE',
+      `the event takes ${bytes} bytes as a Kafka record; at most ${target.maxBytes} are accepted (batch.maxBytes)`,
+    );
+  }
+  const startedAt = performance.now();
+  return {
+    topic: target.topic,
+    type: event.metadata.event.type,
+    message: {
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+      partition,
+      timestamp: String(target.createdAt),
+    },
+    bytes,
+    startedAt,
+    deadline: startedAt + target.publishTimeoutMs,
+    resolve: noop,
+    reject: noop,
+    done: false,
+  };
+}
+
+/** The events taken and not yet settled, over all lanes; close() waits here for them. */
+export class Ledger {
+  depth = 0;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly metrics: ProducerMetrics,
+    /** Whether a produce request is still running (its events may all be settled already). */
+    private readonly anyInFlight: () => boolean,
+  ) {}
+
+  take(): void {
+    this.depth++;
+  }
+
+  confirm(entry: Entry, result: PublishResult, now: number): void {
+    entry.done = true;
+    this.depth--;
+    this.metrics.publishLatency((now - entry.startedAt) / 1000);
+    entry.resolve(result);
+  }
+
+  fail(entries: readonly Entry[], error: ProducerError): void {
+    const counts = new Map<EventType, number>();
+    for (const entry of entries) {
+      if (entry.done) continue;
+      entry.done = true;
+      this.depth--;
+      counts.set(entry.type, (counts.get(entry.type) ?? 0) + 1);
+      entry.reject(error);
+    }
+    for (const [type, count] of counts) this.metrics.failed(type, error.code, count);
+  }
+
+  /** Resolves when nothing is queued or in flight, or after `maxMs` (then `onTimeout` runs first). */
+  drained(maxMs: number, onTimeout: () => void): Promise<void> {
+    if (this.depth === 0 && !this.anyInFlight()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        onTimeout();
+        resolve();
+      }, maxMs);
+      this.drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Wakes the drained() waiters once nothing is queued or in flight. */
+  checkDrained(): void {
+    if (this.depth === 0 && this.drainWaiters.length > 0 && !this.anyInFlight()) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

@@ -1,0 +1,253 @@
+// A lane: the events waiting for a produce request, the request itself, and the settling of its events.
+import { performance } from 'node:perf_hooks';
+import type { EventType } from '@event-sidecar/contract';
+import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Entry, Ledger } from './entry.js';
+import { classifyKafkaError, ProducerError } from './errors.js';
+import type { BatchOptions, ProducerMetrics } from './options.js';
+import type { ProducerSlot } from './producer-slot.js';
+
+/** A FIFO with O(1) shift, for the events waiting for the next batch. */
+export class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    (this.items as (T | undefined)[])[this.head] = undefined;
+    this.head++;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+  drain(): T[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+/** What a lane needs from its producer: settings, hooks and the producer-wide state. */
+export interface LaneContext {
+  readonly batch: Readonly<Required<BatchOptions>>;
+  readonly requestTimeoutMs: number;
+  readonly log: Logger;
+  readonly metrics: ProducerMetrics;
+  readonly ledger: Ledger;
+  /** A produce request was acknowledged `ms` after it started. */
+  requestTook(ms: number): void;
+  /** Kafka confirmed events. */
+  confirmed(): void;
+  noteError(error: ProducerError): void;
+  /** A request failed for good; its events have failed with `error`. */
+  requestFailed(error: ProducerError, unreachable: boolean): void;
+  /** Whether the brokers are unreachable: the lane's waiting events then fail instead of being sent. */
+  isDown(): boolean;
+  /** Fails the events waiting in `lane` because the brokers are unreachable. */
+  failWaiting(lane: Lane): void;
+}
+
+/**
+ * One kafkajs producer with its own queue and at most one produce request in flight. A partition always goes
+ * through the same lane, so each partition keeps its order, and each lane's idempotent producer has its own
+ * producer id and sequence numbers; the lanes together keep several requests in flight. Each entry names its
+ * topic, so a lane's request may carry several topics.
+ */
+export class Lane {
+  private readonly queue = new Fifo<Entry>();
+  private queuedBytes = 0;
+  /** The events of the request in flight. */
+  inFlight: Entry[] | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly producer: ProducerSlot,
+    private readonly ctx: LaneContext,
+  ) {}
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Queues `entry`; scheduleFlush() then sends it. */
+  push(entry: Entry): void {
+    this.queue.push(entry);
+    this.queuedBytes += entry.bytes;
+  }
+
+  /** The unsettled event due first: the oldest in flight, else the oldest waiting (the queue is in deadline order). */
+  firstPending(): Entry | undefined {
+    return this.inFlight?.find((entry) => !entry.done) ?? this.queue.peek();
+  }
+
+  /** Adds to `out` the unsettled events in flight whose deadline has passed. */
+  lateInFlight(now: number, out: Entry[]): void {
+    if (this.inFlight) for (const entry of this.inFlight) if (!entry.done && entry.deadline <= now) out.push(entry);
+  }
+
+  /** Takes out of the queue, into `out`, the waiting events whose deadline has passed. */
+  takeLateWaiting(now: number, out: Entry[]): void {
+    while (this.queue.length > 0 && this.queue.peek()!.deadline <= now) {
+      const entry = this.queue.shift()!;
+      this.queuedBytes -= entry.bytes;
+      out.push(entry);
+    }
+  }
+
+  /** Empties the queue and returns what waited in it. */
+  takeWaiting(): Entry[] {
+    this.queuedBytes = 0;
+    return this.queue.drain();
+  }
+
+  scheduleFlush(): void {
+    // While a lane's request is in flight its next batch accumulates; the completion sends it (one request in
+    // flight per lane keeps the order of each partition; kafkajs's idempotent producer sends one at a time anyway).
+    if (this.inFlight) return;
+    const { maxEvents, maxBytes, lingerMs } = this.ctx.batch;
+    if (this.queue.length >= maxEvents || this.queuedBytes >= maxBytes) {
+      this.flushNow();
+      return;
+    }
+    if (this.lingerTimer || this.immediate) return;
+    if (lingerMs === 0) this.immediate = setImmediate(() => this.flushNow());
+    else this.lingerTimer = setTimeout(() => this.flushNow(), lingerMs);
+  }
+
+  /** Sends the next batch now, unless a request is in flight or nothing waits. */
+  flushNow(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.lingerTimer = this.immediate = undefined;
+    if (this.inFlight || this.queue.length === 0) return;
+    const { maxEvents, maxBytes } = this.ctx.batch;
+    const batch: Entry[] = [];
+    let bytes = 0;
+    while (batch.length < maxEvents) {
+      const next = this.queue.peek();
+      if (!next || (batch.length > 0 && bytes + next.bytes > maxBytes)) break;
+      this.queue.shift();
+      this.queuedBytes -= next.bytes;
+      batch.push(next);
+      bytes += next.bytes;
+    }
+    this.inFlight = batch;
+    const { ledger, metrics } = this.ctx;
+    metrics.queueDepth(ledger.depth);
+    void this.deliver(batch, bytes).finally(() => {
+      this.inFlight = undefined;
+      metrics.queueDepth(ledger.depth);
+      if (this.queue.length > 0) {
+        // The events that gathered meanwhile have waited at least one round trip: send them at once.
+        if (this.ctx.isDown()) this.ctx.failWaiting(this);
+        else this.flushNow();
+      }
+      this.ctx.ledger.checkDrained();
+    });
+  }
+
+  private async deliver(batch: Entry[], bytes: number, attempt = 0): Promise<void> {
+    const started = performance.now();
+    try {
+      const producer = await this.producer.get();
+      this.ctx.metrics.batchSize(batch.length, bytes);
+      const acks = await producer.sendBatch({
+        acks: -1,
+        timeout: this.ctx.requestTimeoutMs,
+        topicMessages: byTopic(batch),
+      });
+      this.ctx.requestTook(performance.now() - started);
+      this.settle(batch, acks);
+    } catch (e) {
+      // The outcome is unknown: the next request goes through a new producer (see ProducerSlot).
+      this.producer.markStale();
+      const { error, unreachable, producerState } = classifyKafkaError(e, 'publish');
+      const live = batch.filter((x) => !x.done);
+      if (producerState && attempt === 0 && live.length > 0) {
+        // Nothing was written: send the same records once more, through the new producer.
+        this.ctx.log.warn({ err: error }, 'the broker refused the producer state; resending through a new producer');
+        await this.deliver(live, bytes, attempt + 1);
+        return;
+      }
+      if (error.code === 'RECORD_TOO_LARGE' && live.length > 1) {
+        // One record (or the broker's limit) spoils the whole request: send the events one by one.
+        this.ctx.log.warn(
+          { events: live.length },
+          'the broker refused a too large request; sending its events one by one',
+        );
+        for (const entry of live) await this.deliver([entry], entry.bytes);
+        return;
+      }
+      this.ctx.noteError(error);
+      this.ctx.ledger.fail(live, error);
+      this.ctx.requestFailed(error, unreachable);
+    }
+  }
+
+  /** Resolves each event of an acknowledged request with its offset: the base offset of its partition plus its index. */
+  private settle(batch: Entry[], acks: RecordMetadata[]): void {
+    const baseOffsets = new Map<string, Map<number, string>>();
+    for (const ack of acks) {
+      if (ack.baseOffset === undefined) continue;
+      let bases = baseOffsets.get(ack.topicName);
+      if (!bases) baseOffsets.set(ack.topicName, (bases = new Map()));
+      bases.set(ack.partition, ack.baseOffset);
+    }
+    const indexInPartition = new Map<string, Map<number, number>>();
+    const now = performance.now();
+    const counts = new Map<EventType, number>();
+    for (const entry of batch) {
+      const { topic } = entry;
+      const partition = entry.message.partition;
+      let indexes = indexInPartition.get(topic);
+      if (!indexes) indexInPartition.set(topic, (indexes = new Map()));
+      const index = indexes.get(partition) ?? 0;
+      indexes.set(partition, index + 1);
+      if (entry.done) continue;
+      const base = baseOffsets.get(topic)?.get(partition);
+      if (base === undefined) {
+        this.ctx.ledger.fail(
+          [entry],
+          new ProducerError('KAFKA_ERROR', `Kafka acknowledged the request without partition ${partition}`),
+        );
+        continue;
+      }
+      counts.set(entry.type, (counts.get(entry.type) ?? 0) + 1);
+      this.ctx.ledger.confirm(entry, { topic, partition, offset: offsetAt(base, index) }, now);
+    }
+    for (const [type, count] of counts) this.ctx.metrics.published(type, count);
+    this.ctx.confirmed();
+  }
+}
+
+/** The batch as kafkajs takes it: per topic, each topic's records in batch order. */
+function byTopic(batch: readonly Entry[]): TopicMessages[] {
+  const messages = new Map<string, Message[]>();
+  for (const entry of batch) {
+    const list = messages.get(entry.topic);
+    if (list) list.push(entry.message);
+    else messages.set(entry.topic, [entry.message]);
+  }
+  return Array.from(messages, ([topic, list]) => ({ topic, messages: list }));
+}
+
+function offsetAt(base: string, index: number): string {
+  const n = Number(base);
+  const sum = n + index;
+  return Number.isSafeInteger(sum) ? String(sum) : (BigInt(base) + BigInt(index)).toString();
+}
