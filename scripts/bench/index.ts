@@ -8,6 +8,11 @@
 //            event spooled (202), beside the event phase at the same connections; needs `event` for its ratio
 //   events   the sidecar's POST /events, 100 events per request
 //   grpc     the sidecar's gRPC Log, many calls in flight over a few channels
+//   latency  one call in flight: gRPC through @mojaloop/event-sdk and POST /event over one keep-alive connection,
+//            beside raw kafkajs send() of one record
+//   curve    gRPC through @mojaloop/event-sdk at 1, 4, 16 and 64 calls in flight, ACK_MODE=confirmed beside a
+//            second sidecar with ACK_MODE=received
+//   idle     the sidecar's CPU with Kafka connected and no traffic (once, after the rounds)
 //   soak     POST /event at half the peak rate, RSS at its start and end (once, after the rounds)
 // This file only orchestrates: options, shared resources, the rounds, the report and its files.
 // Writes <out>/<name>.json, .md and .svg (bench/results/latest.* by default, quick.* with --quick).
@@ -20,24 +25,23 @@ import { renderChart } from './lib/chart.js';
 import { generateEvents, payloadStats } from './lib/events.js';
 import { probe } from './lib/http-load.js';
 import { RawKafka } from './lib/kafka-load.js';
-import { parseOptions, UsageRequested, type BenchOptions, type Phase } from './lib/options.js';
+import { parseOptions, UsageRequested, type BenchOptions } from './lib/options.js';
 import { renderProfile, summarizeProfile } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
-import { evaluateGoals, type BenchResults } from './lib/results.js';
-import { commandLine, git, machineInfo, newestProfile, sidecarSettings } from './lib/run-info.js';
+import { evaluateGoals } from './lib/goals.js';
+import type { BenchResults } from './lib/results.js';
+import { commandLine, git, machineInfo, newestProfile, runSettings, sidecarSettings } from './lib/run-info.js';
+import { curvePhase } from './phases/curve.js';
 import { eventPhase } from './phases/event.js';
 import { eventsPhase } from './phases/events.js';
 import { grpcPhase } from './phases/grpc.js';
 import { httpPhase } from './phases/http.js';
+import { idlePhase } from './phases/idle.js';
 import { kafkaPhase } from './phases/kafka.js';
-import {
-  Failures,
-  type BenchContext,
-  type BenchPhase,
-  type Payloads,
-  type Resources,
-  type Step,
-} from './phases/phase.js';
+import { latencyPhase } from './phases/latency.js';
+import { Failures, type BenchContext, type BenchPhase, type Payloads, type Resources } from './phases/phase.js';
+import { release } from './phases/resources.js';
+import { roundSteps } from './phases/order.js';
 import { startSidecar } from './phases/sidecar.js';
 import { soakPhase } from './phases/soak.js';
 import { spoolPhase } from './phases/spool.js';
@@ -54,17 +58,18 @@ const log = (message: string): void => {
  * read their per-round figures for paired ratios; soak last, as it loads the sidecar for minutes.
  */
 function allPhases(): BenchPhase[] {
-  return [kafkaPhase(), httpPhase(), eventPhase(), spoolPhase(), eventsPhase(), grpcPhase(), soakPhase()];
-}
-
-/** The order of the steps of a round (odd rounds run it backwards): a phase next to its limit. */
-const STEP_ORDER: readonly Phase[] = ['kafka', 'events', 'grpc', 'http', 'event', 'spool'];
-
-/** The steps of one round: steps without a connection count first, then those at each count side by side. */
-function roundSteps(phases: readonly BenchPhase[], ctx: BenchContext): Step[] {
-  const ordered = [...phases].sort((a, b) => STEP_ORDER.indexOf(a.name) - STEP_ORDER.indexOf(b.name));
-  // Array.prototype.sort is stable: within one connection count, the phase order holds.
-  return ordered.flatMap((p) => p.steps?.(ctx) ?? []).sort((a, b) => (a.connections ?? -1) - (b.connections ?? -1));
+  return [
+    kafkaPhase(),
+    httpPhase(),
+    eventPhase(),
+    spoolPhase(),
+    eventsPhase(),
+    grpcPhase(),
+    latencyPhase(),
+    curvePhase(),
+    idlePhase(),
+    soakPhase(),
+  ];
 }
 
 /** The events of the run, serialized once for each transport. */
@@ -162,19 +167,7 @@ async function main(): Promise<number> {
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
     cleaned = true;
-    for (const close of resources.closers) {
-      try {
-        close();
-      } catch {
-        // Closing a client that never connected: nothing to release.
-      }
-    }
-    await Promise.allSettled(resources.children.map(({ child, graceMs }) => child.stop(graceMs)));
-    for (const dir of resources.dirs) rmSync(dir, { recursive: true, force: true });
-    await kafka
-      .deleteTopics(resources.topics)
-      .catch((err: unknown) => log(`could not delete the topics: ${(err as Error).message}`));
-    await kafka.close().catch(() => undefined);
+    await release(resources, kafka, log);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping`);
@@ -204,7 +197,7 @@ async function main(): Promise<number> {
         log(`sidecar ready (pid ${sidecar.child.pid}, topic ${topics.sidecar})`);
         const one = await probe(`${sidecar.url}/event`, payloads.singleBodies[0]!);
         if (one.status === 201) ctx.acknowledged += 1;
-        else ctx.skip(['event', 'soak'], `POST /event answered ${one.status}: ${one.body}`);
+        else ctx.skip(['event', 'soak', 'latency'], `POST /event answered ${one.status}: ${one.body}`);
       } catch (err) {
         ctx.skip(sidecarPhases, (err as Error).message);
       }
@@ -245,25 +238,7 @@ async function main(): Promise<number> {
         dirty: git(REPO, ['status', '--porcelain']) !== '',
       },
       machine,
-      settings: {
-        rounds: options.rounds,
-        durationS: options.durationS,
-        warmupS: options.warmupS,
-        soakS: options.soakS,
-        connections: options.connections,
-        limitConnections: options.limitConnections,
-        batchConnections: options.batchConnections,
-        eventsPerRequest: options.eventsPerRequest,
-        kafkaBatch: options.kafkaBatch,
-        kafkaConcurrency: options.kafkaConcurrency,
-        kafkaIdempotent: options.kafkaIdempotent,
-        grpcInFlight: options.grpcInFlight,
-        grpcChannels: options.grpcChannels,
-        partitions: options.partitions,
-        acks: -1,
-        phases: options.phases,
-        profiled: options.profile,
-      },
+      settings: runSettings(options),
       payload,
       limits: { http: [] },
       sidecar: { env: sidecarEnv, event: [] },

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import type { BenchOptions } from './options.js';
 import type { MachineInfo } from './results.js';
 
 const MiB = 1024 * 1024;
@@ -59,4 +60,29 @@ export function newestProfile(dir: string): string | undefined {
     .map((f) => join(dir, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   return files[0];
+}
+
+/** The settings of a run, as recorded in its results. */
+export function runSettings(options: BenchOptions): Record<string, unknown> {
+  return {
+    rounds: options.rounds,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    soakS: options.soakS,
+    connections: options.connections,
+    limitConnections: options.limitConnections,
+    batchConnections: options.batchConnections,
+    eventsPerRequest: options.eventsPerRequest,
+    kafkaBatch: options.kafkaBatch,
+    kafkaConcurrency: options.kafkaConcurrency,
+    kafkaIdempotent: options.kafkaIdempotent,
+    grpcInFlight: options.grpcInFlight,
+    grpcChannels: options.grpcChannels,
+    partitions: options.partitions,
+    acks: -1,
+    phases: options.phases,
+    profiled: options.profile,
+    curveInFlight: options.curveInFlight,
+    idleS: options.idleS,
+  };
 }

@@ -7,8 +7,9 @@ import {
   type HttpLoadOptions,
   type HttpLoadResult,
 } from '../lib/http-load.js';
+import type { ClosedLoopResult } from '../lib/closed-loop.js';
 import { MemoryWatch, readCpuMs } from '../lib/proc.js';
-import type { HttpPoint } from '../lib/results.js';
+import type { HttpPoint, LoopFigures } from '../lib/results.js';
 import { rounds } from '../lib/stats.js';
 import { Failures, type BenchContext } from './phase.js';
 
@@ -115,3 +116,50 @@ export class HttpSeries {
       .map(([c, list]) => ({ connections: c, list, point: httpPoint(c, list, this.failures.get(c)!) }));
   }
 }
+
+/**
+ * Warm-up then measure one closed loop (`run(durationS)`) against the process `pid` (for raw send(), this process:
+ * the kafkajs client is the cost); failures of both runs are tallied into `failures`.
+ */
+export async function loopStep(
+  ctx: BenchContext,
+  pid: number,
+  run: (durationS: number) => Promise<ClosedLoopResult>,
+  tally: (r: ClosedLoopResult) => void,
+): Promise<Measured<ClosedLoopResult>> {
+  if (ctx.options.warmupS > 0) tally(await run(ctx.options.warmupS));
+  const m = await withCpu(
+    pid,
+    () => run(ctx.options.durationS),
+    (r) => r.ok,
+  );
+  tally(m.result);
+  return { ...m, peakBytes: Number.NaN };
+}
+
+/** Failed calls of a closed-loop phase, summed over rounds and warm-ups. */
+export class LoopFailures {
+  failed = 0;
+  failures: Record<string, number> = {};
+  add(r: ClosedLoopResult): void {
+    this.failed += r.failed;
+    for (const [k, v] of Object.entries(r.failures)) this.failures[k] = (this.failures[k] ?? 0) + v;
+  }
+}
+
+export function loopFigures(inFlight: number, list: Measured<ClosedLoopResult>[], failures: LoopFailures): LoopFigures {
+  return {
+    inFlight,
+    eventsPerSecond: rounds(list.map((m) => m.result.okPerSecond)),
+    p50Ms: rounds(list.map((m) => m.result.p50Ms)),
+    p99Ms: rounds(list.map((m) => m.result.p99Ms)),
+    cpuUsPerEvent: rounds(list.map((m) => m.cpuUsPerEvent)),
+    clientCpuUsPerEvent: rounds(list.map((m) => m.clientCpuUsPerEvent)),
+    failed: failures.failed,
+    failures: failures.failures,
+  };
+}
+
+export const loopSummary = (m: Measured<ClosedLoopResult>, unit = 'events/s'): string =>
+  `${fixed(m.result.okPerSecond)} ${unit}, p50 ${fixed(m.result.p50Ms, 2)} ms, p99 ${fixed(m.result.p99Ms, 2)} ms, ` +
+  `${fixed(m.cpuUsPerEvent)} µs CPU/event (client ${fixed(m.clientCpuUsPerEvent)})${m.result.failed ? `, ${m.result.failed} failed` : ''}`;
