@@ -39,7 +39,7 @@ import { httpPhase } from './phases/http.js';
 import { idlePhase } from './phases/idle.js';
 import { kafkaPhase } from './phases/kafka.js';
 import { latencyPhase } from './phases/latency.js';
-import { Failures, type BenchContext, type BenchPhase, type Payloads, type Resources } from './phases/phase.js';
+import { Failures, type BenchContext, type BenchPhase, type Payloads } from './phases/phase.js';
 import { release } from './phases/resources.js';
 import { roundSteps } from './phases/order.js';
 import { startSidecar } from './phases/sidecar.js';
@@ -92,8 +92,8 @@ function makePayloads(options: BenchOptions): Payloads {
   return { events, json, singleBodies: json.slice(0, 64), batchBodies, kafkaBatches };
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
+/** The options and brokers of the run, or the exit code when there is nothing to run. */
+function readSettings(argv: readonly string[]): { options: BenchOptions; brokers: string[] } | number {
   let options: BenchOptions;
   try {
     options = parseOptions(argv, process.env);
@@ -113,30 +113,20 @@ async function main(): Promise<number> {
     console.error('KAFKA_BROKERS is not set: run through `npm run bench` (scripts/with-kafka.sh starts a broker)');
     return 2;
   }
-  const outDir = resolve(REPO, options.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const machine = machineInfo();
-  const date = new Date().toISOString();
-  log(
-    `${options.quick ? 'quick' : 'full'} run: ${options.rounds} rounds of ${options.durationS} s (+${options.warmupS} s warm-up), soak ${options.soakS} s, phases ${options.phases.join(',')}`,
-  );
-  log(
-    `machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageStart.map((l) => l.toFixed(1)).join(' ')}`,
-  );
-  const payloads = makePayloads(options);
-  const payload = payloadStats(payloads.events);
-  log(
-    `payload: ${payload.events} events, ${payload.meanBytes} bytes on average (${payload.minBytes}-${payload.maxBytes}), ${JSON.stringify(payload.byType)}`,
-  );
+  return { options, brokers };
+}
 
-  // ------------------------------------------------------------------ the context, its resources always released
+/** The context the phases share; `phases` are those that run, `skipped` collects what does not. */
+function createContext(
+  options: BenchOptions,
+  brokers: string[],
+  outDir: string,
+  phases: readonly BenchPhase[],
+  skipped: { phase: string; reason: string }[],
+): BenchContext {
   const runId = Date.now().toString(36);
   const topics = { raw: `bench-raw-${runId}`, sidecar: `bench-sidecar-${runId}` };
   const kafka = new RawKafka(brokers, options.kafkaIdempotent);
-  const resources: Resources = { closers: [], children: [], dirs: [], topics: [topics.raw, topics.sidecar] };
-  const all = allPhases();
-  const phases = all.filter((p) => options.phases.includes(p.name) && (p.enabled?.(options) ?? true));
-  const skipped: { phase: string; reason: string }[] = [];
   let rawTopic: Promise<string> | undefined;
   const ctx: BenchContext = {
     options,
@@ -144,10 +134,10 @@ async function main(): Promise<number> {
     benchDir: BENCH_DIR,
     outDir,
     brokers,
-    payloads,
+    payloads: makePayloads(options),
     kafka,
     topics,
-    resources,
+    resources: { closers: [], children: [], dirs: [], topics: [topics.raw, topics.sidecar] },
     warmupFailures: new Failures(),
     log,
     selected: (phase) => options.phases.includes(phase),
@@ -163,11 +153,142 @@ async function main(): Promise<number> {
     rawTopic: () => (rawTopic ??= kafka.createTopic(topics.raw, options.partitions).then(() => topics.raw)),
     acknowledged: 0,
   };
+  return ctx;
+}
+
+/**
+ * Starts the sidecar under test (`ACK_MODE=confirmed`) once for every phase that needs it and checks that it takes
+ * one event; its recorded settings, or none when no phase needs it or it could not start (those phases skipped).
+ */
+async function startSharedSidecar(
+  ctx: BenchContext,
+  phases: readonly BenchPhase[],
+  profileDir: string | undefined,
+): Promise<Record<string, string>> {
+  if (!phases.some((p) => p.needsSidecar)) return {};
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  try {
+    const sidecar = await startSidecar(ctx, {
+      topic: ctx.topics.sidecar,
+      ackMode: 'confirmed',
+      logName: 'sidecar.log',
+      ...(profileDir ? { profileDir } : {}),
+    });
+    ctx.sidecar = sidecar;
+    log(`sidecar ready (pid ${sidecar.child.pid}, topic ${ctx.topics.sidecar})`);
+    const one = await probe(`${sidecar.url}/event`, ctx.payloads.singleBodies[0]!);
+    if (one.status === 201) ctx.acknowledged += 1;
+    else ctx.skip(['event', 'soak', 'latency'], `POST /event answered ${one.status}: ${one.body}`);
+    return sidecarSettings(sidecar.env);
+  } catch (err) {
+    ctx.skip(
+      allPhases()
+        .filter((p) => p.needsSidecar)
+        .map((p) => p.name),
+      (err as Error).message,
+    );
+    return {};
+  }
+}
+
+/** Prepares every phase, warms them up once, then runs the rounds; the phases that ran. */
+async function runRounds(ctx: BenchContext, phases: readonly BenchPhase[]): Promise<BenchPhase[]> {
+  const { options } = ctx;
+  for (const phase of phases) if (ctx.running(phase.name)) await phase.prepare?.(ctx);
+  const active = phases.filter((p) => ctx.running(p.name));
+  // One warm-up of every process before the first round (JIT, heap growth, connections), so that round 1 is
+  // not the slowest by construction; the per-step warm-ups then only re-establish connections.
+  if (options.warmupS > 0) {
+    for (const phase of active) await phase.warmUp?.(ctx, options.warmupS * 2);
+    const f = ctx.warmupFailures;
+    const failed = f.non2xx + f.errors + f.timeouts;
+    log(`warm-up done${failed > 0 ? ` (${failed} failed requests: ${JSON.stringify(f.statusCodes)})` : ''}`);
+  }
+  const steps = roundSteps(active, ctx);
+  for (let round = 0; round < options.rounds; round++) {
+    // Odd rounds run the steps backwards: a phase and its limit swap places, so drift does not favour either.
+    const order = round % 2 === 0 ? steps : [...steps].reverse();
+    for (const step of order) {
+      const summary = await step.run(ctx);
+      log(`[round ${round + 1}/${options.rounds}] ${step.name}: ${summary}`);
+      const sidecar = ctx.sidecar?.child;
+      if (sidecar?.hasExited()) throw new Error(`the sidecar exited during ${step.name}:\n${sidecar.tail()}`);
+    }
+  }
+  return active;
+}
+
+/** Figures over every phase: the sidecar's peak RSS, and what it acknowledged against the records of its topic. */
+async function overallFigures(ctx: BenchContext, results: BenchResults): Promise<void> {
+  const { sidecar } = results;
+  const peaks = [
+    ...sidecar.event.flatMap((p) => p.peakRssMiB.rounds),
+    ...(sidecar.spool?.event ?? []).flatMap((p) => p.peakRssMiB.rounds),
+    ...(sidecar.events?.peakRssMiB.rounds ?? []),
+    ...(sidecar.grpc?.peakRssMiB.rounds ?? []),
+    ...(sidecar.soak ? [sidecar.soak.rssMaxMiB] : []),
+  ].filter(Number.isFinite);
+  if (peaks.length > 0) sidecar.peakRssMiB = Math.max(...peaks);
+  if (ctx.sidecar && ctx.acknowledged > 0) {
+    sidecar.delivery = {
+      acknowledged: ctx.acknowledged,
+      recordsInTopic: await ctx.kafka.records(ctx.topics.sidecar),
+    };
+  }
+}
+
+/** The profile's summary (with `--profile`), the goals, and the files of the run. */
+function writeReport(results: BenchResults, options: BenchOptions, outDir: string, profileDir?: string): void {
+  if (profileDir) {
+    const file = newestProfile(profileDir);
+    if (file) {
+      const summary = summarizeProfile(file);
+      results.profile = { ...summary, file: relative(REPO, file) };
+      writeFileSync(join(outDir, `${options.name}-profile.md`), renderProfile(results.profile));
+      log(`profile: ${relative(REPO, file)}`);
+      process.stderr.write(`${renderProfile(results.profile)}\n`);
+    } else {
+      log('profile: the sidecar wrote no .cpuprofile (did it exit cleanly?)');
+    }
+  }
+  results.goals = evaluateGoals(results, options.limitConnections);
+  const markdown = renderMarkdown(results);
+  writeFileSync(join(outDir, `${options.name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, `${options.name}.md`), markdown);
+  writeFileSync(join(outDir, `${options.name}.svg`), renderChart(results));
+  console.log(markdown);
+  log(`wrote ${relative(REPO, join(outDir, options.name))}.{json,md,svg}`);
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const settings = readSettings(argv);
+  if (typeof settings === 'number') return settings;
+  const { options, brokers } = settings;
+  const outDir = resolve(REPO, options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const machine = machineInfo();
+  const date = new Date().toISOString();
+  log(
+    `${options.quick ? 'quick' : 'full'} run: ${options.rounds} rounds of ${options.durationS} s (+${options.warmupS} s warm-up), soak ${options.soakS} s, phases ${options.phases.join(',')}`,
+  );
+  log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageStart.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  const phases = allPhases().filter((p) => options.phases.includes(p.name) && (p.enabled?.(options) ?? true));
+  const skipped: { phase: string; reason: string }[] = [];
+  const ctx = createContext(options, brokers, outDir, phases, skipped);
+  const payload = payloadStats(ctx.payloads.events);
+  log(
+    `payload: ${payload.events} events, ${payload.meanBytes} bytes on average (${payload.minBytes}-${payload.maxBytes}), ${JSON.stringify(payload.byType)}`,
+  );
+
+  // What the run starts is always released: at the end, on an error, or on a signal.
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
     cleaned = true;
-    await release(resources, kafka, log);
+    await release(ctx.resources, ctx.kafka, log);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping`);
@@ -176,57 +297,11 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const profileDir = join(outDir, 'profile');
-  let sidecarEnv: Record<string, string> = {};
+  const profileDir = options.profile ? join(outDir, 'profile') : undefined;
   try {
-    await kafka.connect();
-
-    // ---------------------------------------------------------------- the sidecar under test, shared
-    const sidecarPhases = all.filter((p) => p.needsSidecar).map((p) => p.name);
-    if (phases.some((p) => p.needsSidecar)) {
-      if (options.profile) rmSync(profileDir, { recursive: true, force: true });
-      try {
-        const sidecar = await startSidecar(ctx, {
-          topic: topics.sidecar,
-          ackMode: 'confirmed',
-          logName: 'sidecar.log',
-          ...(options.profile ? { profileDir } : {}),
-        });
-        sidecarEnv = sidecarSettings(sidecar.env);
-        ctx.sidecar = sidecar;
-        log(`sidecar ready (pid ${sidecar.child.pid}, topic ${topics.sidecar})`);
-        const one = await probe(`${sidecar.url}/event`, payloads.singleBodies[0]!);
-        if (one.status === 201) ctx.acknowledged += 1;
-        else ctx.skip(['event', 'soak', 'latency'], `POST /event answered ${one.status}: ${one.body}`);
-      } catch (err) {
-        ctx.skip(sidecarPhases, (err as Error).message);
-      }
-    }
-    for (const phase of phases) if (ctx.running(phase.name)) await phase.prepare?.(ctx);
-    const active = phases.filter((p) => ctx.running(p.name));
-
-    // One warm-up of every process before the first round (JIT, heap growth, connections), so that round 1 is
-    // not the slowest by construction; the per-step warm-ups then only re-establish connections.
-    if (options.warmupS > 0) {
-      for (const phase of active) await phase.warmUp?.(ctx, options.warmupS * 2);
-      const f = ctx.warmupFailures;
-      const failed = f.non2xx + f.errors + f.timeouts;
-      log(`warm-up done${failed > 0 ? ` (${failed} failed requests: ${JSON.stringify(f.statusCodes)})` : ''}`);
-    }
-
-    const steps = roundSteps(active, ctx);
-    for (let round = 0; round < options.rounds; round++) {
-      // Odd rounds run the steps backwards: a phase and its limit swap places, so drift does not favour either.
-      const order = round % 2 === 0 ? steps : [...steps].reverse();
-      for (const step of order) {
-        const summary = await step.run(ctx);
-        log(`[round ${round + 1}/${options.rounds}] ${step.name}: ${summary}`);
-        const sidecar = ctx.sidecar?.child;
-        if (sidecar?.hasExited()) throw new Error(`the sidecar exited during ${step.name}:\n${sidecar.tail()}`);
-      }
-    }
-
-    // ---------------------------------------------------------------- figures
+    await ctx.kafka.connect();
+    const sidecarEnv = await startSharedSidecar(ctx, phases, profileDir);
+    const active = await runRounds(ctx, phases);
     const results: BenchResults = {
       version: 1,
       date,
@@ -245,45 +320,13 @@ async function main(): Promise<number> {
       goals: [],
       skipped,
     };
+    // Limits report first: the phases after them read their per-round figures for paired ratios.
     for (const phase of active) await phase.report?.(ctx, results);
-
-    const peaks = [
-      ...results.sidecar.event.flatMap((p) => p.peakRssMiB.rounds),
-      ...(results.sidecar.spool?.event ?? []).flatMap((p) => p.peakRssMiB.rounds),
-      ...(results.sidecar.events?.peakRssMiB.rounds ?? []),
-      ...(results.sidecar.grpc?.peakRssMiB.rounds ?? []),
-      ...(results.sidecar.soak ? [results.sidecar.soak.rssMaxMiB] : []),
-    ].filter(Number.isFinite);
-    if (peaks.length > 0) results.sidecar.peakRssMiB = Math.max(...peaks);
-    if (ctx.sidecar && ctx.acknowledged > 0) {
-      results.sidecar.delivery = {
-        acknowledged: ctx.acknowledged,
-        recordsInTopic: await kafka.records(topics.sidecar),
-      };
-    }
+    await overallFigures(ctx, results);
     machine.loadAverageEnd = os.loadavg();
-
-    // ---------------------------------------------------------------- profile, then files
+    // The sidecar writes its CPU profile as it exits: stop everything before reading it.
     await cleanup();
-    if (options.profile) {
-      const file = newestProfile(profileDir);
-      if (file) {
-        const summary = summarizeProfile(file);
-        results.profile = { ...summary, file: relative(REPO, file) };
-        writeFileSync(join(outDir, `${options.name}-profile.md`), renderProfile(results.profile));
-        log(`profile: ${relative(REPO, file)}`);
-        process.stderr.write(`${renderProfile(results.profile)}\n`);
-      } else {
-        log('profile: the sidecar wrote no .cpuprofile (did it exit cleanly?)');
-      }
-    }
-    results.goals = evaluateGoals(results, options.limitConnections);
-    const markdown = renderMarkdown(results);
-    writeFileSync(join(outDir, `${options.name}.json`), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(outDir, `${options.name}.md`), markdown);
-    writeFileSync(join(outDir, `${options.name}.svg`), renderChart(results));
-    console.log(markdown);
-    log(`wrote ${relative(REPO, join(outDir, options.name))}.{json,md,svg}`);
+    writeReport(results, options, outDir, profileDir);
     return 0;
   } finally {
     await cleanup();

@@ -2,8 +2,7 @@
 // 64 calls in flight, against the sidecar under test (`ACK_MODE=confirmed`) and, in the same rounds, a second
 // sidecar on the same broker with `ACK_MODE=received`, which answers before Kafka has the event: the speed a
 // confirming sidecar should reach once batching adapts to load.
-import type { ClosedLoopResult } from '../lib/closed-loop.js';
-import { closedLoop } from '../lib/closed-loop.js';
+import { closedLoop, type ClosedLoopResult } from '../lib/closed-loop.js';
 import { sdkCanCarry } from '../lib/events.js';
 import { EventSdkClient } from '../lib/sdk-client.js';
 import { pairedRatio } from '../lib/stats.js';
