@@ -28,11 +28,11 @@ export function latencyPhase(): BenchPhase {
 
   // Each path at one call in flight over `durationS`; the sidecar's paths count what it acknowledged.
   const loads = (ctx: BenchContext): Record<Path, (durationS: number) => Promise<ClosedLoopResult>> => {
-    // The same events on every path: those the event-sdk client can carry (kafkaBatches hold the events in order).
-    const { events, json, kafkaBatches } = ctx.payloads;
-    const records = kafkaBatches.flat();
+    // The same events on every path: those the event-sdk client can carry, keyed by trace id as the sidecar keys them.
+    const { events, json } = ctx.payloads;
     const carried = events.flatMap((e, i) => (sdkCanCarry(e) ? [i] : []));
     const nth = (i: number) => carried[i % carried.length]!;
+    const records = events.map((e, i) => ({ key: e.metadata.trace.traceId, value: json[i]! }));
     const counted = async (r: Promise<ClosedLoopResult>) => {
       const result = await r;
       ctx.acknowledged += result.ok;
