@@ -160,8 +160,9 @@ export function lowLoadRows(results: BenchResults): string[] {
       `| raw kafkajs \`send()\` of one record | 1 in flight | ${num(send.eventsPerSecond.median)} sends/s | ` +
         `${spread(send.eventsPerSecond)} | 1 (floor) | ${fine(send.p50Ms)} | ${fine(send.p99Ms)} | | ${cpu(send.cpuUsPerEvent)} (client) | ${failures(send)} |`,
     );
+    const signed = (n: number, digits: number) => `${n >= 0 ? '+' : ''}${num(n, digits)}`;
     const over = (p: { p50OverSendMs: number; p99OverSendMs: number }) =>
-      `p50 +${num(p.p50OverSendMs, 2)} ms, p99 +${num(p.p99OverSendMs, 1)} ms over \`send()\``;
+      `p50 ${signed(p.p50OverSendMs, 2)} ms, p99 ${signed(p.p99OverSendMs, 1)} ms over \`send()\``;
     if (latency.grpc)
       rows.push(
         loopRow('sidecar gRPC `Log` via `@mojaloop/event-sdk`', '1 in flight', latency.grpc, over(latency.grpc)),
