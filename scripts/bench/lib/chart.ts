@@ -1,80 +1,13 @@
 // The results as a hand-written SVG (pure): requests/s and p99 latency of `POST /event` against connections, beside
 // the bare express app, and the events/s of `POST /events` and gRPC beside the Kafka limit.
 import { httpLimit, type BenchResults, type HttpPoint } from './results.js';
+import { LOW_LOAD_ROW, renderLowLoadRow } from './chart-low-load.js';
+import { COLORS, frame, niceStep, PANEL, polyline, round1, short, text } from './svg.js';
+
+export { niceStep } from './svg.js';
 
 const WIDTH = 1020;
 const HEIGHT = 400;
-const PANEL = { top: 70, height: 250, width: 260 };
-const COLORS = {
-  sidecar: '#1f6feb',
-  bare: '#8b949e',
-  goal: '#d1242f',
-  kafka: '#6e7781',
-  batch: '#1a7f37',
-  grpc: '#8250df',
-};
-
-const esc = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const round1 = (n: number): string => (Math.round(n * 10) / 10).toString();
-
-function short(n: number): string {
-  if (!Number.isFinite(n)) return 'n/a';
-  if (n >= 10_000) return `${round1(n / 1000)}k`;
-  if (n >= 100) return Math.round(n).toString();
-  return round1(n);
-}
-
-/** A round step giving about `count` ticks up to `max`. */
-export function niceStep(max: number, count = 5): number {
-  if (!(max > 0)) return 1;
-  const raw = max / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * magnitude).find((s) => s >= raw);
-  return step ?? 10 * magnitude;
-}
-
-interface Axis {
-  x0: number;
-  label: string;
-}
-
-function text(x: number, y: number, content: string, attrs = ''): string {
-  return `<text x="${round1(x)}" y="${round1(y)}" ${attrs}>${esc(content)}</text>`;
-}
-
-function frame(
-  axis: Axis,
-  title: string,
-  yTicks: { y: number; label: string }[],
-  xTicks: { x: number; label: string }[],
-) {
-  const { x0 } = axis;
-  const y0 = PANEL.top + PANEL.height;
-  const out: string[] = [];
-  out.push(text(x0, PANEL.top - 24, title, 'class="title"'));
-  for (const t of yTicks) {
-    out.push(`<line x1="${x0}" x2="${x0 + PANEL.width}" y1="${round1(t.y)}" y2="${round1(t.y)}" class="grid"/>`);
-    out.push(text(x0 - 6, t.y + 4, t.label, 'text-anchor="end"'));
-  }
-  for (const t of xTicks) out.push(text(t.x, y0 + 16, t.label, 'text-anchor="middle"'));
-  out.push(`<line x1="${x0}" x2="${x0}" y1="${PANEL.top}" y2="${y0}" class="axis"/>`);
-  out.push(`<line x1="${x0}" x2="${x0 + PANEL.width}" y1="${y0}" y2="${y0}" class="axis"/>`);
-  out.push(text(x0 + PANEL.width / 2, y0 + 34, axis.label, 'text-anchor="middle"'));
-  return out;
-}
-
-function polyline(points: { x: number; y: number }[], color: string, dashed = false): string[] {
-  const finite = points.filter((p) => Number.isFinite(p.y));
-  if (finite.length === 0) return [];
-  const out = [
-    `<polyline fill="none" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="6 4"' : ''} points="${finite
-      .map((p) => `${round1(p.x)},${round1(p.y)}`)
-      .join(' ')}"/>`,
-  ];
-  for (const p of finite) out.push(`<circle cx="${round1(p.x)}" cy="${round1(p.y)}" r="3.5" fill="${color}"/>`);
-  return out;
-}
 
 export function renderChart(results: BenchResults): string {
   const limitConnections = (results.settings as { limitConnections: number }).limitConnections;
@@ -203,6 +136,11 @@ export function renderChart(results: BenchResults): string {
     });
   }
 
+  // A second row when the run measured low load (one call in flight, the event-sdk curve).
+  const lowLoad = renderLowLoadRow(results, HEIGHT + 40);
+  out.push(...lowLoad);
+  const height = HEIGHT + (lowLoad.length > 0 ? LOW_LOAD_ROW : 0);
+
   // Legend and caption.
   const m = results.machine;
   const rounds = (results.settings as { rounds: number }).rounds;
@@ -228,9 +166,9 @@ export function renderChart(results: BenchResults): string {
     `~${results.payload.meanBytes} B events, acks=-1`;
 
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11">`,
     '<style>.title{font-size:13px;font-weight:600}.value{font-size:10px;fill:#24292f}.note{font-size:10px}.grid{stroke:#eaeef2}.axis{stroke:#57606a}</style>',
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
+    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     text(20, 26, heading, 'class="title"'),
     ...out,
     '</svg>',

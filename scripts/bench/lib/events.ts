@@ -223,3 +223,11 @@ export function toGrpcMessage(event: EventMessage): Record<string, unknown> {
     content: { type_url: event.type, value: Buffer.from(text) },
   };
 }
+
+/**
+ * Whether `@mojaloop/event-sdk`'s client can carry the event: its protobuf EventType holds log, audit and trace but
+ * not error, so it sends an error event with no type, which the sidecar rightly refuses.
+ */
+export function sdkCanCarry(event: EventMessage): boolean {
+  return event.metadata.event.type !== 'error';
+}

@@ -31,10 +31,29 @@ export class RawKafka {
   }
 
   async createTopic(topic: string, partitions: number): Promise<void> {
-    await this.requireAdmin().createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    const admin = this.requireAdmin();
+    try {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
+    } catch (err) {
+      // On a busy machine kafkajs's wait for leaders can give up with "does not host this topic-partition"
+      // while the broker is still electing them: wait for every leader ourselves before giving up.
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const ready = await admin
+          .fetchTopicMetadata({ topics: [topic] })
+          .then((m) => {
+            const found = m.topics[0]?.partitions ?? [];
+            return found.length === partitions && found.every((p) => p.leader >= 0);
+          })
+          .catch(() => false);
+        if (ready) return;
+      }
+      throw err;
+    }
   }
 
   async deleteTopics(topics: string[]): Promise<void> {
@@ -55,15 +74,7 @@ export class RawKafka {
     concurrency: number,
     durationS: number,
   ): Promise<KafkaLoadResult> {
-    if (!this.producer) {
-      this.producer = this.kafka.producer({
-        idempotent: this.idempotent,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await this.producer.connect();
-    }
-    const producer = this.producer;
+    const producer = await this.connectProducer();
     const latencies: number[] = [];
     let events = 0;
     let next = 0;
@@ -91,9 +102,27 @@ export class RawKafka {
     };
   }
 
+  /** One record, acks=-1, as `await producer.send()` of a service that waits for each event: the floor of latency. */
+  async sendOne(topic: string, message: Message): Promise<void> {
+    const producer = await this.connectProducer();
+    await producer.send({ topic, acks: -1, messages: [message] });
+  }
+
   async close(): Promise<void> {
     await this.producer?.disconnect();
     await this.admin?.disconnect();
+  }
+
+  private async connectProducer(): Promise<Producer> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({
+        idempotent: this.idempotent,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await this.producer.connect();
+    }
+    return this.producer;
   }
 
   private requireAdmin(): Admin {

@@ -3,7 +3,18 @@
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 
-export const PHASES = ['kafka', 'http', 'event', 'spool', 'events', 'grpc', 'soak'] as const;
+export const PHASES = [
+  'kafka',
+  'http',
+  'event',
+  'spool',
+  'events',
+  'grpc',
+  'latency',
+  'curve',
+  'idle',
+  'soak',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -27,6 +38,10 @@ export interface BenchOptions {
   readonly kafkaIdempotent: boolean;
   readonly grpcInFlight: number;
   readonly grpcChannels: number;
+  /** Calls in flight of the `curve` phase (gRPC through @mojaloop/event-sdk, confirmed beside received). */
+  readonly curveInFlight: readonly number[];
+  /** Seconds the `idle` phase watches the sidecar with no traffic; 0: no idle phase. */
+  readonly idleS: number;
   readonly partitions: number;
   readonly phases: readonly Phase[];
   /** Where the spool phase's sidecar keeps its spool (a directory made inside it, removed after the run). */
@@ -37,10 +52,12 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--rounds=N] [--duration=S] [--warmup=S] [--soak=S]
-                       [--connections=1,16,64,256] [--phases=${PHASES.join(',')}] [--out=DIR] [--name=NAME]
+                       [--idle=S] [--connections=1,16,64,256] [--in-flight=1,4,16,64]
+                       [--phases=${PHASES.join(',')}] [--out=DIR] [--name=NAME]
 Environment: BENCH_ROUNDS, BENCH_DURATION_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SOAK_SECONDS, BENCH_CONNECTIONS,
 BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4), BENCH_KAFKA_IDEMPOTENT (true),
-BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI,
+BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_IDLE_SECONDS (20), BENCH_CURVE_IN_FLIGHT (1,4,16,64),
+BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI,
 BENCH_SPOOL_DIR (the disk the spool phase writes to; default the system temp dir);
 KAFKA_BROKERS (set by scripts/with-kafka.sh). Other variables (PRODUCER_LINGER_MS, ...) reach the sidecar.`;
 
@@ -56,6 +73,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       duration: { type: 'string' },
       warmup: { type: 'string' },
       soak: { type: 'string' },
+      idle: { type: 'string' },
+      'in-flight': { type: 'string' },
       connections: { type: 'string' },
       phases: { type: 'string' },
       out: { type: 'string' },
@@ -114,6 +133,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     kafkaIdempotent: idempotentRaw !== 'false',
     grpcInFlight: int('BENCH_GRPC_IN_FLIGHT', read('BENCH_GRPC_IN_FLIGHT'), 64, 1),
     grpcChannels: int('BENCH_GRPC_CHANNELS', read('BENCH_GRPC_CHANNELS'), 4, 1),
+    curveInFlight: list('in-flight', values['in-flight'] ?? read('BENCH_CURVE_IN_FLIGHT'), [1, 4, 16, 64]),
+    idleS: int('idle', values.idle ?? read('BENCH_IDLE_SECONDS'), 20, 0),
     partitions: int('BENCH_PARTITIONS', read('BENCH_PARTITIONS'), 12, 4),
     phases: phases.filter((p): p is Phase => (PHASES as readonly string[]).includes(p)),
     spoolBase: read('BENCH_SPOOL_DIR') ?? tmpdir(),

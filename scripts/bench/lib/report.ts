@@ -1,5 +1,5 @@
 // The results as one markdown table (printed, and written as <name>.md for the README to include), pure.
-import { httpLimit, type BenchResults } from './results.js';
+import { httpLimit, type BenchResults, type LoopFigures } from './results.js';
 import type { Rounds } from './stats.js';
 
 const num = (n: number | undefined, digits = 0): string =>
@@ -96,6 +96,7 @@ export function renderMarkdown(results: BenchResults): string {
         `${failures(g)} |`,
     );
   }
+  lines.push(...lowLoadRows(results));
   const soak = results.sidecar.soak;
   if (soak) {
     lines.push(
@@ -114,6 +115,16 @@ export function renderMarkdown(results: BenchResults): string {
       'load on the machine; the spool rows compare a sidecar whose Kafka is away (every event spooled, 202) with ' +
       'the sidecar\'s Kafka path (`POST /event`, 201) at the same connections; "failures" count every round and its warm-up.',
   );
+  if (results.sidecar.latency || results.sidecar.curve) {
+    lines.push('');
+    lines.push(
+      'The rows at 1 call in flight and the `event-sdk` curve are closed loops (each caller sends its next event once ' +
+        'the last was answered) with exact percentiles in ms to 0.01; raw `send()` is kafkajs sending one record ' +
+        "(acks=-1, idempotent) from the benchmark process, whose CPU is then the client's; the sidecar's CPU is " +
+        'that of its whole process (every thread), per acknowledged event. The `ACK_MODE=received` rows are a second ' +
+        'sidecar on the same broker that answers before Kafka has the event.',
+    );
+  }
   lines.push('');
   lines.push('| goal | target | measured | |');
   lines.push('| --- | --- | --- | --- |');
@@ -127,4 +138,66 @@ export function renderMarkdown(results: BenchResults): string {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/** Latency in ms to 0.01 below 10 ms: one call in flight is measured in tenths of a millisecond. */
+const fine = (r: Rounds): string => num(r.median, r.median < 10 ? 2 : 1);
+
+function loopRow(what: string, load: string, f: LoopFigures, versus: string, cpuNote = ''): string {
+  return (
+    `| ${what} | ${load} | ${num(f.eventsPerSecond.median)} events/s | ${spread(f.eventsPerSecond)} | ${versus} | ` +
+    `${fine(f.p50Ms)} | ${fine(f.p99Ms)} | | ${cpu(f.cpuUsPerEvent)}${cpuNote} (client ${cpu(f.clientCpuUsPerEvent)}) | ${failures(f)} |`
+  );
+}
+
+/** Rows of one call in flight beside raw send(), the event-sdk curve, and the idle sidecar. */
+export function lowLoadRows(results: BenchResults): string[] {
+  const rows: string[] = [];
+  const latency = results.sidecar.latency;
+  if (latency) {
+    const send = latency.send;
+    rows.push(
+      `| raw kafkajs \`send()\` of one record | 1 in flight | ${num(send.eventsPerSecond.median)} sends/s | ` +
+        `${spread(send.eventsPerSecond)} | 1 (floor) | ${fine(send.p50Ms)} | ${fine(send.p99Ms)} | | ${cpu(send.cpuUsPerEvent)} (client) | ${failures(send)} |`,
+    );
+    const signed = (n: number, digits: number) => `${n >= 0 ? '+' : ''}${num(n, digits)}`;
+    const over = (p: { p50OverSendMs: number; p99OverSendMs: number }) =>
+      `p50 ${signed(p.p50OverSendMs, 2)} ms, p99 ${signed(p.p99OverSendMs, 1)} ms over \`send()\``;
+    if (latency.grpc)
+      rows.push(
+        loopRow('sidecar gRPC `Log` via `@mojaloop/event-sdk`', '1 in flight', latency.grpc, over(latency.grpc)),
+      );
+    if (latency.http)
+      rows.push(
+        loopRow('sidecar `POST /event`, one keep-alive connection', '1 in flight', latency.http, over(latency.http)),
+      );
+  }
+  for (const point of results.sidecar.curve ?? []) {
+    rows.push(
+      loopRow(
+        'sidecar gRPC `Log` via `event-sdk`, `ACK_MODE=confirmed`',
+        `${point.inFlight} in flight, 1 channel`,
+        point.confirmed,
+        point.received ? ratio(point.ratioToReceived, 'received') : 'n/a',
+      ),
+    );
+    if (point.received) {
+      rows.push(
+        loopRow(
+          'sidecar gRPC `Log` via `event-sdk`, `ACK_MODE=received`',
+          `${point.inFlight} in flight, 1 channel`,
+          point.received,
+          '1 (reference)',
+        ),
+      );
+    }
+  }
+  const idle = results.sidecar.idle;
+  if (idle) {
+    rows.push(
+      `| sidecar idle: Kafka connected, no traffic | ${num(idle.seconds)} s | | | | | | | ` +
+        `${num(idle.percentOfCore, 2)} % of a core (${num(idle.cpuMs)} ms) | |`,
+    );
+  }
+  return rows;
 }

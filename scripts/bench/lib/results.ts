@@ -111,6 +111,57 @@ export interface GrpcLimit {
   ratioToKafkaLimit: number;
 }
 
+/** A closed loop of calls (each caller starts its next call once the last answered), over the rounds. */
+export interface LoopFigures {
+  inFlight: number;
+  /** Successful calls per second. */
+  eventsPerSecond: Rounds;
+  p50Ms: Rounds;
+  p99Ms: Rounds;
+  /** CPU time (user + system, every thread) of the sidecar per event; for raw `send()`, of the kafkajs client. */
+  cpuUsPerEvent: Rounds;
+  /** CPU time of the load generator (the benchmark process) per event. */
+  clientCpuUsPerEvent: Rounds;
+  failed: number;
+  failures: Record<string, number>;
+}
+
+/** A path at one call in flight, beside raw `send()` measured in the same rounds. */
+export interface LatencyPath extends LoopFigures {
+  /** Median of the per-round differences of p50 (and p99) to raw `send()`'s, in ms. */
+  p50OverSendMs: number;
+  p99OverSendMs: number;
+}
+
+/** One call in flight: what a service that awaits each event waits. */
+export interface LatencyFigures {
+  /** Raw kafkajs `send()` of one record (acks=-1, idempotent as the sidecar's producer), one at a time: the floor. */
+  send: LoopFigures;
+  /** gRPC `Log` through `@mojaloop/event-sdk`'s EventLoggingServiceClient (one channel). */
+  grpc?: LatencyPath;
+  /** `POST /event` over one keep-alive connection. */
+  http?: LatencyPath;
+}
+
+/** gRPC `Log` through `@mojaloop/event-sdk`, one client, at one number of calls in flight. */
+export interface CurvePoint {
+  inFlight: number;
+  /** The sidecar under test: answers once Kafka has the event. */
+  confirmed: LoopFigures;
+  /** A second sidecar on the same broker with `ACK_MODE=received`: answers before Kafka has the event. */
+  received?: LoopFigures;
+  /** Median of the per-round ratios of confirmed to received events/s. */
+  ratioToReceived: number;
+}
+
+export interface IdleFigures {
+  seconds: number;
+  /** CPU time (user + system, every thread) of the idle sidecar over `seconds`. */
+  cpuMs: number;
+  /** That time as a share of one core, in percent. */
+  percentOfCore: number;
+}
+
 export interface SoakFigures {
   seconds: number;
   connections: number;
@@ -178,6 +229,9 @@ export interface BenchResults {
     events?: BatchFigures;
     grpc?: GrpcFigures;
     soak?: SoakFigures;
+    latency?: LatencyFigures;
+    curve?: CurvePoint[];
+    idle?: IdleFigures;
     /** Peak RSS over every phase. */
     peakRssMiB?: number;
     /** Events the sidecar acknowledged (2xx, `accepted`), warm-ups included, and records found in its topic. */
@@ -196,77 +250,6 @@ export interface Goal {
   pass: boolean | null;
 }
 
-const fmt = (n: number | undefined, digits = 2): string =>
-  n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
-
 export function httpLimit(results: BenchResults, connections: number): HttpPoint | undefined {
   return results.limits.http.find((p) => p.connections === connections);
-}
-
-/** The goals of the sidecar, checked against the figures of this run. */
-export function evaluateGoals(results: BenchResults, limitConnections: number): Goal[] {
-  const goals: Goal[] = [];
-  const at = results.sidecar.event.find((p) => p.connections === limitConnections);
-  const lhttpP99 = results.limits.http.find((p) => p.connections === limitConnections)?.p99Ms.median;
-  goals.push({
-    name: `POST /event at ${limitConnections} connections`,
-    target: '>= 0.5 x L_http',
-    measured: at ? `${fmt(at.ratioToHttpLimit)} x L_http` : 'n/a',
-    pass: at && Number.isFinite(at.ratioToHttpLimit) ? at.ratioToHttpLimit >= 0.5 : null,
-  });
-  goals.push({
-    name: `POST /event p99 at ${limitConnections} connections`,
-    target: '<= 50 ms',
-    measured: at
-      ? `${fmt(at.p99Ms.median, 1)} ms${lhttpP99 === undefined ? '' : ` (the bare express app alone: ${fmt(lhttpP99, 1)} ms)`}`
-      : 'n/a',
-    pass: at && Number.isFinite(at.p99Ms.median) ? at.p99Ms.median <= 50 : null,
-  });
-  const spooled = results.sidecar.spool?.event.find((p) => p.connections === limitConnections);
-  goals.push({
-    name: `spooled ingestion (POST /event at ${limitConnections} connections, Kafka away)`,
-    target: '>= 0.5 x the Kafka path',
-    measured: spooled ? `${fmt(spooled.ratioToKafkaPath)} x the Kafka path` : 'n/a',
-    pass: spooled && Number.isFinite(spooled.ratioToKafkaPath) ? spooled.ratioToKafkaPath >= 0.5 : null,
-  });
-  const events = results.sidecar.events;
-  goals.push({
-    name: `POST /events (${events?.eventsPerRequest ?? 100} events per request)`,
-    target: '>= 0.7 x L_kafka',
-    measured: events ? `${fmt(events.ratioToKafkaLimit)} x L_kafka` : 'n/a',
-    pass: events && Number.isFinite(events.ratioToKafkaLimit) ? events.ratioToKafkaLimit >= 0.7 : null,
-  });
-  const grpc = results.sidecar.grpc;
-  goals.push({
-    name: 'gRPC Log',
-    target: '>= 0.5 x L_kafka',
-    measured: grpc
-      ? `${fmt(grpc.ratioToKafkaLimit)} x L_kafka${results.limits.grpc ? ` (the bare grpc-js server alone: ${fmt(results.limits.grpc.ratioToKafkaLimit)} x L_kafka)` : ''}`
-      : 'n/a',
-    pass: grpc && Number.isFinite(grpc.ratioToKafkaLimit) ? grpc.ratioToKafkaLimit >= 0.5 : null,
-  });
-  const peak = results.sidecar.peakRssMiB;
-  goals.push({
-    name: 'peak RSS of the sidecar',
-    target: '<= 200 MB',
-    measured: peak !== undefined ? `${fmt(peak, 0)} MiB (${fmt((peak * 1048576) / 1e6, 0)} MB)` : 'n/a',
-    pass: peak !== undefined && Number.isFinite(peak) ? (peak * 1048576) / 1e6 <= 200 : null,
-  });
-  const soak = results.sidecar.soak;
-  goals.push({
-    name: `RSS growth over the soak${soak ? ` (${soak.seconds} s)` : ''}`,
-    target: '<= 10 %',
-    measured: soak ? `${fmt(soak.rssGrowth * 100, 1)} %` : 'n/a',
-    pass: soak && Number.isFinite(soak.rssGrowth) ? soak.rssGrowth <= 0.1 : null,
-  });
-  const delivery = results.sidecar.delivery;
-  if (delivery) {
-    goals.push({
-      name: 'every acknowledged event is in Kafka',
-      target: 'records >= acknowledged',
-      measured: `${delivery.recordsInTopic} records, ${delivery.acknowledged} acknowledged`,
-      pass: delivery.recordsInTopic >= delivery.acknowledged,
-    });
-  }
-  return goals;
 }

@@ -43,3 +43,12 @@ export function pairedRatio(targets: readonly number[], limits: readonly number[
 export function growth(start: number, end: number): number {
   return start > 0 ? (end - start) / start : Number.NaN;
 }
+
+/** Median of the per-round differences `targets[i] - limits[i]` (as `pairedRatio`, for latencies). */
+export function pairedDelta(targets: readonly number[], limits: readonly number[]): number {
+  const deltas: number[] = [];
+  for (let i = 0; i < Math.min(targets.length, limits.length); i++) {
+    if (Number.isFinite(targets[i]!) && Number.isFinite(limits[i]!)) deltas.push(targets[i]! - limits[i]!);
+  }
+  return median(deltas);
+}

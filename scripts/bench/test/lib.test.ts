@@ -2,15 +2,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateEvent } from '@event-sidecar/contract';
-import { niceStep } from '../lib/chart.js';
+import { renderChart, niceStep } from '../lib/chart.js';
+import { closedLoop } from '../lib/closed-loop.js';
 import { shebangNodeFlags } from '../lib/children.js';
-import { generateEvents, payloadStats, toGrpcMessage } from '../lib/events.js';
+import { generateEvents, payloadStats, sdkCanCarry, toGrpcMessage } from '../lib/events.js';
 import { parseProcStatTicks, parseProcStatus } from '../lib/proc.js';
 import { parseOptions } from '../lib/options.js';
 import { moduleOf } from '../lib/profile.js';
 import { renderMarkdown } from '../lib/report.js';
-import { evaluateGoals, type BenchResults } from '../lib/results.js';
-import { growth, median, pairedRatio, percentile, type Rounds } from '../lib/stats.js';
+import { evaluateGoals, lowLoadGoals } from '../lib/goals.js';
+import type { BenchResults, LoopFigures } from '../lib/results.js';
+import { growth, median, pairedDelta, pairedRatio, percentile, type Rounds } from '../lib/stats.js';
+import { roundSteps } from '../phases/order.js';
+import type { BenchContext, BenchPhase } from '../phases/phase.js';
 
 test('median, percentile, paired ratio and growth', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -140,4 +144,205 @@ test('spooled ingestion: its goal is met at 0.5 x the Kafka path, and it has a r
   assert.equal(rows.length, 2);
   assert.match(rows[1]!, /\| 64 connections \| 500 req\/s \| 500 \| 0\.50 × Kafka path \|/);
   assert.ok(parseOptions([], {}).phases.includes('spool'));
+});
+
+test('the steps of a round: limits and phases without connections first, then each connection count side by side', () => {
+  const phase = (name: BenchPhase['name'], steps: { name: string; connections?: number }[]): BenchPhase => ({
+    name,
+    steps: () => steps.map((s) => ({ ...s, run: async () => '' })),
+  });
+  const at = (prefix: string) => [1, 64].map((c) => ({ name: `${prefix} @${c}`, connections: c }));
+  // Given in the order of preparation (limits first); a round runs them in the order the bench always had.
+  const phases = [
+    phase('kafka', [{ name: 'L_kafka' }]),
+    phase('http', at('bare')),
+    phase('event', at('event')),
+    phase('spool', at('spool')),
+    phase('events', [{ name: 'POST /events' }]),
+    phase('grpc', [{ name: 'gRPC Log' }, { name: 'L_grpc' }]),
+    phase('latency', [{ name: 'send @1' }, { name: 'sdk @1' }]),
+  ];
+  assert.deepEqual(
+    roundSteps(phases, {} as BenchContext).map((s) => s.name),
+    [
+      'L_kafka',
+      'POST /events',
+      'gRPC Log',
+      'L_grpc',
+      'send @1',
+      'sdk @1',
+      'bare @1',
+      'event @1',
+      'spool @1',
+      'bare @64',
+      'event @64',
+      'spool @64',
+    ],
+  );
+});
+
+test('closed loop: exactly inFlight calls at once, every failure counted, exact latencies', async () => {
+  let now = 0;
+  let most = 0;
+  const result = await closedLoop(
+    async (i) => {
+      now++;
+      most = Math.max(most, now);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      now--;
+      if (i % 4 === 3) throw new Error(`refused ${i}`);
+    },
+    3,
+    0.5,
+  );
+  assert.equal(most, 3);
+  assert.ok(result.ok >= 3, `ok ${result.ok}`);
+  assert.ok(result.failed >= 1, `failed ${result.failed}`);
+  assert.equal(
+    Object.values(result.failures).reduce((a, b) => a + b, 0),
+    result.failed,
+  );
+  // Timers fire no earlier than asked; a loaded machine may fire them later, never sooner.
+  assert.ok(result.p50Ms >= 4.5, `p50 ${result.p50Ms}`);
+  assert.equal(pairedDelta([1.5, 2, 9], [1, 1, 1]), 1);
+});
+
+test('event-sdk carries log, audit and trace events, not error events (its EventType has no error)', () => {
+  const events = generateEvents(100, { seed: 3 });
+  assert.deepEqual([...new Set(events.filter(sdkCanCarry).map((e) => e.metadata.event.type))].sort(), [
+    'audit',
+    'log',
+    'trace',
+  ]);
+  assert.ok(events.some((e) => !sdkCanCarry(e)));
+});
+
+test('low-load goals: one call in flight, CPU per event, the curve against received, idle, speed under load', () => {
+  const r = (value: number): Rounds => ({ median: value, rounds: [value] });
+  const loop = (inFlight: number, eps: number, p50: number, p99: number, cpu: number): LoopFigures => ({
+    inFlight,
+    eventsPerSecond: r(eps),
+    p50Ms: r(p50),
+    p99Ms: r(p99),
+    cpuUsPerEvent: r(cpu),
+    clientCpuUsPerEvent: r(100),
+    failed: 0,
+    failures: {},
+  });
+  const send = loop(1, 2000, 0.32, 3.5, 50);
+  const results = {
+    settings: { limitConnections: 64, rounds: 1, durationS: 1 },
+    limits: { http: [{ connections: 64, requestsPerSecond: r(1000) }] },
+    sidecar: {
+      env: {},
+      event: [{ connections: 64, ratioToHttpLimit: 1.2 }],
+      events: { ratioToKafkaLimit: 0.36 },
+      latency: {
+        send,
+        grpc: { ...loop(1, 1100, 0.9, 7.9, 390), p50OverSendMs: 0.58, p99OverSendMs: 4.4 },
+        http: { ...loop(1, 180, 5.1, 10.9, 2070), p50OverSendMs: 4.78, p99OverSendMs: 7.4 },
+      },
+      curve: [
+        {
+          inFlight: 1,
+          confirmed: loop(1, 186, 5, 11, 2070),
+          received: loop(1, 900, 0.7, 6.4, 518),
+          ratioToReceived: 0.2,
+        },
+        { inFlight: 4, confirmed: loop(4, 1000, 4, 9, 400), received: loop(4, 900, 4, 9, 400), ratioToReceived: 1.1 },
+        {
+          inFlight: 16,
+          confirmed: loop(16, 1519, 9, 34, 318),
+          received: loop(16, 1879, 7, 29, 251),
+          ratioToReceived: 0.81,
+        },
+      ],
+      idle: { seconds: 20, cpuMs: 60, percentOfCore: 0.3 },
+    },
+  } as unknown as BenchResults;
+  const pass = Object.fromEntries(lowLoadGoals(results, 64).map((g) => [g.name, g.pass]));
+  assert.deepEqual(pass, {
+    'gRPC Log (event-sdk) at 1 call in flight': true,
+    'POST /event at 1 call in flight (one keep-alive connection)': false,
+    'sidecar CPU per event, gRPC Log (event-sdk) at 1 call in flight': true,
+    'sidecar CPU per event, POST /event at 1 call in flight (one keep-alive connection)': false,
+    // The point at 1 in flight has its own goals (latency and CPU): the curve's goal starts at 4.
+    'gRPC Log (event-sdk) at 4 calls in flight, ACK_MODE=confirmed': true,
+    'gRPC Log (event-sdk) at 16 calls in flight, ACK_MODE=confirmed': false,
+    'idle sidecar (Kafka connected, no traffic, 20 s)': true,
+    'POST /event at 64 connections holds under load': true,
+    'POST /events holds under load': false,
+  });
+  // Without the low-load phases, their goals read "not measured".
+  const none = lowLoadGoals({ ...results, sidecar: { env: {}, event: [] } } as unknown as BenchResults, 64);
+  assert.ok(none.every((g) => g.pass === null));
+});
+
+test('low-load rows in the table and a second row of panels in the chart', () => {
+  const r = (value: number): Rounds => ({ median: value, rounds: [value] });
+  const loop = (inFlight: number, p50: number): LoopFigures => ({
+    inFlight,
+    eventsPerSecond: r(1000),
+    p50Ms: r(p50),
+    p99Ms: r(4),
+    cpuUsPerEvent: r(300),
+    clientCpuUsPerEvent: r(100),
+    failed: 0,
+    failures: {},
+  });
+  const results = {
+    version: 1,
+    date: '2026-01-01T00:00:00Z',
+    command: 'npm run bench -- --phases=latency,curve,idle',
+    mode: 'quick',
+    git: { commit: 'abc', branch: 'main', dirty: false },
+    machine: { cpuModel: 'cpu', cores: 2, node: '20', kafka: '4.4.0', loadAverageStart: [1, 1, 1] },
+    settings: { limitConnections: 64, rounds: 1, durationS: 1 },
+    payload: { events: 1, meanBytes: 1, minBytes: 1, maxBytes: 1, byType: {} },
+    limits: { http: [] },
+    sidecar: {
+      env: {},
+      event: [],
+      latency: {
+        send: loop(1, 0.32),
+        grpc: { ...loop(1, 0.81), p50OverSendMs: 0.49, p99OverSendMs: 0.5 },
+        // On a noisy machine a path's p99 can come out below send()'s in the same rounds.
+        http: { ...loop(1, 0.9), p50OverSendMs: 0.58, p99OverSendMs: -1.5 },
+      },
+      curve: [1, 4].map((n) => ({ inFlight: n, confirmed: loop(n, 1), received: loop(n, 1), ratioToReceived: 1 })),
+      idle: { seconds: 20, cpuMs: 40, percentOfCore: 0.2 },
+    },
+    goals: [],
+    skipped: [],
+  } as unknown as BenchResults;
+  const table = renderMarkdown(results);
+  assert.match(
+    table,
+    /\| raw kafkajs `send\(\)` of one record \| 1 in flight \| 1,000 sends\/s \| 1,000 \| 1 \(floor\) \| 0\.32 \| 4\.00 \|/,
+  );
+  assert.match(
+    table,
+    /\| sidecar gRPC `Log` via `@mojaloop\/event-sdk` \| 1 in flight \| .* \| p50 \+0\.49 ms, p99 \+0\.5 ms over `send\(\)` \| 0\.81 \|/,
+  );
+  assert.equal(table.split('\n').filter((l) => l.includes('ACK_MODE=received` | ')).length, 2);
+  assert.match(
+    table,
+    /\| sidecar `POST \/event`, one keep-alive connection \| .* \| p50 \+0\.58 ms, p99 -1\.5 ms over `send\(\)` \|/,
+  );
+  assert.match(table, /\| sidecar idle: Kafka connected, no traffic \| 20 s \| .* \| 0\.20 % of a core \(40 ms\) \|/);
+  const svg = renderChart(results);
+  assert.match(svg, /height="770"/);
+  assert.match(svg, /1 call in flight: latency/);
+  assert.match(svg, /ACK_MODE=received/);
+});
+
+test('options: the low-load phases, their calls in flight and idle time', () => {
+  const o = parseOptions(['--quick', '--phases=latency', '--in-flight=64,1,4', '--idle=5'], {});
+  assert.deepEqual(o.phases, ['latency']);
+  assert.deepEqual(o.curveInFlight, [1, 4, 64]);
+  assert.equal(o.idleS, 5);
+  const d = parseOptions([], {});
+  assert.deepEqual(d.curveInFlight, [1, 4, 16, 64]);
+  assert.equal(d.idleS, 20);
+  for (const p of ['latency', 'curve', 'idle'] as const) assert.ok(d.phases.includes(p), p);
 });
