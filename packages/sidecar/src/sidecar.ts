@@ -22,20 +22,8 @@ import { createLoadMonitor } from './load-monitor.js';
 import { SidecarError } from './errors.js';
 import { createSpool, shouldSpool, type Spool } from './spool/index.js';
 import { keepConnecting } from './kafka-connect.js';
-
-/** The producer as the sidecar drives it (an EventProducer; narrowed so tests may pass a wrapper). */
-export type SidecarProducer = Pick<
-  EventProducer,
-  'connect' | 'publish' | 'publishMany' | 'health' | 'close' | 'topic' | 'partitionFor'
->;
-
-/** A server the sidecar starts after Kafka is reachable and stops before flushing the producer. */
-export interface Transport {
-  readonly name: string;
-  start(): Promise<void>;
-  /** Stop taking work and finish what is in flight; must resolve by `deadline` (epoch ms) or soon after. */
-  close(deadline: number): Promise<void>;
-}
+import type { HealthSource, SidecarProducer } from './producer-views.js';
+import { acceptingState, type Transport } from './transport.js';
 
 export interface SidecarDeps {
   /** Root logger; default: pino at `config.logLevel` on stdout. */
@@ -169,14 +157,12 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const startTime = new Date();
   // gRPC health says whether Log calls are taken: with a spool they are while Kafka is down, or not
   // connected yet (a start without Kafka).
-  const grpcHealth: Pick<SidecarProducer, 'health'> = spool
-    ? {
-        health: () => {
-          const h = producer.health();
-          return h.state === 'down' || h.state === 'connecting' ? { ...h, state: 'degraded' } : h;
-        },
-      }
-    : producer;
+  const grpcHealth: HealthSource = {
+    health: () => {
+      const h = producer.health();
+      return { ...h, state: acceptingState(h.state, spool !== undefined) };
+    },
+  };
   let closing = false;
   let lastRefusedAt = 0;
   /** True once shutdown began: the request is then refused (and the drain sees the traffic). */

@@ -13,7 +13,9 @@ import { bearerMatches } from '../auth.js';
 import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
 import { SidecarError, resolveError, type ResolvedError } from '../errors.js';
 import type { LoadMonitor } from '../load-monitor.js';
-import type { Ingress, Publisher } from '../ingress.js';
+import type { Ingress } from '../ingress.js';
+import type { HealthSource } from '../producer-views.js';
+import { overallHealth } from '../transport.js';
 import { createHttpLogger } from '../logger.js';
 import type { SidecarMetrics } from '../metrics.js';
 import { docsRouter } from './docs.js';
@@ -25,7 +27,7 @@ import type { SpoolStats } from '../spool/index.js';
 export interface AppDeps {
   config: SidecarConfig;
   ingress: Ingress;
-  producer: Pick<Publisher, 'health'>;
+  producer: HealthSource;
   metrics: SidecarMetrics;
   logger: Logger;
   version: string;
@@ -40,16 +42,6 @@ export interface AppDeps {
   spoolStats?: () => SpoolStats;
   /** Load shedding: event requests are refused before their body is read while it says so. */
   loadMonitor?: LoadMonitor;
-}
-
-/**
- * The health body's status and HTTP status. With a spool the sidecar keeps accepting while Kafka is
- * down, so it is DEGRADED (200), not DOWN, then and while spooled events wait for delivery.
- */
-export function overallHealth(kafka: ServiceHealth, spool?: ServiceHealth): { status: HealthStatus; http: number } {
-  if (!spool) return { status: kafka.status, http: kafka.status === 'DOWN' ? 502 : 200 };
-  if (kafka.status === 'OK' && spool.status === 'OK') return { status: 'OK', http: 200 };
-  return { status: 'DEGRADED', http: 200 };
 }
 
 /** The spool's entry of the health body: DEGRADED with its depth while it holds events. */
