@@ -57,7 +57,8 @@ export {
 } from './ingress.js';
 export type { HealthSource, Publisher, ReplayPublisher, SidecarProducer } from './producer-views.js';
 export { acceptingState, overallHealth, type Transport } from './transport.js';
-export { createApp, kafkaHealth, spoolHealth, sendError, type AppDeps } from './http/app.js';
+export { createApp, kafkaHealth, spoolHealth, type AppDeps } from './http/app.js';
+export { sendError } from './http/answers.js';
 export { createBrokerProbe, splitBroker, type BrokerProbe, type ProbeResult } from './broker-probe.js';
 export {
   createSidecar,

@@ -13,10 +13,10 @@ import { createBrokerProbe } from './broker-probe.js';
 import type { SidecarConfig } from './config.js';
 import { createGrpcTransport } from './grpc/transport.js';
 import { applyServerTimeouts, createApp } from './http/app.js';
-import { earlyAnswer, sendEarlyAnswer } from './http/early-answer.js';
+import { earlyAnswer, sendEarlyAnswer } from './http/answers.js';
 import { createFastPath } from './http/fast-path.js';
 import { createIngress, type EventValidator, type Ingress } from './ingress.js';
-import { createLogger } from './logger.js';
+import { createHttpLogger, createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import { createLoadMonitor } from './load-monitor.js';
 import { SidecarError } from './errors.js';
@@ -175,7 +175,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   let started = false;
   let closed: Promise<void> | undefined;
 
+  // One request logger for both paths, so their log lines are alike and its set-up is paid once.
+  const httpLogger = createHttpLogger(logger);
   const app = createApp({
+    httpLogger,
     config,
     ingress,
     producer,
@@ -234,7 +237,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     return true;
   };
   // Most event requests are answered in front of express, alike (http/fast-path.ts).
-  const fastPath = createFastPath({ config, ingress, logger });
+  const fastPath = createFastPath({ config, ingress, httpLogger });
   const httpServer = createServer({ connectionsCheckingInterval: TIMEOUT_SWEEP_MS }, (req, res) => {
     if (refusing()) sendEarlyAnswer(req, res, shuttingDown, config.http.maxBodyBytes);
     else if (admit(req, res) && !fastPath(req, res)) void app(req, res);

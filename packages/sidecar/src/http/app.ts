@@ -11,16 +11,16 @@ import type { ProducerHealth } from '@event-sidecar/producer';
 import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
 import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
-import { SidecarError, resolveError, type ResolvedError } from '../errors.js';
+import { SidecarError } from '../errors.js';
 import type { LoadMonitor } from '../load-monitor.js';
 import type { Ingress } from '../ingress.js';
 import type { HealthSource } from '../producer-views.js';
 import { overallHealth } from '../transport.js';
-import { createHttpLogger } from '../logger.js';
+import { createHttpLogger, type HttpLoggerMiddleware } from '../logger.js';
 import type { SidecarMetrics } from '../metrics.js';
 import { docsRouter } from './docs.js';
-import { batchAnswer, errorAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
-import { toSidecarError } from './http-errors.js';
+import { sendAnswer, sendFailure } from './answers.js';
+import { batchAnswer, eventAnswer } from './event-routes.js';
 import { routingDocument } from './spec.js';
 import type { SpoolStats } from '../spool/index.js';
 
@@ -36,6 +36,8 @@ export interface AppDeps {
   openApiDocument: object;
   /** Checks that a broker answers at all (the producer notices an outage only when it sends). */
   brokerProbe?: BrokerProbe;
+  /** The server's request logger, shared with the fast path; default: one of its own. */
+  httpLogger?: HttpLoggerMiddleware;
   /** True once shutdown began: answers then close their connection. */
   isClosing?: () => boolean;
   /** The spool's figures, when the sidecar runs with one. */
@@ -78,16 +80,6 @@ export function kafkaHealth(health: ProducerHealth, probe?: ProbeResult): Servic
   };
 }
 
-function sendJson(res: express.Response, answer: JsonAnswer): void {
-  res.status(answer.status);
-  if (answer.headers) res.set(answer.headers);
-  res.json(answer.body);
-}
-
-export function sendError(res: express.Response, resolved: ResolvedError): void {
-  sendJson(res, errorAnswer(resolved));
-}
-
 export function createApp(deps: AppDeps): Express {
   const { config, ingress, producer, metrics, logger, version, startTime } = deps;
   const app = express();
@@ -95,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(createHttpLogger(logger));
+  app.use(deps.httpLogger ?? createHttpLogger(logger));
   if (deps.isClosing) {
     const isClosing = deps.isClosing;
     app.use((_req, res, next) => {
@@ -145,10 +137,10 @@ export function createApp(deps: AppDeps): Express {
   // the media type, checked below, and the event, checked by the contract's validator. Most of their
   // requests do not reach express at all (fast-path.ts); these routes answer the rest alike.
   app.post('/event', requireJson, json, (async (req, res) => {
-    sendJson(res, await eventAnswer(ingress, req.body));
+    sendAnswer(res, await eventAnswer(ingress, req.body));
   }) satisfies RequestHandler);
   app.post('/events', requireJson, json, (async (req, res) => {
-    sendJson(res, await batchAnswer(ingress, req.body, config.http.maxBatchEvents));
+    sendAnswer(res, await batchAnswer(ingress, req.body, config.http.maxBatchEvents));
   }) satisfies RequestHandler);
 
   app.use(json);
@@ -190,16 +182,7 @@ function requireBearer(token: string): RequestHandler {
 }
 
 function errorHandler(): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
-    const resolved = resolveError(toSidecarError(err));
-    // pino-http logs `res.err` with the request line; only server faults carry the stack.
-    if (resolved.http >= 500) (res as unknown as { err: unknown }).err = err;
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    sendError(res, resolved);
-  };
+  return (err: unknown, _req, res, _next) => sendFailure(res, err);
 }
 
 /** Applies the configured HTTP server timeouts. */
