@@ -5,7 +5,7 @@ import type { EventMessage, EventResult, ValidationIssue, ValidationResult } fro
 import type { PublishResult } from '@event-sidecar/producer';
 import type { Publisher } from './producer-views.js';
 import { SidecarError, errorBody, resolveError } from './errors.js';
-import type { LoadMonitor } from './load-monitor.js';
+import type { Admission } from './admission.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
 import type { Spool } from './spool/index.js';
 import { directDelivery, spoolingDelivery } from './spool/spooling-publisher.js';
@@ -67,17 +67,20 @@ export function createIngress(deps: {
   metrics: SidecarMetrics;
   /** With a spool, events Kafka cannot take now are kept on disk instead of failing. */
   spool?: Spool;
-  /** Load shedding: while it says so, events are refused (BUSY) before any validation or publishing. */
-  loadMonitor?: LoadMonitor;
+  /**
+   * Load shedding: while it says busy, an event is refused (BUSY) before any validation or publishing. For
+   * HTTP this is the second look, once the body is read; for gRPC, the only one.
+   */
+  admission?: Pick<Admission, 'busy'>;
 }): Ingress {
-  const { producer, validate, metrics, spool, loadMonitor } = deps;
+  const { producer, validate, metrics, spool, admission } = deps;
   const deliver = spool ? spoolingDelivery(producer, spool) : directDelivery(producer);
 
   return {
     async accept(value, transport) {
       const type = eventTypeLabel(value);
       metrics.received(type, transport);
-      if (loadMonitor?.overloaded()) {
+      if (admission?.busy()) {
         metrics.failed(type, transport, 'BUSY');
         const id = idOf(value);
         return { ok: false, error: new SidecarError('BUSY', 'overloaded'), ...(id ? { id } : {}) };

@@ -2,7 +2,6 @@
 // (404, 405, 415, a batch is an array within the limit); events are checked with the contract's
 // precompiled validator, one by one, which is faster and lets a batch keep its valid events when
 // some are invalid. The event routes, the hot paths, do not go through the middleware at all.
-import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
@@ -12,7 +11,6 @@ import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
 import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
 import { SidecarError } from '../errors.js';
-import type { LoadMonitor } from '../load-monitor.js';
 import type { Ingress } from '../ingress.js';
 import type { HealthSource } from '../producer-views.js';
 import { overallHealth } from '../transport.js';
@@ -38,12 +36,8 @@ export interface AppDeps {
   brokerProbe?: BrokerProbe;
   /** The server's request logger, shared with the fast path; default: one of its own. */
   httpLogger?: HttpLoggerMiddleware;
-  /** True once shutdown began: answers then close their connection. */
-  isClosing?: () => boolean;
   /** The spool's figures, when the sidecar runs with one. */
   spoolStats?: () => SpoolStats;
-  /** Load shedding: event requests are refused before their body is read while it says so. */
-  loadMonitor?: LoadMonitor;
 }
 
 /** The spool's entry of the health body: DEGRADED with its depth while it holds events. */
@@ -88,13 +82,6 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(deps.httpLogger ?? createHttpLogger(logger));
-  if (deps.isClosing) {
-    const isClosing = deps.isClosing;
-    app.use((_req, res, next) => {
-      if (isClosing()) res.set('Connection', 'close');
-      next();
-    });
-  }
 
   // Probes and documentation: no auth, no body.
   app.get('/live', (_req, res) => {
@@ -122,14 +109,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(docsRouter());
 
   if (config.http.authToken !== undefined) app.use(requireBearer(config.http.authToken));
-
-  const loadMonitor = deps.loadMonitor;
-  if (loadMonitor) {
-    app.use((req, _res, next) => {
-      if (req.method === 'POST' && loadMonitor.overloaded()) return next(new SidecarError('BUSY', 'overloaded'));
-      next();
-    });
-  }
 
   const json = express.json({ limit: config.http.maxBodyBytes, type: JSON_TYPES, strict: true });
 
@@ -183,11 +162,4 @@ function requireBearer(token: string): RequestHandler {
 
 function errorHandler(): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => sendFailure(res, err);
-}
-
-/** Applies the configured HTTP server timeouts. */
-export function applyServerTimeouts(server: Server, config: SidecarConfig): void {
-  server.requestTimeout = config.http.requestTimeoutMs;
-  server.headersTimeout = config.http.headersTimeoutMs;
-  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
 }

@@ -9,6 +9,7 @@ import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
 import type { Ingress } from '../ingress.js';
 import type { HttpLoggerMiddleware } from '../logger.js';
+import type { SidecarMetrics } from '../metrics.js';
 import { sendAnswer, sendFailure } from './answers.js';
 import { batchAnswer, eventAnswer } from './event-routes.js';
 import { incompleteBody, malformedJson } from './http-errors.js';
@@ -20,11 +21,13 @@ export interface FastPathDeps {
   ingress: Ingress;
   /** The server's request logger (one for both paths). */
   httpLogger: HttpLoggerMiddleware;
+  /** Counts the requests answered here. */
+  metrics: Pick<SidecarMetrics, 'fastPath'>;
 }
 
 /**
- * Takes `req` and answers it, or returns false when express must. It comes after the server's early answers
- * (shutdown, load shedding, MAX_IN_FLIGHT_BYTES), which the express app would otherwise repeat.
+ * Takes `req` and answers it, or returns false when express must. It comes after admission (admission.ts:
+ * shutdown, load shedding, MAX_IN_FLIGHT_BYTES), which both paths share.
  */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
@@ -86,6 +89,7 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     if (route === undefined) return false;
     // A refused token is answered by express, with its WWW-Authenticate header.
     if (authToken !== undefined && !bearerMatches(req.headers.authorization, authToken)) return false;
+    deps.metrics.fastPath(route);
     httpLogger(req, res, noop);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
