@@ -1,7 +1,7 @@
-// The HTTP side: an express 5 app. express-openapi-validator enforces the contract's routing
-// (404, 405, 415, a batch is an array within the limit); events are checked with the contract's
-// precompiled validator, one by one, which is faster and lets a batch keep its valid events when
-// some are invalid. The event routes, the hot paths, do not go through the middleware at all.
+// The HTTP side: an express 5 app. express-openapi-validator enforces the contract's routing (404, 405,
+// 415) on the other routes; the event routes, the hot paths, come before it and never reach it: their
+// bodies are checked by event-routes.ts (the batch's shape) and the contract's precompiled validator (each
+// event, one by one, which is faster and lets a batch keep its valid events when some are invalid).
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
@@ -19,7 +19,6 @@ import type { SidecarMetrics } from '../metrics.js';
 import { docsRouter } from './docs.js';
 import { sendAnswer, sendFailure } from './answers.js';
 import { batchAnswer, eventAnswer } from './event-routes.js';
-import { routingDocument } from './spec.js';
 import type { SpoolStats } from '../spool/index.js';
 
 export interface AppDeps {
@@ -125,8 +124,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(json);
   app.use(
     OpenApiValidator.middleware({
-      // The library's 3.1 type demands fields the document need not have.
-      apiSpec: routingDocument(deps.openApiDocument, config.http.maxBatchEvents) as never,
+      // The library's 3.1 type demands fields the document need not have. A copy: the library dereferences
+      // it in place. The event routes, registered above, never reach it: their bodies are checked there.
+      apiSpec: structuredClone(deps.openApiDocument) as never,
       validateRequests: { allErrors: false },
       validateResponses: false,
       validateApiSpec: false,
