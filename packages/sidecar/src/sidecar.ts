@@ -1,6 +1,7 @@
-// Assembles one sidecar from a config: logger, metrics registry, producer, ingress, HTTP app and
-// server, plus any further transports (the gRPC server) registered before start. The CLI and the
-// tests use the same object, so what the tests start is what operators run.
+// Assembles one sidecar from a config: logger, metrics registry, producer, spool, admission, ingress, the
+// HTTP and gRPC transports (plus any registered before start) and the lifecycle that starts and stops
+// them. Wiring only: each decision lives in the module it names. The CLI and the tests use the same
+// object, so what the tests start is what operators run.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
