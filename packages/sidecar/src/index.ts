@@ -54,9 +54,11 @@ export {
   type AcceptOutcome,
   type BatchOutcome,
   type EventValidator,
-  type Publisher,
 } from './ingress.js';
-export { createApp, kafkaHealth, overallHealth, spoolHealth, sendError, type AppDeps } from './http/app.js';
+export type { HealthSource, Publisher, ReplayPublisher, SidecarProducer } from './producer-views.js';
+export { acceptingState, overallHealth, type Transport } from './transport.js';
+export { createApp, kafkaHealth, spoolHealth, type AppDeps } from './http/app.js';
+export { sendError } from './http/answers.js';
 export { createBrokerProbe, splitBroker, type BrokerProbe, type ProbeResult } from './broker-probe.js';
 export {
   createSidecar,
@@ -65,8 +67,6 @@ export {
   packageVersion,
   type Sidecar,
   type SidecarDeps,
-  type SidecarProducer,
-  type Transport,
 } from './sidecar.js';
 export * from './grpc/index.js';
 export {
@@ -83,5 +83,4 @@ export {
   type SpoolStats,
   type SpoolSync,
   type ReplayerOptions,
-  type ReplayPublisher,
 } from './spool/index.js';

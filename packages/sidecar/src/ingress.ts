@@ -2,18 +2,16 @@
 // say what happened. The HTTP routes use it now; the gRPC server uses the same object, so both
 // transports validate, count and fail in exactly the same way.
 import type { EventMessage, EventResult, ValidationIssue, ValidationResult } from '@event-sidecar/contract';
-import type { EventProducer, PublishResult } from '@event-sidecar/producer';
+import type { PublishResult } from '@event-sidecar/producer';
+import type { Publisher } from './producer-views.js';
 import { SidecarError, errorBody, resolveError } from './errors.js';
-import type { LoadMonitor } from './load-monitor.js';
+import type { Admission } from './admission.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
-import { shouldSpool, type Spool } from './spool/index.js';
-import { TraceOrder } from './spool/order.js';
+import type { Spool } from './spool/index.js';
+import { directDelivery, spoolingDelivery } from './spool/spooling-publisher.js';
 
 /** The contract's `validateEvent`, or another with its shape. */
 export type EventValidator = (value: unknown) => ValidationResult;
-
-/** The part of EventProducer the transports need. */
-export type Publisher = Pick<EventProducer, 'publish' | 'publishMany' | 'health' | 'topic'>;
 
 /**
  * `spooled`: Kafka could not take the event now; it is on the local spool's disk and will be delivered
@@ -69,45 +67,20 @@ export function createIngress(deps: {
   metrics: SidecarMetrics;
   /** With a spool, events Kafka cannot take now are kept on disk instead of failing. */
   spool?: Spool;
-  /** Load shedding: while it says so, events are refused (BUSY) before any validation or publishing. */
-  loadMonitor?: LoadMonitor;
-}): Ingress {
-  const { producer, validate, metrics, spool, loadMonitor } = deps;
-  const order = spool ? new TraceOrder() : undefined;
-
   /**
-   * Publishes one valid event, spooling it when a spool is configured and either its trace already
-   * has spooled events (the order of a trace holds) or Kafka fails in a way the spool is for.
+   * Load shedding: while it says busy, an event is refused (BUSY) before any validation or publishing. For
+   * HTTP this is the second look, once the body is read; for gRPC, the only one.
    */
-  async function deliver(event: EventMessage): Promise<{ spooled: false; result: PublishResult } | { spooled: true }> {
-    if (!spool || !order) return { spooled: false, result: await producer.publish(event) };
-    const acceptedAt = Date.now();
-    // Entered in acceptance order (acceptMany calls this for each event before any await).
-    const ticket = order.enter(event.metadata.trace.traceId);
-    try {
-      if (!ticket.follows && !spool.holds(event)) {
-        try {
-          return { spooled: false, result: await producer.publish(event) };
-        } catch (error) {
-          if (!shouldSpool(error)) throw error;
-        }
-      }
-      // Behind every earlier event of the trace: one still waiting for Kafka may yet be spooled (see order.ts).
-      await ticket.toSpool();
-      const appended = spool.append(event, acceptedAt);
-      ticket.settle();
-      await appended;
-      return { spooled: true };
-    } finally {
-      ticket.settle();
-    }
-  }
+  admission?: Pick<Admission, 'busy'>;
+}): Ingress {
+  const { producer, validate, metrics, spool, admission } = deps;
+  const deliver = spool ? spoolingDelivery(producer, spool) : directDelivery(producer);
 
   return {
     async accept(value, transport) {
       const type = eventTypeLabel(value);
       metrics.received(type, transport);
-      if (loadMonitor?.overloaded()) {
+      if (admission?.busy()) {
         metrics.failed(type, transport, 'BUSY');
         const id = idOf(value);
         return { ok: false, error: new SidecarError('BUSY', 'overloaded'), ...(id ? { id } : {}) };

@@ -25,6 +25,11 @@ export interface SidecarMetrics {
   published(type: EventTypeLabel, transport: TransportName, count?: number): void;
   rejected(type: EventTypeLabel, transport: TransportName, count?: number): void;
   failed(type: EventTypeLabel, transport: TransportName, code: string, count?: number): void;
+  /**
+   * One event request answered in front of express (http/fast-path.ts): with the request count, it shows
+   * how much of the traffic takes the cheap path (a client sending chunked bodies never does).
+   */
+  fastPath(route: 'event' | 'events'): void;
   /** Events in one batch request (`POST /events`, or a gRPC stream later). */
   requestBatch(transport: TransportName, events: number): void;
   /**
@@ -88,6 +93,15 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     labelNames: ['state'],
     registers,
   });
+  const fastPath = new Counter({
+    name: prefix + 'http_fast_path_requests_total',
+    help: 'HTTP event requests answered in front of express',
+    labelNames: ['route'],
+    registers,
+  });
+  // Bound once: the hot path pays no label lookup.
+  const fastPathEvent = fastPath.labels({ route: 'event' });
+  const fastPathEvents = fastPath.labels({ route: 'events' });
   for (const state of PRODUCER_STATES) connectionState.set({ state }, state === 'connecting' ? 1 : 0);
 
   return {
@@ -96,6 +110,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     published: (type, transport, count = 1) => published.inc({ type, transport }, count),
     rejected: (type, transport, count = 1) => rejected.inc({ type, transport }, count),
     failed: (type, transport, code, count = 1) => failed.inc({ type, transport, code }, count),
+    fastPath: (route) => (route === 'event' ? fastPathEvent : fastPathEvents).inc(),
     requestBatch: (transport, events) => requestBatch.observe({ transport }, events),
     producer: {
       publishLatency: (seconds: number) => latency.observe(seconds),

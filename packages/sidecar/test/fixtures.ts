@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { validateEvent, type EventMessage } from '@event-sidecar/contract';
-import { createIngress, type Publisher } from '../src/ingress.js';
+import { createIngress } from '../src/ingress.js';
+import type { Publisher } from '../src/producer-views.js';
 import { createMetrics } from '../src/metrics.js';
 import { createSpool } from '../src/spool/index.js';
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createBrokerProbe, splitBroker } from '../src/broker-probe.js';
-import { kafkaHealth, overallHealth, spoolHealth } from '../src/http/app.js';
+import { kafkaHealth, spoolHealth } from '../src/http/app.js';
+import { overallHealth } from '../src/transport.js';
 
 const at = new Date('2026-01-02T03:04:05.000Z');
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishOutcome } from '@event-sidecar/producer';
-import { createIngress, type Publisher } from '../src/ingress.js';
+import { createIngress } from '../src/ingress.js';
+import type { Publisher } from '../src/producer-views.js';
 import { createMetrics } from '../src/metrics.js';
 import { resolveError } from '../src/errors.js';
 import { ingressWithSpool, testEvent } from './fixtures.js';
@@ -141,13 +142,13 @@ test('a full spool fails with SPOOL_FULL: 503 with Retry-After', async (t) => {
   assert.match(resolved.description, /spool is full/);
 });
 
-test('accept: while the load monitor says overloaded, events are refused BUSY (503, Retry-After) unseen by Kafka', async () => {
+test('accept: while admission says busy, events are refused BUSY (503, Retry-After) unseen by Kafka', async () => {
   const registry = new Registry();
   const metrics = createMetrics(registry, { processMetrics: false });
   const producer = publisher(() => undefined);
   let overloaded = true;
-  const loadMonitor = { overloaded: () => overloaded, close: () => {} };
-  const ingress = createIngress({ producer, validate: validateEvent, metrics, loadMonitor });
+  const admission = { busy: () => overloaded };
+  const ingress = createIngress({ producer, validate: validateEvent, metrics, admission });
 
   const refused = await ingress.accept(event('1'), 'grpc');
   assert.equal(refused.ok, false);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishResult } from '@event-sidecar/producer';
-import type { Publisher } from '../src/ingress.js';
+import type { Publisher } from '../src/producer-views.js';
 import { ingressWithSpool, testEvent } from './fixtures.js';
 import { TraceOrder } from '../src/spool/order.js';
 

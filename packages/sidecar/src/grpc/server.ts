@@ -15,10 +15,10 @@ import {
   type ServiceDefinition,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import type { EventProducer } from '@event-sidecar/producer';
 import type { Logger } from 'pino';
 import { bearerMatches } from '../auth.js';
 import type { AckMode } from '../config.js';
+import type { HealthSource } from '../producer-views.js';
 import { SidecarError, resolveError } from '../errors.js';
 import type { AcceptOutcome, Ingress } from '../ingress.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics } from '../metrics.js';
@@ -71,7 +71,7 @@ export interface GrpcServerDeps {
   /** The sidecar's ingress: validates, counts (transport="grpc") and publishes, as for HTTP. */
   readonly ingress: Ingress;
   /** Health reports the producer's state. */
-  readonly producer: Pick<EventProducer, 'health'>;
+  readonly producer: HealthSource;
   /** Events that fail to decode are counted here (the ingress never sees them); calls go to its registry. */
   readonly metrics: SidecarMetrics;
   /** The sidecar's root logger; the server logs through a `component: 'grpc'` child. */

@@ -1,11 +1,11 @@
 // The gRPC server as one of the sidecar's transports: started once Kafka is reachable, closed
 // before the producer is flushed, within the sidecar's shutdown deadline.
-import type { EventProducer } from '@event-sidecar/producer';
 import type { Logger } from 'pino';
 import type { SidecarConfig } from '../config.js';
 import type { Ingress } from '../ingress.js';
 import type { SidecarMetrics } from '../metrics.js';
-import type { Transport } from '../sidecar.js';
+import type { HealthSource } from '../producer-views.js';
+import type { Transport } from '../transport.js';
 import { startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from './server.js';
 
 export interface GrpcTransport extends Transport {
@@ -18,7 +18,7 @@ export interface GrpcTransport extends Transport {
 export interface GrpcTransportDeps {
   config: SidecarConfig;
   ingress: Ingress;
-  producer: Pick<EventProducer, 'health'>;
+  producer: HealthSource;
   metrics: SidecarMetrics;
   logger: Logger;
   /** True once the sidecar shuts down: calls are then answered UNAVAILABLE (see GrpcServerDeps). */

@@ -1,8 +1,7 @@
-// The HTTP side: an express 5 app. express-openapi-validator enforces the contract's routing
-// (404, 405, 415, a batch is an array within the limit); events are checked with the contract's
-// precompiled validator, one by one, which is faster and lets a batch keep its valid events when
-// some are invalid. The event routes, the hot paths, do not go through the middleware at all.
-import type { Server } from 'node:http';
+// The HTTP side: an express 5 app. express-openapi-validator enforces the contract's routing (404, 405,
+// 415) on the other routes; the event routes, the hot paths, come before it and never reach it: their
+// bodies are checked by event-routes.ts (the batch's shape) and the contract's precompiled validator (each
+// event, one by one, which is faster and lets a batch keep its valid events when some are invalid).
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
@@ -11,21 +10,21 @@ import type { ProducerHealth } from '@event-sidecar/producer';
 import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
 import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
-import { SidecarError, resolveError, type ResolvedError } from '../errors.js';
-import type { LoadMonitor } from '../load-monitor.js';
-import type { Ingress, Publisher } from '../ingress.js';
-import { createHttpLogger } from '../logger.js';
+import { SidecarError } from '../errors.js';
+import type { Ingress } from '../ingress.js';
+import type { HealthSource } from '../producer-views.js';
+import { overallHealth } from '../transport.js';
+import { createHttpLogger, type HttpLoggerMiddleware } from '../logger.js';
 import type { SidecarMetrics } from '../metrics.js';
 import { docsRouter } from './docs.js';
-import { batchAnswer, errorAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
-import { toSidecarError } from './http-errors.js';
-import { routingDocument } from './spec.js';
+import { sendAnswer, sendFailure } from './answers.js';
+import { batchAnswer, eventAnswer } from './event-routes.js';
 import type { SpoolStats } from '../spool/index.js';
 
 export interface AppDeps {
   config: SidecarConfig;
   ingress: Ingress;
-  producer: Pick<Publisher, 'health'>;
+  producer: HealthSource;
   metrics: SidecarMetrics;
   logger: Logger;
   version: string;
@@ -34,22 +33,10 @@ export interface AppDeps {
   openApiDocument: object;
   /** Checks that a broker answers at all (the producer notices an outage only when it sends). */
   brokerProbe?: BrokerProbe;
-  /** True once shutdown began: answers then close their connection. */
-  isClosing?: () => boolean;
+  /** The server's request logger, shared with the fast path; default: one of its own. */
+  httpLogger?: HttpLoggerMiddleware;
   /** The spool's figures, when the sidecar runs with one. */
   spoolStats?: () => SpoolStats;
-  /** Load shedding: event requests are refused before their body is read while it says so. */
-  loadMonitor?: LoadMonitor;
-}
-
-/**
- * The health body's status and HTTP status. With a spool the sidecar keeps accepting while Kafka is
- * down, so it is DEGRADED (200), not DOWN, then and while spooled events wait for delivery.
- */
-export function overallHealth(kafka: ServiceHealth, spool?: ServiceHealth): { status: HealthStatus; http: number } {
-  if (!spool) return { status: kafka.status, http: kafka.status === 'DOWN' ? 502 : 200 };
-  if (kafka.status === 'OK' && spool.status === 'OK') return { status: 'OK', http: 200 };
-  return { status: 'DEGRADED', http: 200 };
 }
 
 /** The spool's entry of the health body: DEGRADED with its depth while it holds events. */
@@ -86,16 +73,6 @@ export function kafkaHealth(health: ProducerHealth, probe?: ProbeResult): Servic
   };
 }
 
-function sendJson(res: express.Response, answer: JsonAnswer): void {
-  res.status(answer.status);
-  if (answer.headers) res.set(answer.headers);
-  res.json(answer.body);
-}
-
-export function sendError(res: express.Response, resolved: ResolvedError): void {
-  sendJson(res, errorAnswer(resolved));
-}
-
 export function createApp(deps: AppDeps): Express {
   const { config, ingress, producer, metrics, logger, version, startTime } = deps;
   const app = express();
@@ -103,14 +80,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(createHttpLogger(logger));
-  if (deps.isClosing) {
-    const isClosing = deps.isClosing;
-    app.use((_req, res, next) => {
-      if (isClosing()) res.set('Connection', 'close');
-      next();
-    });
-  }
+  app.use(deps.httpLogger ?? createHttpLogger(logger));
 
   // Probes and documentation: no auth, no body.
   app.get('/live', (_req, res) => {
@@ -139,31 +109,24 @@ export function createApp(deps: AppDeps): Express {
 
   if (config.http.authToken !== undefined) app.use(requireBearer(config.http.authToken));
 
-  const loadMonitor = deps.loadMonitor;
-  if (loadMonitor) {
-    app.use((req, _res, next) => {
-      if (req.method === 'POST' && loadMonitor.overloaded()) return next(new SidecarError('BUSY', 'overloaded'));
-      next();
-    });
-  }
-
   const json = express.json({ limit: config.http.maxBodyBytes, type: JSON_TYPES, strict: true });
 
   // The event routes skip express-openapi-validator (about 20 µs a request): what it would check here is
   // the media type, checked below, and the event, checked by the contract's validator. Most of their
   // requests do not reach express at all (fast-path.ts); these routes answer the rest alike.
   app.post('/event', requireJson, json, (async (req, res) => {
-    sendJson(res, await eventAnswer(ingress, req.body));
+    sendAnswer(res, await eventAnswer(ingress, req.body));
   }) satisfies RequestHandler);
   app.post('/events', requireJson, json, (async (req, res) => {
-    sendJson(res, await batchAnswer(ingress, req.body, config.http.maxBatchEvents));
+    sendAnswer(res, await batchAnswer(ingress, req.body, config.http.maxBatchEvents));
   }) satisfies RequestHandler);
 
   app.use(json);
   app.use(
     OpenApiValidator.middleware({
-      // The library's 3.1 type demands fields the document need not have.
-      apiSpec: routingDocument(deps.openApiDocument, config.http.maxBatchEvents) as never,
+      // The library's 3.1 type demands fields the document need not have. A copy: the library dereferences
+      // it in place. The event routes, registered above, never reach it: their bodies are checked there.
+      apiSpec: structuredClone(deps.openApiDocument) as never,
       validateRequests: { allErrors: false },
       validateResponses: false,
       validateApiSpec: false,
@@ -198,21 +161,5 @@ function requireBearer(token: string): RequestHandler {
 }
 
 function errorHandler(): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
-    const resolved = resolveError(toSidecarError(err));
-    // pino-http logs `res.err` with the request line; only server faults carry the stack.
-    if (resolved.http >= 500) (res as unknown as { err: unknown }).err = err;
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    sendError(res, resolved);
-  };
-}
-
-/** Applies the configured HTTP server timeouts. */
-export function applyServerTimeouts(server: Server, config: SidecarConfig): void {
-  server.requestTimeout = config.http.requestTimeoutMs;
-  server.headersTimeout = config.http.headersTimeoutMs;
-  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  return (err: unknown, _req, res, _next) => sendFailure(res, err);
 }

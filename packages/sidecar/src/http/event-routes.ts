@@ -1,14 +1,8 @@
 // What POST /event and POST /events answer, given the parsed body: one implementation for the express
 // routes and for the fast path in front of them (fast-path.ts), so both answer alike.
-import { SidecarError, errorBody, type ResolvedError } from '../errors.js';
+import { SidecarError } from '../errors.js';
 import type { Ingress } from '../ingress.js';
-
-/** A JSON answer: status, body and extra headers. */
-export interface JsonAnswer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+import type { JsonAnswer } from './answers.js';
 
 /** The answer to POST /event: 201 once Kafka has the event, 202 once it is spooled. Throws the refusal. */
 export async function eventAnswer(ingress: Ingress, body: unknown): Promise<JsonAnswer> {
@@ -17,13 +11,6 @@ export async function eventAnswer(ingress: Ingress, body: unknown): Promise<Json
   if (outcome.spooled) return { status: 202, body: { id: outcome.event.id, status: 'spooled' } };
   const { topic, partition, offset } = outcome.result;
   return { status: 201, body: { id: outcome.event.id, topic, partition, offset } };
-}
-
-/** The answer to a refusal: its status, its headers (`Allow`, `Retry-After`) and the Mojaloop error body. */
-export function errorAnswer(resolved: ResolvedError): JsonAnswer {
-  const headers: Record<string, string> = { ...resolved.headers };
-  if (resolved.retryAfterSeconds !== undefined) headers['Retry-After'] = String(resolved.retryAfterSeconds);
-  return { status: resolved.http, body: errorBody(resolved), headers };
 }
 
 /**

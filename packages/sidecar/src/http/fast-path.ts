@@ -5,26 +5,29 @@
 // to express, whose routes give the same answers for the same body (both use event-routes.ts), so an
 // unusual request is merely slower, never answered differently.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
-import { SidecarError, resolveError } from '../errors.js';
 import type { Ingress } from '../ingress.js';
-import { createHttpLogger } from '../logger.js';
-import { batchAnswer, errorAnswer, eventAnswer, type JsonAnswer } from './event-routes.js';
-import { toSidecarError } from './http-errors.js';
+import type { HttpLoggerMiddleware } from '../logger.js';
+import type { SidecarMetrics } from '../metrics.js';
+import { sendAnswer, sendFailure } from './answers.js';
+import { batchAnswer, eventAnswer } from './event-routes.js';
+import { incompleteBody, malformedJson } from './http-errors.js';
 
 export type FastRoute = 'event' | 'events';
 
 export interface FastPathDeps {
   config: SidecarConfig;
   ingress: Ingress;
-  logger: Logger;
+  /** The server's request logger (one for both paths). */
+  httpLogger: HttpLoggerMiddleware;
+  /** Counts the requests answered here. */
+  metrics: Pick<SidecarMetrics, 'fastPath'>;
 }
 
 /**
- * Takes `req` and answers it, or returns false when express must. It comes after the server's early answers
- * (shutdown, load shedding, MAX_IN_FLIGHT_BYTES), which the express app would otherwise repeat.
+ * Takes `req` and answers it, or returns false when express must. It comes after admission (admission.ts:
+ * shutdown, load shedding, MAX_IN_FLIGHT_BYTES), which both paths share.
  */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
@@ -67,24 +70,18 @@ export function parseJsonBody(bytes: Buffer): unknown {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.length === 0) return {};
   const first = FIRST_CHAR.exec(text)?.[1];
-  if (first !== '{' && first !== '[') throw malformed();
+  if (first !== '{' && first !== '[') throw malformedJson();
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw malformed(cause);
+    throw malformedJson(cause);
   }
 }
-
-const malformed = (cause?: unknown) =>
-  new SidecarError('MALFORMED_JSON', 'the body is not valid JSON', {
-    field: '',
-    ...(cause instanceof Error ? { cause } : {}),
-  });
 
 export function createFastPath(deps: FastPathDeps): FastPath {
   const { ingress } = deps;
   const { maxBodyBytes, maxBatchEvents, authToken } = deps.config.http;
-  const httpLogger = createHttpLogger(deps.logger);
+  const { httpLogger } = deps;
   const noop = () => {};
 
   return (req, res) => {
@@ -92,11 +89,12 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     if (route === undefined) return false;
     // A refused token is answered by express, with its WWW-Authenticate header.
     if (authToken !== undefined && !bearerMatches(req.headers.authorization, authToken)) return false;
+    deps.metrics.fastPath(route);
     httpLogger(req, res, noop);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.once('error', (cause) => {
-      sendFailure(res, new SidecarError('MALFORMED_JSON', 'the body is incomplete', { field: '', cause }));
+      sendFailure(res, incompleteBody(cause));
     });
     req.once('end', () => {
       let body: unknown;
@@ -114,27 +112,4 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     });
     return true;
   };
-}
-
-/** What express's `res.status(...).set(...).json(...)` sends. */
-function sendAnswer(res: ServerResponse, answer: JsonAnswer): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(answer.body);
-  res.statusCode = answer.status;
-  if (answer.headers) for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
-}
-
-/** The app's error handler, for the fast path. */
-function sendFailure(res: ServerResponse, error: unknown): void {
-  const resolved = resolveError(toSidecarError(error));
-  // The request log line carries `res.err` of server faults, with its stack.
-  if (resolved.http >= 500) (res as unknown as { err: unknown }).err = error;
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendAnswer(res, errorAnswer(resolved));
 }

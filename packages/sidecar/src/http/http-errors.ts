@@ -16,6 +16,17 @@ interface ValidatorError {
   errors?: Array<{ path?: string; message?: string; errorCode?: string }>;
 }
 
+/** A body that is not JSON (or not an object or an array, as body-parser's strict mode demands). */
+export const malformedJson = (cause?: unknown): SidecarError =>
+  new SidecarError('MALFORMED_JSON', 'the body is not valid JSON', {
+    field: '',
+    ...(cause instanceof Error ? { cause } : {}),
+  });
+
+/** A body cut short: the client went away or sent fewer bytes than it announced. */
+export const incompleteBody = (cause: unknown): SidecarError =>
+  new SidecarError('MALFORMED_JSON', 'the body is incomplete', { field: '', cause });
+
 function isValidatorError(err: unknown): err is ValidatorError {
   return err instanceof Error && typeof (err as { status?: unknown }).status === 'number' && 'errors' in err;
 }
@@ -33,7 +44,7 @@ export function toSidecarError(err: unknown): unknown {
   if (typeof parserType === 'string') {
     switch (parserType) {
       case 'entity.parse.failed':
-        return new SidecarError('MALFORMED_JSON', 'the body is not valid JSON', { field: '', cause: err });
+        return malformedJson(err);
       case 'entity.too.large': {
         const limit = (err as { limit?: unknown }).limit;
         return new SidecarError(
@@ -47,7 +58,7 @@ export function toSidecarError(err: unknown): unknown {
         return new SidecarError('UNSUPPORTED_MEDIA_TYPE', 'unsupported charset or content encoding', { cause: err });
       case 'request.aborted':
       case 'request.size.invalid':
-        return new SidecarError('MALFORMED_JSON', 'the body is incomplete', { field: '', cause: err });
+        return incompleteBody(err);
       default:
         break;
     }

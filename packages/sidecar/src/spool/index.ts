@@ -2,10 +2,12 @@
 // and answered 202 / `accepted`; a replayer delivers them, oldest first, once Kafka is back.
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { EventMessage } from '@event-sidecar/contract';
 import { isProducerError } from '@event-sidecar/producer';
-import { Replayer, type ReplayPublisher } from './replayer.js';
+import type { ReplayPublisher } from '../producer-views.js';
+import { createSpoolMetrics } from './metrics.js';
+import { Replayer } from './replayer.js';
 import { SpoolStore, type SpoolStats, type SpoolSync } from './store.js';
 
 export {
@@ -16,7 +18,7 @@ export {
   type SpoolStats,
   type SpoolSync,
 } from './store.js';
-export { Replayer, type ReplayerOptions, type ReplayPublisher } from './replayer.js';
+export { Replayer, type ReplayerOptions } from './replayer.js';
 
 export interface SpoolConfig {
   readonly dir: string;
@@ -72,12 +74,8 @@ export interface SpoolDeps {
 export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
   const logger = deps.logger.child({ component: 'spool' });
   const prefix = deps.prefix ?? 'event_sidecar_';
-  const registers = [deps.registry];
-  const unreadable = new Counter({
-    name: prefix + 'spool_unreadable_total',
-    help: 'Spooled records found damaged and dropped',
-    registers,
-  });
+  // Made before the store, which reports damaged records as it opens; the gauges read it at scrapes only.
+  const metrics = createSpoolMetrics(deps.registry, prefix, () => store.stats());
   mkdirSync(config.dir, { recursive: true });
   const store = new SpoolStore({
     dir: config.dir,
@@ -85,43 +83,8 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     lingerMs: config.lingerMs,
     sync: config.sync,
     onUnreadable: (count, reason) => {
-      unreadable.inc(count);
+      metrics.unreadable(count);
       logger.error({ unreadable: count, reason }, 'spool records could not be read and were dropped');
-    },
-  });
-  const replayed = new Counter({
-    name: prefix + 'spool_replayed_total',
-    help: 'Spooled events delivered to Kafka',
-    registers,
-  });
-  const spooled = new Counter({
-    name: prefix + 'events_spooled_total',
-    help: 'Events written to the spool',
-    registers,
-  });
-  new Gauge({
-    name: prefix + 'spool_events',
-    help: 'Events in the spool awaiting Kafka',
-    registers,
-    collect() {
-      this.set(store.stats().events);
-    },
-  });
-  new Gauge({
-    name: prefix + 'spool_bytes',
-    help: 'Bytes of events in the spool',
-    registers,
-    collect() {
-      this.set(store.stats().bytes);
-    },
-  });
-  new Gauge({
-    name: prefix + 'spool_oldest_age_seconds',
-    help: 'Age of the oldest spooled event (0 when empty)',
-    registers,
-    collect() {
-      const oldest = store.stats().oldestAcceptedAt;
-      this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
     },
   });
   const replayer = new Replayer({
@@ -129,7 +92,7 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     producer: deps.producer,
     logger,
     onReplayed: (count) => {
-      replayed.inc(count);
+      metrics.replayed(count);
       const left = store.stats().events;
       if (left === 0) logger.info('spool drained: every spooled event is on Kafka');
     },
@@ -143,7 +106,7 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     holds: (event) => store.holds(event.metadata.trace.traceId),
     async append(event, acceptedAt) {
       await store.append(event, acceptedAt);
-      spooled.inc();
+      metrics.spooled();
     },
     stats: () => store.stats(),
     start: () => replayer.start(),

@@ -2,13 +2,8 @@
 // only after Kafka acknowledged it. A crash between the acknowledgement and the delete sends that event
 // again on the next run (at least once; consumers drop duplicates by event id).
 import type { Logger } from 'pino';
-import type { EventMessage } from '@event-sidecar/contract';
-import type { PublishOptions, PublishResult } from '@event-sidecar/producer';
+import type { ReplayPublisher } from '../producer-views.js';
 import type { SpoolStore, SpooledEvent } from './store.js';
-
-export interface ReplayPublisher {
-  publish(event: EventMessage, options?: PublishOptions): Promise<PublishResult>;
-}
 
 export interface ReplayerOptions {
   store: SpoolStore;

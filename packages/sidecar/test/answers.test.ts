@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SidecarError } from '../src/errors.js';
-import { earlyAnswer, sendEarlyAnswer } from '../src/http/early-answer.js';
+import { earlyAnswer, sendEarlyAnswer } from '../src/http/answers.js';
 
 test('an early answer reads the body, then answers with Retry-After and closes the connection', async (t) => {
   const answer = earlyAnswer(new SidecarError('SHUTTING_DOWN', 'shutting down'), { close: true });
