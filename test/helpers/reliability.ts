@@ -322,6 +322,8 @@ export class SidecarProcess {
         HTTP_PORT: String(this.httpPort),
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: String(this.grpcPort),
+        // Never the user's state directory (the default): a case that wants a spool gives its directory.
+        SPOOL_DIR: 'off',
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

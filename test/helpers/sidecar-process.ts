@@ -15,9 +15,13 @@ export interface CliProcess {
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
+/**
+ * The CLI with `env` alone (and PATH). SPOOL_DIR is `off` unless `env` has it: a test never writes into the user's
+ * state directory, the default (`SPOOL_DIR: ''` with XDG_STATE_HOME asks for the default in a directory of the test).
+ */
 export function runCli(args: string[], env: Record<string, string>): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', SPOOL_DIR: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

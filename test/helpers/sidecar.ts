@@ -94,6 +94,9 @@ export async function startTestSidecar(
     EVENT_TOPIC: topic,
     KAFKA_CREATE_TOPIC_PARTITIONS: String(partitions),
     SHUTDOWN_TIMEOUT_MS: '10000',
+    // Off unless the test gives a directory: a test never writes into the user's state directory (the default),
+    // and sidecars of tests running at once would each hold it.
+    SPOOL_DIR: 'off',
     ...env,
   });
   const logs = new LogCapture();

@@ -14,7 +14,7 @@ export function spoolDir(t: { after(fn: () => void): void }, prefix = 'spool-it-
 
 /**
  * The environment of the built CLI for these tests: ports of the system's choosing, a topic of 4 partitions,
- * timeouts short enough for an outage to show within a test, and the spool in `dir` when given.
+ * timeouts short enough for an outage to show within a test, and the spool in `dir` (without it: off).
  */
 export function spoolCliEnv(
   brokers: readonly string[],
@@ -33,7 +33,7 @@ export function spoolCliEnv(
     PUBLISH_TIMEOUT_MS: '3000',
     KAFKA_CONNECTION_TIMEOUT_MS: '1000',
     KAFKA_REQUEST_TIMEOUT_MS: '2000',
-    ...(dir === undefined ? {} : { SPOOL_DIR: dir }),
+    SPOOL_DIR: dir ?? 'off',
     ...extra,
   };
 }

@@ -7,6 +7,8 @@ import { call, consume, metricValue, sampleEvent, startTestSidecar } from '../he
 test('a full producer queue answers 429 with Retry-After', async (t) => {
   // One event may wait for Kafka at a time, and it waits 500 ms for a batch to fill.
   const { url, topic } = await startTestSidecar(t, {
+    // A full queue of a sidecar without a spool (with one, the default, a batch is not refused up front).
+    SPOOL_DIR: 'off',
     PRODUCER_MAX_QUEUE: '1',
     MAX_BATCH_EVENTS: '1',
     PRODUCER_LINGER_MS: '500',

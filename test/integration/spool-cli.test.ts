@@ -1,6 +1,7 @@
 // The spool across process deaths, with the built CLI: killed (SIGKILL) while spooling, the next run
-// delivers every event the first one acknowledged; a spool file damaged at its tail is opened anyway,
-// the unreadable records counted in the log and a metric, the readable ones delivered.
+// delivers every event the first one acknowledged, and replays them before the new events of their traces;
+// a spool file damaged at its tail is opened anyway, the unreadable records counted in the log and a metric,
+// the readable ones delivered.
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
 import { SPOOL_FILE, SpoolStore } from '@event-sidecar/sidecar';
 import { testBrokers, uniqueName } from '../helpers/kafka.js';
-import { call, consume, metricValue, sampleEvent } from '../helpers/sidecar.js';
+import { call, consume, hex, metricValue, sampleEvent } from '../helpers/sidecar.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';
 import { runCli, type CliProcess } from '../helpers/sidecar-process.js';
 import { spoolCliEnv as env, consumeIds, spoolDir } from '../helpers/spool.js';
@@ -63,6 +64,109 @@ test('sidecar killed while spooling: the next run delivers every acknowledged ev
   const records = await consumeIds(topic, wanted, broker.brokers);
   const seen = new Set(records.map((r) => r.value.id as string));
   for (const id of acked) assert.ok(seen.has(id), `${id} was acknowledged and is on the topic`);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0);
+});
+
+function traced(trace: string, n: number): EventMessage {
+  const base = sampleEvent('log');
+  return {
+    ...base,
+    content: { n },
+    metadata: { ...base.metadata, trace: { ...base.metadata.trace, traceId: trace } },
+  } as EventMessage;
+}
+
+test('a spool left by a killed run is replayed before the new events of its traces', async (t) => {
+  const broker = await dedicatedBroker(t, {
+    prefix: 'kafka-spool-cli-',
+    extraProperties: 'broker.session.timeout.ms=2000;broker.heartbeat.interval.ms=500',
+  });
+  await broker.start();
+  const topic = uniqueName('it-spool-replay-order');
+  const dir = spoolDir(t, 'spool-cli-it-');
+  const first = runCli([], env(broker.brokers, topic, dir));
+  const firstUrl = await started(t, first);
+
+  // One event type, so each trace's events share one partition: their offsets are their order on Kafka.
+  const traces = [hex(16), hex(16), hex(16)];
+  const next = new Map(traces.map((trace) => [trace, 0]));
+  const take = (trace: string) => {
+    const n = next.get(trace)!;
+    next.set(trace, n + 1);
+    return traced(trace, n);
+  };
+  const acked: EventMessage[] = [];
+  let spooled = 0;
+  broker.kill();
+  // Until the sidecar knows Kafka is gone, its events are sent: a produce request still in flight when the
+  // broker died may be stored while an earlier one is not, an order this test is not about. A probe of its own
+  // trace waits that out, then every event goes to the spool at once, in the order it was sent.
+  const probe = sampleEvent('audit');
+  assert.equal((await call(`${firstUrl}/event`, { body: probe })).status, 202);
+  acked.push(probe);
+  spooled += 1;
+  for (let i = 0; ; i += 1) {
+    const health = (await call(`${firstUrl}/health`)).body as { services: Array<{ name: string; status: string }> };
+    if (health.services.find((s) => s.name === 'kafka')?.status === 'DOWN') break;
+    assert.ok(i < 120, 'the sidecar sees Kafka down within 30 s');
+    await sleep(250);
+  }
+  for (let round = 0; round < 6; round += 1) {
+    const batch = Array.from({ length: 300 }, (_v, i) => take(traces[i % traces.length]!));
+    const answer = await call(`${firstUrl}/events`, { body: batch });
+    assert.equal(answer.status, 200, answer.text);
+    const results = (answer.body as { results: Array<{ status: string }> }).results;
+    batch.forEach((event, i) => {
+      if (results[i]!.status === 'spooled' || results[i]!.status === 'published') acked.push(event);
+      if (results[i]!.status === 'spooled') spooled += 1;
+    });
+  }
+  first.child.kill('SIGKILL');
+  assert.equal(await first.exited, 'SIGKILL');
+  t.diagnostic(`acknowledged by the killed run: ${acked.length}`);
+
+  // Kafka is back before the next run: it replays at once, so its batches wait (a linger per round of 500) to
+  // leave the old events spooled when the new ones arrive.
+  await broker.start();
+  const second = runCli([], env(broker.brokers, topic, dir, { PRODUCER_LINGER_MS: '1000' }));
+  const url = await started(t, second);
+  const opened = await second.waitForLog((l) => l.msg === 'spool opened');
+  assert.equal(opened.events, spooled, 'the killed run left every spooled event');
+  assert.ok(spooled > 1000, `most events were spooled (${spooled})`);
+  const fresh: EventMessage[] = [];
+  for (let i = 0; i < 4; i += 1)
+    for (const trace of traces) {
+      const event = take(trace);
+      const answer = await call(`${url}/event`, { body: event });
+      assert.equal(answer.status, 202, answer.text);
+      assert.equal((answer.body as { status: string }).status, 'spooled', 'queued behind the old events of its trace');
+      fresh.push(event);
+    }
+  await second.waitForLog((l) => l.msg === 'spool drained: every spooled event is on Kafka', 120_000);
+
+  const all = [...acked, ...fresh];
+  const records = await consumeIds(
+    topic,
+    all.map((e) => e.id),
+    broker.brokers,
+  );
+  const seen = new Set(records.map((r) => r.value.id as string));
+  for (const e of all) assert.ok(seen.has(e.id), `${e.id} was acknowledged and is on the topic`);
+  // Per trace, first appearances in offset order: every event of the killed run before every new one.
+  const old = new Set(acked.map((e) => e.id));
+  for (const trace of traces) {
+    const ids = new Set<string>();
+    const order = records
+      .filter((r) => r.key === trace)
+      .sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1))
+      .filter((r) => !ids.has(r.value.id as string) && ids.add(r.value.id as string))
+      .map((r) => (old.has(r.value.id as string) ? 'old' : 'new'));
+    assert.equal(order.length, next.get(trace));
+    const firstNew = order.indexOf('new');
+    assert.ok(firstNew > 0, `trace ${trace} has new events, after old ones`);
+    assert.equal(order.lastIndexOf('old'), firstNew - 1, `trace ${trace}: a new event before an old one`);
+  }
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0);
 });

@@ -137,7 +137,7 @@ test('stopped before Kafka ever answered: SIGTERM exits 0 in bounded time', asyn
 
 test('without a spool, a Kafka that is down still fails the start', async (t) => {
   const port = await freePort();
-  const cli = runCli([], env([`127.0.0.1:${port}`], uniqueName('it-spool-start-none')));
+  const cli = runCli([], env([`127.0.0.1:${port}`], uniqueName('it-spool-start-none'), 'off'));
   t.after(() => cli.child.kill('SIGKILL'));
   assert.equal(await cli.exited, 1);
   const fatal = cli.logs.find((l) => l.msg === 'start failed');

@@ -9,7 +9,7 @@ import { helpText } from './config-doc.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
-import { createSidecar, packageVersion } from './sidecar.js';
+import { createSidecar, packageVersion, type Sidecar } from './sidecar.js';
 
 const USAGE = `Usage: event-sidecar [--help] [--version]
 
@@ -49,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel);
+  if (!config.spool)
+    logger.warn('spool off (SPOOL_DIR=off): events are refused with 503 / UNAVAILABLE while Kafka is away');
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
     process.exit(1);
@@ -58,7 +60,16 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   });
 
-  const sidecar = createSidecar(config, { logger, version });
+  let sidecar: Sidecar;
+  try {
+    sidecar = createSidecar(config, { logger, version });
+  } catch (err) {
+    // A spool directory that cannot be used (SPOOL_DIR): said as a configuration problem is.
+    if (!(err instanceof ConfigError)) throw err;
+    logger.fatal({ err }, 'start failed');
+    process.stderr.write(`event-sidecar: ${err.message}\n`);
+    process.exit(1);
+  }
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {

@@ -6,17 +6,21 @@ export interface ConfigVariable {
   readonly name: string;
   readonly group: SettingGroup;
   readonly default?: string;
+  /** The default is derived at load from other variables (`default` shows how), not a value to write. */
+  readonly derived?: true;
   readonly description: string;
 }
 
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze(
   SETTING_NAMES.map((name) => {
     const spec = SETTINGS[name];
-    const shown = formatDefault('default' in spec ? spec.default : undefined);
+    const derived = 'derivedDefault' in spec ? spec.derivedDefault : undefined;
+    const shown = formatDefault('default' in spec ? spec.default : undefined) ?? derived;
     return Object.freeze({
       name,
       group: spec.group,
       ...(shown === undefined ? {} : { default: shown }),
+      ...(derived === undefined ? {} : { derived: true as const }),
       description: spec.description,
     });
   }),

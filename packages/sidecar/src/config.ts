@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parsePartitionMap, partitionsNeeded } from '@event-sidecar/producer';
 import { rawValue, type Env } from './env.js';
 import { ConfigError } from './errors.js';
+import { defaultSpoolDir } from './spool/location.js';
 import {
   SETTING_NAMES,
   readSettings,
@@ -80,7 +81,7 @@ export interface ProducerTuning {
   readonly lanes: number;
 }
 
-/** The durable local spool (off unless SPOOL_DIR is set). */
+/** The durable local spool (on unless SPOOL_DIR=off). */
 export interface SpoolSettings {
   readonly dir: string;
   readonly maxBytes: number;
@@ -93,7 +94,7 @@ export interface SidecarConfig {
   readonly grpc: GrpcConfig;
   readonly kafka: KafkaConfig;
   readonly producer: ProducerTuning;
-  /** Set when SPOOL_DIR is: events Kafka cannot take are kept on disk and answered 202. */
+  /** Unset only with SPOOL_DIR=off: events Kafka cannot take are kept on disk and answered 202. */
   readonly spool?: SpoolSettings;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
@@ -102,6 +103,8 @@ export interface SidecarConfig {
 export interface LoadConfigOptions {
   /** Reads KAFKA_SSL_CA_FILE; injectable for tests. */
   readFile?: (path: string) => string;
+  /** The user's home when `env` has no HOME (for the default spool directory); default: os.homedir. */
+  homedir?: () => string;
 }
 
 /**
@@ -158,11 +161,20 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     mechanism !== undefined && username !== undefined && password !== undefined
       ? { mechanism, username, password }
       : undefined;
-  return deepFreeze(assemble(v, { ca, sasl }));
+  // Derived from XDG_STATE_HOME / HOME, which locate the user's state: read only when SPOOL_DIR is unset.
+  const spoolDir = v.SPOOL_DIR ?? defaultSpoolDir(env, options.homedir);
+  return deepFreeze(assemble(v, { ca, sasl, spoolDir }));
+}
+
+interface Derived {
+  readonly ca: string | undefined;
+  readonly sasl: KafkaConfig['sasl'];
+  /** The spool's directory, or false with SPOOL_DIR=off. */
+  readonly spoolDir: string | false;
 }
 
 /** The config's shape from the settings' values (all of them valid by now). */
-function assemble(v: SettingValues, extra: { ca: string | undefined; sasl: KafkaConfig['sasl'] }): SidecarConfig {
+function assemble(v: SettingValues, extra: Derived): SidecarConfig {
   return {
     http: {
       host: v.HTTP_HOST,
@@ -208,9 +220,11 @@ function assemble(v: SettingValues, extra: { ca: string | undefined; sasl: Kafka
       maxQueue: v.PRODUCER_MAX_QUEUE,
       lanes: v.PRODUCER_LANES,
     },
-    ...(v.SPOOL_DIR === undefined
+    ...(extra.spoolDir === false
       ? {}
-      : { spool: { dir: v.SPOOL_DIR, maxBytes: v.SPOOL_MAX_BYTES, lingerMs: v.SPOOL_LINGER_MS, sync: v.SPOOL_SYNC } }),
+      : {
+          spool: { dir: extra.spoolDir, maxBytes: v.SPOOL_MAX_BYTES, lingerMs: v.SPOOL_LINGER_MS, sync: v.SPOOL_SYNC },
+        }),
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };

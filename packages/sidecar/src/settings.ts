@@ -10,6 +10,7 @@ import {
 } from '@event-sidecar/producer';
 import { bad, bool, int, ok, oneOf, rawValue, splitList, text, type Env, type IntRange, type Parser } from './env.js';
 import { producerAccepts } from './producer-checks.js';
+import { DEFAULT_SPOOL_DIR_SHOWN, spoolDir } from './spool/location.js';
 
 /** The producer's strategies that can be named in the environment (not a custom function). */
 type NamedStrategy = Exclude<PartitionStrategy, CustomPartitioner>;
@@ -42,8 +43,10 @@ interface SettingSpec<T> {
   readonly description: string;
 }
 export interface Setting<T> extends SettingSpec<T> {
-  /** Absent: the setting is unset unless given. */
+  /** Absent: the setting is unset unless given (or its default is derived at load, see `derivedDefault`). */
   readonly default?: T;
+  /** How the docs show a default that loadConfig derives from the environment, not a fixed value. */
+  readonly derivedDefault?: string;
 }
 interface Defaulted<T> extends Setting<T> {
   readonly default: T;
@@ -52,7 +55,7 @@ interface Defaulted<T> extends Setting<T> {
 // Overloads keep in the type whether a setting has a default, so that its value is `T` or `T | undefined`;
 // the parser alone decides T (NoInfer), so that a default 'info' does not widen a level to string.
 function setting<T>(spec: SettingSpec<T> & { readonly default: NoInfer<T> }): Defaulted<T>;
-function setting<T>(spec: SettingSpec<T>): Setting<T>;
+function setting<T>(spec: SettingSpec<T> & { readonly derivedDefault?: string }): Setting<T>;
 function setting<T>(spec: Setting<T>): Setting<T> {
   return Object.freeze(spec);
 }
@@ -310,9 +313,10 @@ export const SETTINGS = {
   }),
   SPOOL_DIR: setting({
     group: 'Spool',
-    parse: text,
+    parse: spoolDir,
+    derivedDefault: DEFAULT_SPOOL_DIR_SHOWN,
     description:
-      'Directory of the durable spool (SQLite); unset: no spool. With it, an event Kafka cannot take (unavailable, not confirmed within `PUBLISH_TIMEOUT_MS`) is kept on disk, answered 202 (gRPC `accepted`) and delivered when Kafka is back; the sidecar then also starts while Kafka is down',
+      'Directory of the durable spool (SQLite), on by default: an event Kafka cannot take (unavailable, not confirmed within `PUBLISH_TIMEOUT_MS`) is kept on disk, answered 202 (gRPC `accepted`) and delivered when Kafka is back, and the sidecar also starts while Kafka is down. Default `$XDG_STATE_HOME/event-sidecar/spool`, else `~/.local/state/event-sidecar/spool` (the container: `/var/lib/event-sidecar/spool`); a relative path is taken from the working directory. One sidecar per directory (a second one fails to start). `off`: no spool, and events are refused with 503 / `UNAVAILABLE` while Kafka is away, which `@mojaloop/event-sdk` drops',
   }),
   SPOOL_MAX_BYTES: setting({
     group: 'Spool',

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CONFIG_VARIABLES, configTable, helpText } from '../src/config-doc.js';
 import { loadConfig, redactConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -24,16 +25,24 @@ test('settings without a default leave their part of the config unset', () => {
   assert.equal(config.kafka.createTopic, false);
   assert.equal(config.kafka.ssl, false);
   assert.equal('sasl' in config.kafka, false);
-  assert.equal('spool' in config, false);
 });
 
 test('the documented default of every setting is the one loadConfig applies', () => {
   const unset = loadConfig({});
-  const defaulted = CONFIG_VARIABLES.filter((v) => v.default !== undefined);
+  const defaulted = CONFIG_VARIABLES.filter((v) => v.default !== undefined && !v.derived);
   assert.ok(defaulted.length > 30);
   for (const { name, default: shown } of defaulted) {
     assert.deepEqual(loadConfig({ [name]: shown }), unset, `${name}=${shown} is not the default`);
   }
+});
+
+test('a default derived from the environment is documented as loadConfig derives it', () => {
+  const derived = CONFIG_VARIABLES.filter((v) => v.derived);
+  assert.deepEqual(
+    derived.map((v) => [v.name, v.default]),
+    [['SPOOL_DIR', '$XDG_STATE_HOME/event-sidecar/spool']],
+  );
+  assert.equal(loadConfig({ XDG_STATE_HOME: '/x' }).spool?.dir, '/x/event-sidecar/spool');
 });
 
 test('empty and blank values count as unset', () => {
@@ -84,6 +93,10 @@ test('reads every setting', () => {
       SHUTDOWN_TIMEOUT_MS: '2000',
       GRPC_MAX_CONNECTION_IDLE_MS: '20000',
       GRPC_MAX_CONNECTION_AGE_MS: '600000',
+      SPOOL_DIR: '/var/spool/es',
+      SPOOL_MAX_BYTES: '4096',
+      SPOOL_LINGER_MS: '5',
+      SPOOL_SYNC: 'normal',
     },
     { readFile: (path) => `PEM of ${path}` },
   );
@@ -121,6 +134,7 @@ test('reads every setting', () => {
       maxQueue: 10,
       lanes: 2,
     },
+    spool: { dir: '/var/spool/es', maxBytes: 4096, lingerMs: 5, sync: 'normal' },
     logLevel: 'warn',
     shutdownTimeoutMs: 2000,
   });
@@ -248,7 +262,8 @@ test('loadConfig reads exactly the documented variables', () => {
       },
     ),
   );
-  assert.deepEqual([...read].sort(), CONFIG_VARIABLES.map((v) => v.name).sort());
+  // Besides them, the two that locate the user's state directory, for the default spool (SPOOL_DIR unset).
+  assert.deepEqual([...read].sort(), [...CONFIG_VARIABLES.map((v) => v.name), 'HOME', 'XDG_STATE_HOME'].sort());
 });
 
 test('CONFIG.md holds the current table', () => {
@@ -271,14 +286,41 @@ test('PARTITION_MAP is checked with the producer parser and against the partitio
   assert.throws(() => loadConfig({ PARTITION_MAP: 'log=0-3' }), /PARTITION_MAP is invalid: .*partition map/);
 });
 
-test('the spool is off unless SPOOL_DIR is set; its settings are checked', () => {
-  assert.equal(loadConfig({}).spool, undefined);
+test('the spool is on by default, in the user state directory; SPOOL_DIR=off turns it off', () => {
+  const defaults = { maxBytes: 1_073_741_824, lingerMs: 2, sync: 'full' };
+  const noHome = () => '/home/from-passwd';
+  assert.deepEqual(loadConfig({ XDG_STATE_HOME: '/state' }).spool, { dir: '/state/event-sidecar/spool', ...defaults });
+  assert.equal(loadConfig({ HOME: '/home/u' }).spool?.dir, '/home/u/.local/state/event-sidecar/spool');
+  // The XDG specification ignores a relative XDG_STATE_HOME.
+  assert.equal(
+    loadConfig({ HOME: '/home/u', XDG_STATE_HOME: 'rel' }).spool?.dir,
+    '/home/u/.local/state/event-sidecar/spool',
+  );
+  assert.equal(loadConfig({}, { homedir: noHome }).spool?.dir, '/home/from-passwd/.local/state/event-sidecar/spool');
+  assert.equal(loadConfig({ SPOOL_DIR: '', HOME: '/h' }).spool?.dir, '/h/.local/state/event-sidecar/spool');
+  for (const off of ['off', 'OFF', ' off ']) assert.equal('spool' in loadConfig({ SPOOL_DIR: off }), false, off);
+  assert.equal(loadConfig({ SPOOL_DIR: 'off', SPOOL_MAX_BYTES: '2048' }).spool, undefined);
+});
+
+test('SPOOL_DIR is made absolute; a switch word is refused, not taken for a directory', () => {
   assert.deepEqual(loadConfig({ SPOOL_DIR: '/var/spool/x' }).spool, {
     dir: '/var/spool/x',
     maxBytes: 1_073_741_824,
     lingerMs: 2,
     sync: 'full',
   });
+  assert.equal(loadConfig({ SPOOL_DIR: 'state/spool' }).spool?.dir, join(process.cwd(), 'state/spool'));
+  for (const word of ['false', 'none', '0', 'no', 'disabled', 'true', 'on'])
+    assert.throws(
+      () => loadConfig({ SPOOL_DIR: word }),
+      (err: ConfigError) =>
+        err.problems.length === 1 &&
+        err.problems[0] === `SPOOL_DIR must be a directory, or off to run without a spool, got "${word}"`,
+      word,
+    );
+});
+
+test('the spool settings are checked', () => {
   assert.deepEqual(
     loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '2048', SPOOL_LINGER_MS: '0', SPOOL_SYNC: 'normal' }).spool,
     { dir: '/s', maxBytes: 2048, lingerMs: 0, sync: 'normal' },

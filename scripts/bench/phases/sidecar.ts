@@ -1,6 +1,6 @@
 // Starting a sidecar under test: the built CLI as a child process, with the node flags of its bin, on its own
 // topic of the broker, listening on free ports.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { freePort, shebangNodeFlags, startNode, waitForHttp } from '../lib/children.js';
 import type { BenchContext, Served } from './phase.js';
@@ -42,7 +42,11 @@ export async function startSidecar(
   const cli = resolve(ctx.repo, ctx.options.sidecarCli);
   if (!existsSync(cli)) throw new Error(`${relative(ctx.repo, cli)} not found (run npm run build)`);
   const [http, grpc] = [await freePort(), await freePort()];
-  const env = sidecarEnv(ctx, launch, { http, grpc });
+  // The spool is on by default: measured so, each sidecar in a directory of its own for the run (one sidecar per
+  // spool, and never the user's state directory).
+  const spoolDir = mkdtempSync(join(ctx.options.spoolBase, 'bench-sidecar-spool-'));
+  ctx.resources.dirs.push(spoolDir);
+  const env = { ...sidecarEnv(ctx, launch, { http, grpc }), SPOOL_DIR: spoolDir };
   const child = startNode(cli, {
     env,
     cwd: ctx.repo,

@@ -1,11 +1,13 @@
 // The durable local spool: while Kafka cannot take events, valid events are kept on disk (SQLite, WAL)
 // and answered 202 / `accepted`; a replayer delivers them, oldest first, once Kafka is back.
-import { mkdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventMessage } from '@event-sidecar/contract';
 import { isProducerError } from '@event-sidecar/producer';
 import type { ReplayPublisher } from '../producer-views.js';
+import { lockSpoolDir } from './lock.js';
 import { createSpoolMetrics } from './metrics.js';
 import { Replayer } from './replayer.js';
 import { SpoolStore, type SpoolStats, type SpoolSync } from './store.js';
@@ -19,6 +21,8 @@ export {
   type SpoolSync,
 } from './store.js';
 export { Replayer, type ReplayerOptions } from './replayer.js';
+export { LOCK_FILE, lockSpoolDir, type SpoolLock } from './lock.js';
+export { DEFAULT_SPOOL_DIR_SHOWN, SPOOL_OFF, defaultSpoolDir } from './location.js';
 
 export interface SpoolConfig {
   readonly dir: string;
@@ -71,22 +75,46 @@ export interface SpoolDeps {
   prefix?: string;
 }
 
+/** Bytes the files of the spool's directory take (the database, its WAL, the lock, any damaged copy). */
+export function bytesOnDisk(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    try {
+      const stat = statSync(join(dir, name));
+      if (stat.isFile()) total += stat.size;
+    } catch {
+      // Gone between the listing and the stat (SQLite's -shm or journal): nothing to count.
+    }
+  }
+  return total;
+}
+
 export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
+  // Claimed before the store opens: a spool another sidecar holds is not read, let alone replayed.
+  const lock = lockSpoolDir(config.dir);
   const logger = deps.logger.child({ component: 'spool' });
   const prefix = deps.prefix ?? 'event_sidecar_';
   // Made before the store, which reports damaged records as it opens; the gauges read it at scrapes only.
   const metrics = createSpoolMetrics(deps.registry, prefix, () => store.stats());
-  mkdirSync(config.dir, { recursive: true });
-  const store = new SpoolStore({
-    dir: config.dir,
-    maxBytes: config.maxBytes,
-    lingerMs: config.lingerMs,
-    sync: config.sync,
-    onUnreadable: (count, reason) => {
-      metrics.unreadable(count);
-      logger.error({ unreadable: count, reason }, 'spool records could not be read and were dropped');
-    },
-  });
+  let store: SpoolStore;
+  try {
+    store = openStore();
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  function openStore(): SpoolStore {
+    return new SpoolStore({
+      dir: config.dir,
+      maxBytes: config.maxBytes,
+      lingerMs: config.lingerMs,
+      sync: config.sync,
+      onUnreadable: (count, reason) => {
+        metrics.unreadable(count);
+        logger.error({ unreadable: count, reason }, 'spool records could not be read and were dropped');
+      },
+    });
+  }
   const replayer = new Replayer({
     store,
     producer: deps.producer,
@@ -98,7 +126,11 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     },
   });
   const initial = store.stats();
-  logger.info({ dir: config.dir, events: initial.events, bytes: initial.bytes }, 'spool opened');
+  // The one line that says where this run keeps events, and what an earlier run left there to replay.
+  logger.info(
+    { dir: config.dir, bytesOnDisk: bytesOnDisk(config.dir), events: initial.events, eventBytes: initial.bytes },
+    'spool opened',
+  );
   let closing: Promise<void> | undefined;
 
   return {
@@ -121,6 +153,7 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
               });
         await Promise.race([replayer.stop(), bound]).finally(() => clearTimeout(timer));
         store.close();
+        lock.release();
       })();
       return closing;
     },
