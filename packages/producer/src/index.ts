@@ -33,5 +33,14 @@ export {
   traceIdPartition,
 } from './partitioning.js';
 export type { PartitionMap } from './partitioning.js';
+export {
+  TOPIC_STRATEGIES,
+  DEFAULT_TOPIC_TEMPLATE,
+  topicForType,
+  topicsByType,
+  topicTemplateProblems,
+  isTopicName,
+} from './topic-layout.js';
+export type { TopicStrategy, TopicsByType } from './topic-layout.js';
 export { toKafkaRecord, stableStringify, traceparentOf, RECORD_HEADERS } from './record.js';
 export type { KafkaRecord } from './record.js';
