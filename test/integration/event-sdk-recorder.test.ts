@@ -85,6 +85,7 @@ function edgeEvents(traceId: string, parentSpanId: string): SdkEvent[] {
 }
 
 test("records through EventSdkRecorder equal the SDK direct mode's, byte for byte", async (t) => {
+  await createSdkTopics(3);
   const ourTopic = uniqueName('it-sdk-recorder');
   const producer = new EventProducer({
     brokers: testBrokers(),
@@ -94,7 +95,6 @@ test("records through EventSdkRecorder equal the SDK direct mode's, byte for byt
   });
   await producer.connect();
   t.after(() => producer.close());
-  await createSdkTopics(3);
   t.after(() => disconnectSdkProducers());
 
   const ours = new EventSdkRecorder(producer);

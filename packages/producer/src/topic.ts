@@ -1,7 +1,7 @@
 // connect()'s check of the topics: each exists (or is created when asked), and has the partitions the strategy needs.
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
-import { classifyKafkaError, ProducerError } from './errors.js';
+import { classifyKafkaError, ProducerError, rootKafkaError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { partitionMapProblems, partitionsNeeded } from './partitioning.js';
 import { distinctTopics } from './topic-layout.js';
@@ -51,17 +51,14 @@ export async function checkTopics(admin: Admin, opts: TopicOptions, log: Logger)
       });
       log.info({ topics: missing, partitions: create.partitions }, 'topics created');
     } catch (e) {
-      // Another instance may have created them meanwhile; the metadata below tells.
-      if ((e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw classifyKafkaError(e, 'create topic').error;
+      // Another instance may have created them meanwhile, or the broker created them and has not yet told every
+      // listener (kafkajs's wait for the leaders gives up quickly): the metadata below tells.
+      if (!SETTLING.has(String((rootKafkaError(e) as { type?: unknown } | null)?.type))) {
+        throw classifyKafkaError(e, 'create topic').error;
+      }
     }
   }
-  const partitions = new Map<string, number>();
-  try {
-    const meta = await admin.fetchTopicMetadata({ topics: wanted });
-    for (const topic of meta.topics) partitions.set(topic.name, topic.partitions.length);
-  } catch (e) {
-    throw classifyKafkaError(e, 'read topic metadata').error;
-  }
+  const partitions = await partitionCounts(admin, wanted, missing.length > 0 ? SETTLE_MS : 0);
   const empty = wanted.filter((topic) => !(partitions.get(topic)! >= 1));
   if (empty.length > 0) throw new ProducerError('TOPIC_NOT_FOUND', `no partitions found for ${quoted(empty)}`);
   const map = opts.partitionMap;
@@ -78,4 +75,25 @@ export async function checkTopics(admin: Admin, opts: TopicOptions, log: Logger)
     }
   }
   return partitions;
+}
+
+/** Errors of a topic that exists but whose metadata has not reached every broker yet. */
+const SETTLING = new Set(['TOPIC_ALREADY_EXISTS', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+/** How long a topic just created may take to show its partitions with leaders. */
+const SETTLE_MS = 10_000;
+
+/** The partition count of each topic; waits up to `settleMs` for topics just created to show theirs with leaders. */
+async function partitionCounts(admin: Admin, topics: string[], settleMs: number): Promise<Map<string, number>> {
+  const until = Date.now() + settleMs;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const ready = meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready || Date.now() >= until) return new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+    } catch (e) {
+      const type = String((rootKafkaError(e) as { type?: unknown } | null)?.type);
+      if (!SETTLING.has(type) || Date.now() >= until) throw classifyKafkaError(e, 'read topic metadata').error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
