@@ -1,12 +1,14 @@
-// EventSdkRecorder against the SDK's own direct mode: the same events, recorded once through our recorder
-// (EventProducer, kafkajs) and once through @mojaloop/event-sdk's Kafka recorder (central-services-stream,
-// node-rdkafka), both read back from the broker: same key, same value bytes (protocol.createdAt aside).
+// EventSdkRecorder against the SDK's own direct mode: the same events, driven by the SDK's Span API, recorded once
+// through our recorder (EventProducer with per-type topics, kafkajs) and once through @mojaloop/event-sdk's Kafka
+// recorder (central-services-stream, node-rdkafka), both read back from the broker: each on its type's topic, at
+// the same partition, with the same key and the same value bytes (protocol.createdAt aside).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { EventProducer } from '@event-sidecar/producer';
 import { EventSdkRecorder, type RecorderResponse } from '@event-sidecar/producer/event-sdk';
 import { testBrokers, uniqueName } from '../helpers/kafka.js';
+import { javaDefaultPartition } from '../helpers/partition-oracle.js';
 import {
   SDK_TOPICS,
   createSdkTopics,
@@ -84,12 +86,14 @@ function edgeEvents(traceId: string, parentSpanId: string): SdkEvent[] {
   ];
 }
 
-test("records through EventSdkRecorder equal the SDK direct mode's, byte for byte", async (t) => {
+test("records through EventSdkRecorder land like the SDK direct mode's: type topic, partition, bytes", async (t) => {
   await createSdkTopics(3);
-  const ourTopic = uniqueName('it-sdk-recorder');
+  const prefix = uniqueName('it-sdk-recorder');
+  const ourTopic = (type: string) => `${prefix}-${type}`;
   const producer = new EventProducer({
     brokers: testBrokers(),
-    topic: ourTopic,
+    topicStrategy: 'per-type',
+    topicTemplate: `${prefix}-{type}`,
     createTopic: { partitions: 3 },
     clientId: uniqueName('it-sdk-recorder'),
   });
@@ -139,16 +143,22 @@ test("records through EventSdkRecorder equal the SDK direct mode's, byte for byt
   }
   const ids = new Set(recorded.map((e) => e.id));
   const complete = (records: RawRecord[]) => ids.size === new Set(records.map(idOf).filter((id) => ids.has(id))).size;
-  const [mine, reference] = await Promise.all([readRaw([ourTopic], complete), readRaw(SDK_TOPICS, complete)]);
+  const [mine, reference] = await Promise.all([
+    readRaw(['log', 'audit', 'trace'].map(ourTopic), complete),
+    readRaw(SDK_TOPICS, complete),
+  ]);
 
   const byId = (records: RawRecord[]) => new Map(records.filter((r) => ids.has(idOf(r))).map((r) => [idOf(r), r]));
   const ourRecords = byId(mine);
   const sdkRecords = byId(reference);
   for (const event of recorded) {
-    const type = event.metadata!.event!.type;
+    const type = String(event.metadata!.event!.type);
     const a = ourRecords.get(event.id)!;
     const b = sdkRecords.get(event.id)!;
     assert.equal(b.topic, `topic-event-${type}`, 'the SDK writes each type to its own topic');
+    assert.equal(a.topic, ourTopic(type), 'so does the recorder');
+    assert.equal(a.partition, javaDefaultPartition(traceId, 3), 'murmur2 of the trace id');
+    assert.equal(a.partition, b.partition, "the partition librdkafka's murmur2_random chose");
     assert.equal(a.key, traceId);
     assert.equal(a.key, b.key, `key of ${type} ${event.id}`);
     assert.equal(
