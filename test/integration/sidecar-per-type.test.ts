@@ -8,7 +8,7 @@ import { eventLoggerClient, toWire } from '../helpers/grpc.js';
 import { uniqueName } from '../helpers/kafka.js';
 import { javaDefaultPartition } from '../helpers/partition-oracle.js';
 import { readRaw } from '../helpers/sdk-direct.js';
-import { call, sampleEvent, startTestSidecar } from '../helpers/sidecar.js';
+import { call, metricValue, sampleEvent, startTestSidecar } from '../helpers/sidecar.js';
 
 const TYPES: EventType[] = ['log', 'audit', 'trace', 'error'];
 const PARTITIONS = 3;
@@ -61,6 +61,16 @@ test('per-type through POST /event, POST /events and gRPC: every event on its ty
     assert.equal(record.key, event.metadata.trace.traceId);
   }
   assert.equal(records.length, ids.size, 'nothing more on the topics');
+
+  const metrics = (await call(`${url}/metrics`)).text;
+  for (const type of TYPES) {
+    const labels = { topic: topicOf(type), type };
+    assert.equal(metricValue(metrics, 'event_sidecar_kafka_records_total', labels), 4, `records on ${labels.topic}`);
+  }
+  assert.deepEqual(
+    sidecar.producer.health().topics,
+    TYPES.map((type) => ({ topic: topicOf(type), partitions: PARTITIONS, types: [type] })),
+  );
 });
 
 test('per-type without KAFKA_CREATE_TOPIC_PARTITIONS: a missing type topic stops the start, naming it', async (t) => {

@@ -19,7 +19,7 @@ import { resolveOptions, type EventProducerOptions, type ProducerMetrics, type R
 import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
-import { createRoutes, routeOf, type Routes } from './routes.js';
+import { createRoutes, routeOf, topicsOf, type Routes } from './routes.js';
 import { checkTopics, connectionError } from './topic.js';
 import type { TopicsByType } from './topic-layout.js';
 
@@ -176,7 +176,9 @@ export class EventProducer {
   // ---------------------------------------------------------------- health
 
   health(): ProducerHealth {
-    return this.status.snapshot(this.ledger.depth);
+    const health = this.status.snapshot(this.ledger.depth);
+    if (this.routes) health.topics = topicsOf(this.routes);
+    return health;
   }
 
   /** The brokers are unreachable: refuse new events at once, fail the waiting ones, and probe until back. */

@@ -3,6 +3,7 @@
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { ProducerError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import type { TopicHealth } from './status.js';
 import { createChooser, resolvePartitionMap, TYPE_ORDER, type Chooser } from './partitioning.js';
 
 export interface Route {
@@ -55,4 +56,16 @@ const NO_ROUTE: Route = Object.freeze({
 export function routeOf(routes: Routes, event: EventMessage): Route {
   const type = event?.metadata?.event?.type;
   return (typeof type === 'string' && (routes as Record<string, Route>)[type]) || NO_ROUTE;
+}
+
+/** The topics of the routes, each once, with the types it carries: what health() reports. */
+export function topicsOf(routes: Routes): TopicHealth[] {
+  const out = new Map<string, TopicHealth>();
+  for (const type of TYPE_ORDER) {
+    const { topic, topicPartitions } = routes[type];
+    const seen = out.get(topic);
+    if (seen) seen.types.push(type);
+    else out.set(topic, { topic, partitions: topicPartitions, types: [type] });
+  }
+  return [...out.values()];
 }

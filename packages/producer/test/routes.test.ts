@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProducerError } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
-import { createRoutes, routeOf } from '../src/routes.js';
+import { createRoutes, routeOf, topicsOf } from '../src/routes.js';
 import { makeEvent } from './fixtures.js';
 
 const BROKERS = ['localhost:9092'];
@@ -21,6 +21,7 @@ test('single: every type on the one topic, in its reserved partitions', () => {
     ],
   );
   assert.ok(routes.audit.partitions.includes(routes.audit.choose(makeEvent('audit', TRACE))));
+  assert.deepEqual(topicsOf(routes), [{ topic: 'events', partitions: 12, types: ['log', 'audit', 'trace', 'error'] }]);
 });
 
 test('per-type: each type on its own topic, over all of its partitions, by murmur2 of the trace id', () => {
@@ -46,6 +47,15 @@ test('per-type: each type on its own topic, over all of its partitions, by murmu
   const event = makeEvent('log', TRACE);
   assert.equal(routeOf(routes, event).topic, 'topic-event-log');
   assert.equal(routes.log.choose(event) % 3, routes.audit.choose(makeEvent('audit', TRACE)));
+  assert.deepEqual(
+    topicsOf(routes).map((t) => [t.topic, t.partitions, t.types]),
+    [
+      ['topic-event-log', 6, ['log']],
+      ['topic-event-audit', 3, ['audit']],
+      ['topic-event-trace', 1, ['trace']],
+      ['topic-event-error', 2, ['error']],
+    ],
+  );
 });
 
 test('an unknown type has no route: its entry fails with INVALID_EVENT', () => {
