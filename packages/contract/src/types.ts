@@ -215,6 +215,10 @@ export type BatchRequest = EventMessage[];
 export interface PublishedEvent {
   /** The event's `id`. */
   id: string;
+  /**
+   * The topic Kafka stored it on: `EVENT_TOPIC` (`topic-event`), or with `TOPIC_STRATEGY=per-type` the topic of
+   * its event type (`topic-event-audit`, ...).
+   */
   topic: string;
   /** @TJS-type integer */
   partition: number;
@@ -252,7 +256,7 @@ export interface EventResult {
   /** The event's `id`, when it had a readable one. */
   id?: string;
   status: EventResultStatus;
-  /** Set when `published`. */
+  /** Set when `published`: the topic Kafka stored it on (with `TOPIC_STRATEGY=per-type`, its type's topic). */
   topic?: string;
   /**
    * Set when `published`.

@@ -1,6 +1,7 @@
 export { EventProducer } from './producer.js';
 export type { KafkaClient, EventProducerInternals } from './producer.js';
 export type { PublishResult, PublishOutcome, PublishOptions, ProducerHealth } from './producer.js';
+export type { TopicHealth } from './status.js';
 export { PRODUCER_DEFAULTS, produceRetryFor } from './options.js';
 export type {
   EventProducerOptions,
@@ -33,5 +34,14 @@ export {
   traceIdPartition,
 } from './partitioning.js';
 export type { PartitionMap } from './partitioning.js';
+export {
+  TOPIC_STRATEGIES,
+  DEFAULT_TOPIC_TEMPLATE,
+  topicForType,
+  topicsByType,
+  topicTemplateProblems,
+  isTopicName,
+} from './topic-layout.js';
+export type { TopicStrategy, TopicsByType } from './topic-layout.js';
 export { toKafkaRecord, stableStringify, traceparentOf, RECORD_HEADERS } from './record.js';
 export type { KafkaRecord } from './record.js';

@@ -210,7 +210,8 @@ export class Lane {
     }
     const indexInPartition = new Map<string, Map<number, number>>();
     const now = performance.now();
-    const counts = new Map<EventType, number>();
+    // Per type, with its topic: a type is written to one topic (the producer's topic layout).
+    const counts = new Map<EventType, { count: number; topic: string }>();
     for (const entry of batch) {
       const { topic } = entry;
       const partition = entry.message.partition;
@@ -227,10 +228,12 @@ export class Lane {
         );
         continue;
       }
-      counts.set(entry.type, (counts.get(entry.type) ?? 0) + 1);
+      const counted = counts.get(entry.type);
+      if (counted) counted.count++;
+      else counts.set(entry.type, { count: 1, topic });
       this.ctx.ledger.confirm(entry, { topic, partition, offset: offsetAt(base, index) }, now);
     }
-    for (const [type, count] of counts) this.ctx.metrics.published(type, count);
+    for (const [type, { count, topic }] of counts) this.ctx.metrics.published(type, count, topic);
     this.ctx.confirmed();
   }
 }

@@ -4,12 +4,22 @@ import type { EventType } from '@event-sidecar/contract';
 import type { Logger } from 'pino';
 import { isProducerError, ProducerError, type ProducerErrorCode } from './errors.js';
 import { normalizePartitionMap, parsePartitionMap, type PartitionMap, type PartitionStrategy } from './partitioning.js';
+import {
+  DEFAULT_TOPIC_TEMPLATE,
+  isTopicName,
+  TOPIC_STRATEGIES,
+  topicsByType,
+  topicTemplateProblems,
+  type TopicStrategy,
+  type TopicsByType,
+} from './topic-layout.js';
 
 export type ProducerState = 'connecting' | 'connected' | 'degraded' | 'down' | 'closed';
 
 /** Filled by the sidecar with prom-client; every method is optional. */
 export interface ProducerMetrics {
-  published(type: EventType, count: number): void;
+  /** `topic`: where they were written (with topicStrategy 'per-type', one topic per type). */
+  published(type: EventType, count: number, topic: string): void;
   failed(type: EventType, code: ProducerErrorCode, count: number): void;
   /** From the publish() call to the broker's acknowledgement, per event. */
   publishLatency(seconds: number): void;
@@ -42,7 +52,16 @@ export interface EventProducerOptions {
   /** 'host:port' of one or more brokers. */
   brokers: string[];
   clientId?: string;
+  /** The topic of every event with topicStrategy 'single'. */
   topic?: string;
+  /**
+   * 'single' (default): every event on `topic`, partitioned by `strategy`. 'per-type': each event type on its own
+   * topic named by `topicTemplate`, partitioned by murmur2 of the trace id (as event-sdk's direct mode writes).
+   */
+  topicStrategy?: TopicStrategy;
+  /** With 'per-type': the topic of each type, `{type}` replaced by its name (default 'topic-event-{type}'). */
+  topicTemplate?: string;
+  /** With topicStrategy 'single' only. */
   strategy?: PartitionStrategy;
   /** Strategy 'event-type' only, e.g. 'log=0-3,audit=4-5,trace=6-9,error=10-11'; default: an even split. */
   partitionMap?: string | PartitionMap;
@@ -65,6 +84,11 @@ export interface ResolvedOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly topic: string;
+  readonly topicStrategy: TopicStrategy;
+  readonly topicTemplate: string;
+  /** The topic of each event type. */
+  readonly topics: TopicsByType;
+  /** 'trace-id' with topicStrategy 'per-type'. */
   readonly strategy: PartitionStrategy;
   readonly partitionMap: PartitionMap | undefined;
   readonly createTopic: { readonly partitions: number; readonly replicationFactor: number } | false;
@@ -82,6 +106,8 @@ export interface ResolvedOptions {
 export const PRODUCER_DEFAULTS = Object.freeze({
   clientId: 'event-sidecar',
   topic: 'topic-event',
+  topicStrategy: 'single',
+  topicTemplate: DEFAULT_TOPIC_TEMPLATE,
   strategy: 'event-type',
   connectionTimeoutMs: 3000,
   requestTimeoutMs: 10_000,
@@ -90,13 +116,14 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   batch: Object.freeze({ lingerMs: 2, maxEvents: 500, maxBytes: 1_000_000, maxQueue: 10_000, lanes: 4 }),
 } as const satisfies Partial<EventProducerOptions>);
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]/]+):(\d{1,5})$/;
 const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'];
 const OPTION_KEYS = new Set([
   'brokers',
   'clientId',
   'topic',
+  'topicStrategy',
+  'topicTemplate',
   'strategy',
   'partitionMap',
   'createTopic',
@@ -154,13 +181,29 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
   if (typeof clientId !== 'string' || clientId.trim() === '') problems.push('clientId must be a non-empty string');
 
   const topic = options.topic ?? PRODUCER_DEFAULTS.topic;
-  if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+  if (!isTopicName(topic)) {
     problems.push(`topic ${JSON.stringify(topic)} is not a valid Kafka topic name ([a-zA-Z0-9._-], 1-249 characters)`);
   }
 
-  const strategy = options.strategy ?? PRODUCER_DEFAULTS.strategy;
+  const topicStrategy = options.topicStrategy ?? PRODUCER_DEFAULTS.topicStrategy;
+  if (!TOPIC_STRATEGIES.includes(topicStrategy)) {
+    problems.push(`topicStrategy must be ${TOPIC_STRATEGIES.join(' or ')}, got ${JSON.stringify(topicStrategy)}`);
+  }
+  const topicTemplate = options.topicTemplate ?? PRODUCER_DEFAULTS.topicTemplate;
+  problems.push(...topicTemplateProblems(topicTemplate));
+  const perType = topicStrategy === 'per-type';
+
+  // Inside a topic of its own, a type needs no reserved partitions: murmur2 of the trace id over all of them, as
+  // Java's default partitioner and librdkafka's murmur2_random place the SDK's direct writes.
+  const strategy = perType ? 'trace-id' : (options.strategy ?? PRODUCER_DEFAULTS.strategy);
   if (strategy !== 'event-type' && strategy !== 'trace-id' && typeof strategy !== 'function') {
     problems.push(`strategy must be 'event-type', 'trace-id' or a function, got ${JSON.stringify(strategy)}`);
+  }
+  if (perType && options.strategy !== undefined && options.strategy !== 'trace-id') {
+    problems.push("strategy applies to topicStrategy 'single' only: per-type topics are partitioned by trace id");
+  }
+  if (perType && options.partitionMap !== undefined) {
+    problems.push("partitionMap applies to topicStrategy 'single' only: per-type topics are partitioned by trace id");
   }
 
   let partitionMap: PartitionMap | undefined;
@@ -268,6 +311,9 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
     brokers: Object.freeze(brokers),
     clientId,
     topic,
+    topicStrategy,
+    topicTemplate,
+    topics: topicsByType(topicStrategy, topic, topicTemplate),
     strategy,
     partitionMap,
     createTopic,

@@ -1,7 +1,7 @@
 // EventProducer: confirmed (acks=-1) delivery of events to one topic, with micro-batching, a bounded queue,
 // timeouts, health and recovery after broker outages. kafkajs stays behind this class; the work is done by the
 // lanes (lane.ts), the deadlines (deadlines.ts), the outage probe (outage.ts) and the topic check (topic.ts).
-import type { EventMessage } from '@event-sidecar/contract';
+import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { pino, type Logger } from 'pino';
 import {
   CONNECT_RETRY,
@@ -19,8 +19,9 @@ import { resolveOptions, type EventProducerOptions, type ProducerMetrics, type R
 import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
-import { checkTopic, connectionError } from './topic.js';
-import { createChooser, type Chooser } from './partitioning.js';
+import { createRoutes, routeOf, topicsOf, type Routes } from './routes.js';
+import { checkTopics, connectionError } from './topic.js';
+import type { TopicsByType } from './topic-layout.js';
 
 export type { PublishResult } from './entry.js';
 export type { EventProducerInternals, KafkaClient } from './client.js';
@@ -34,7 +35,10 @@ export interface PublishOptions {
 export type PublishOutcome = { ok: true; result: PublishResult } | { ok: false; error: ProducerError };
 
 export class EventProducer {
+  /** The topic of every event with topicStrategy 'single'. */
   readonly topic: string;
+  /** The topic of each event type (all `topic` with 'single'). */
+  readonly topics: TopicsByType;
   private readonly opts: ResolvedOptions;
   private readonly log: Logger;
   private readonly metrics: ProducerMetrics;
@@ -50,7 +54,7 @@ export class EventProducer {
   private lanes: Lane[] = [];
   private connecting: Promise<void> | undefined;
   private connected = false;
-  private choose: Chooser | undefined;
+  private routes: Routes | undefined;
   private batchMsAvg = 5;
 
   private closing: Promise<void> | undefined;
@@ -58,6 +62,7 @@ export class EventProducer {
   constructor(options: EventProducerOptions, internals: EventProducerInternals = {}) {
     this.opts = resolveOptions(options);
     this.topic = this.opts.topic;
+    this.topics = this.opts.topics;
     const root = this.opts.logger ?? pino({ enabled: false });
     this.log = root.child({ component: 'producer' });
     this.metrics = safeMetrics(this.opts.metrics, this.log);
@@ -112,10 +117,10 @@ export class EventProducer {
       } catch (e) {
         throw connectionError(e, 'connect', this.opts.brokers);
       }
-      const partitions = await checkTopic(admin, this.opts, this.log);
-      this.choose = createChooser(this.opts.strategy, this.opts.partitionMap, partitions);
+      const partitions = await checkTopics(admin, this.opts, this.log);
+      this.routes = createRoutes(this.opts, partitions);
       // A lane without a partition would never send anything.
-      const count = Math.min(this.opts.batch.lanes, partitions);
+      const count = Math.min(this.opts.batch.lanes, Math.max(...partitions.values()));
       if (this.lanes.length !== count) {
         // Only after a failed connect() (the topic changed meanwhile): nothing is queued yet.
         for (const lane of this.lanes) lane.producer.discard();
@@ -129,7 +134,8 @@ export class EventProducer {
       this.connected = true;
       this.status.set('connected');
       const strategy = typeof this.opts.strategy === 'function' ? 'custom' : this.opts.strategy;
-      this.log.info({ topic: this.topic, partitions, strategy, lanes: this.lanes.length }, 'producer connected');
+      const topics = Object.fromEntries(partitions);
+      this.log.info({ topics, strategy, lanes: this.lanes.length }, 'producer connected');
     } catch (e) {
       const error = isProducerError(e) ? e : classifyKafkaError(e, 'connect').error;
       this.status.noteError(error);
@@ -170,7 +176,9 @@ export class EventProducer {
   // ---------------------------------------------------------------- health
 
   health(): ProducerHealth {
-    return this.status.snapshot(this.ledger.depth);
+    const health = this.status.snapshot(this.ledger.depth);
+    if (this.routes) health.topics = topicsOf(this.routes);
+    return health;
   }
 
   /** The brokers are unreachable: refuse new events at once, fail the waiting ones, and probe until back. */
@@ -201,10 +209,19 @@ export class EventProducer {
 
   /** The partition publish() would choose for `event` (needs connect(): it depends on the topic's partitions). */
   partitionFor(event: EventMessage): number {
-    if (!this.choose) {
-      throw new ProducerError('KAFKA_UNAVAILABLE', 'partitionFor() needs connect() first: it depends on the topic');
-    }
-    return this.choose(event);
+    return routeOf(this.connectedRoutes('partitionFor'), event).choose(event);
+  }
+
+  /** Where events of `type` go: their topic and the partitions of it they use (needs connect()). */
+  partitionsForType(type: EventType): { topic: string; partitions: number[] } {
+    const route = this.connectedRoutes('partitionsForType')[type];
+    if (!route) throw new ProducerError('INVALID_EVENT', `unknown event type "${String(type)}"`);
+    return { topic: route.topic, partitions: [...route.partitions] };
+  }
+
+  private connectedRoutes(what: string): Routes {
+    if (this.routes) return this.routes;
+    throw new ProducerError('KAFKA_UNAVAILABLE', `${what}() needs connect() first: it depends on the topics`);
   }
 
   /**
@@ -217,9 +234,10 @@ export class EventProducer {
     if (refused) return this.refuse(event, refused);
     let entry: Entry;
     try {
+      const route = routeOf(this.routes!, event);
       entry = createEntry(event, {
-        topic: this.topic,
-        choose: this.choose!,
+        topic: route.topic,
+        choose: route.choose,
         createdAt: options.createdAt ?? Date.now(),
         maxBytes: this.opts.batch.maxBytes,
         publishTimeoutMs: this.opts.publishTimeoutMs,

@@ -1,4 +1,5 @@
 // The producer's state as health() reports it: each change logged and counted once.
+import type { EventType } from '@event-sidecar/contract';
 import type { Logger } from 'pino';
 import type { ProducerError, ProducerErrorCode } from './errors.js';
 import type { ProducerMetrics, ProducerState } from './options.js';
@@ -10,6 +11,14 @@ export interface ProducerHealth {
   queueDepth: number;
   /** When `state` was entered. */
   since: Date;
+  /** After connect(): each topic written to, with its partition count and the event types it carries. */
+  topics?: TopicHealth[];
+}
+
+export interface TopicHealth {
+  topic: string;
+  partitions: number;
+  types: EventType[];
 }
 
 export class ProducerStatus {

@@ -1,7 +1,7 @@
 // The sidecar's configuration: the settings of settings.ts read from the environment once, checked as a whole
 // (every problem listed in one ConfigError, in the order of the table), then deeply frozen.
 import { readFileSync } from 'node:fs';
-import { parsePartitionMap, partitionsNeeded } from '@event-sidecar/producer';
+import { parsePartitionMap, partitionsNeeded, type TopicStrategy } from '@event-sidecar/producer';
 import { rawValue, type Env } from './env.js';
 import { ConfigError } from './errors.js';
 import { defaultSpoolDir } from './spool/location.js';
@@ -61,6 +61,10 @@ export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly topic: string;
+  readonly topicStrategy: TopicStrategy;
+  /** With topicStrategy 'per-type'. */
+  readonly topicTemplate: string;
+  /** With topicStrategy 'single' (per-type topics are partitioned by trace id). */
   readonly strategy: PartitionStrategyName;
   readonly partitionMap?: string;
   /** Create the topic at start when it is missing; false: a missing topic stops the start. */
@@ -124,6 +128,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       'PRODUCER_MAX_QUEUE must be at least MAX_BATCH_EVENTS, or no full batch could ever be taken',
     );
 
+  if (v.TOPIC_STRATEGY === 'per-type') {
+    for (const name of ['PARTITION_STRATEGY', 'PARTITION_MAP'] as const)
+      if (rawValue(env, name) !== undefined)
+        problem(name, `${name} applies only to TOPIC_STRATEGY=single: per-type topics are partitioned by trace id`);
+  }
   // Said even when the map itself is refused: the two are separate mistakes.
   if (rawValue(env, 'PARTITION_MAP') !== undefined && v.PARTITION_STRATEGY !== 'event-type')
     problem('PARTITION_MAP', 'PARTITION_MAP applies only to PARTITION_STRATEGY=event-type');
@@ -199,6 +208,8 @@ function assemble(v: SettingValues, extra: Derived): SidecarConfig {
       brokers: v.KAFKA_BROKERS,
       clientId: v.KAFKA_CLIENT_ID,
       topic: v.EVENT_TOPIC,
+      topicStrategy: v.TOPIC_STRATEGY,
+      topicTemplate: v.TOPIC_TEMPLATE,
       strategy: v.PARTITION_STRATEGY,
       ...(v.PARTITION_MAP === undefined ? {} : { partitionMap: v.PARTITION_MAP }),
       createTopic:

@@ -34,7 +34,7 @@ export interface SidecarMetrics {
   requestBatch(transport: TransportName, events: number): void;
   /**
    * Hooks for EventProducer's `metrics` option. Published and failed events are counted by the
-   * transports (they know the transport label), so only the producer-side figures are here.
+   * transports (they know the transport label); here the producer-side figures, and records per topic.
    */
   readonly producer: Partial<ProducerMetrics>;
 }
@@ -82,6 +82,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     buckets: [1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
     registers,
   });
+  const kafkaRecords = new Counter({
+    name: prefix + 'kafka_records_total',
+    help: 'Records Kafka acknowledged, per topic and event type',
+    labelNames: ['topic', 'type'],
+    registers,
+  });
   const queueDepth = new Gauge({
     name: prefix + 'producer_queue_depth',
     help: 'Events taken by the producer and not yet acknowledged by Kafka',
@@ -113,6 +119,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     fastPath: (route) => (route === 'event' ? fastPathEvent : fastPathEvents).inc(),
     requestBatch: (transport, events) => requestBatch.observe({ transport }, events),
     producer: {
+      published: (type, count, topic) => kafkaRecords.inc({ topic, type }, count),
       publishLatency: (seconds: number) => latency.observe(seconds),
       batchSize: (events: number, bytes: number) => {
         kafkaBatchEvents.observe(events);

@@ -3,6 +3,8 @@
 // (config-doc.ts). A setting is added here, then given its place in SidecarConfig.
 import {
   PRODUCER_DEFAULTS,
+  TOPIC_STRATEGIES,
+  topicTemplateProblems,
   parsePartitionMap,
   type CustomPartitioner,
   type EventProducerOptions,
@@ -91,6 +93,15 @@ const partitionMap: Parser<string> = (value, name) => {
   }
 };
 
+/** Checked with the producer's own check: every type must get a legal topic name. */
+const topicTemplate: Parser<string> = (value, name) => {
+  const problems = topicTemplateProblems(value);
+  return problems.length === 0
+    ? ok(value)
+    : bad(...problems.map((p) => `${name}: ${p.replace(/^topicTemplate /, '')}`));
+};
+
+const topicStrategy = oneOf(TOPIC_STRATEGIES);
 const ackMode = oneOf(ACK_MODES);
 const strategy = oneOf(PARTITION_STRATEGIES);
 const saslMechanism = oneOf(SASL_MECHANISMS);
@@ -207,7 +218,21 @@ export const SETTINGS = {
     group: 'Kafka',
     parse: topicName,
     default: PRODUCER_DEFAULTS.topic,
-    description: 'Topic every event is published to',
+    description: 'Topic every event is published to with `TOPIC_STRATEGY=single`',
+  }),
+  TOPIC_STRATEGY: setting({
+    group: 'Kafka',
+    parse: topicStrategy,
+    default: PRODUCER_DEFAULTS.topicStrategy,
+    description:
+      "`single`: every event on `EVENT_TOPIC` (the original sidecar's layout); `per-type`: each event type on its own topic named by `TOPIC_TEMPLATE` (what event-sdk's direct Kafka mode writes), partitioned by murmur2 of the trace id",
+  }),
+  TOPIC_TEMPLATE: setting({
+    group: 'Kafka',
+    parse: topicTemplate,
+    default: PRODUCER_DEFAULTS.topicTemplate,
+    description:
+      'With `TOPIC_STRATEGY=per-type`: the topic of each type, `{type}` replaced by `log`, `audit`, `trace` or `error`',
   }),
   PARTITION_STRATEGY: setting({
     group: 'Kafka',
@@ -226,7 +251,7 @@ export const SETTINGS = {
     group: 'Kafka',
     parse: int({ min: 1, max: 10_000 }),
     description:
-      'When set, the topic is created at start with this many partitions if it is missing; unset: a missing topic stops the start',
+      'When set, a missing topic (each per-type topic) is created at start with this many partitions; unset: a missing topic stops the start, naming it',
   }),
   KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: setting({
     group: 'Kafka',

@@ -94,8 +94,13 @@ export function producerOptions(config: SidecarConfig, logger: Logger, metrics: 
     brokers: [...kafka.brokers],
     clientId: kafka.clientId,
     topic: kafka.topic,
-    strategy: kafka.strategy,
-    ...(kafka.partitionMap === undefined ? {} : { partitionMap: kafka.partitionMap }),
+    topicStrategy: kafka.topicStrategy,
+    topicTemplate: kafka.topicTemplate,
+    // Per-type topics are partitioned by trace id: the producer refuses a strategy or map with them.
+    ...(kafka.topicStrategy === 'per-type' ? {} : { strategy: kafka.strategy }),
+    ...(kafka.partitionMap === undefined || kafka.topicStrategy === 'per-type'
+      ? {}
+      : { partitionMap: kafka.partitionMap }),
     createTopic: kafka.createTopic === false ? false : { ...kafka.createTopic },
     ssl,
     ...(kafka.sasl === undefined ? {} : { sasl: { ...kafka.sasl } }),

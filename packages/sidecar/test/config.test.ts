@@ -71,6 +71,8 @@ test('reads every setting', () => {
       KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092,,[::1]:9093',
       KAFKA_CLIENT_ID: 'svc',
       EVENT_TOPIC: 'events.v1',
+      TOPIC_STRATEGY: 'Single',
+      TOPIC_TEMPLATE: 'events.{type}.v1',
       PARTITION_STRATEGY: 'EVENT-TYPE',
       PARTITION_MAP: 'log=0-3,audit=4-5,trace=6-9,error=10-11',
       KAFKA_CREATE_TOPIC_PARTITIONS: '12',
@@ -118,6 +120,8 @@ test('reads every setting', () => {
       brokers: ['kafka-1:9092', 'kafka-2:9092', '[::1]:9093'],
       clientId: 'svc',
       topic: 'events.v1',
+      topicStrategy: 'single',
+      topicTemplate: 'events.{type}.v1',
       strategy: 'event-type',
       partitionMap: 'log=0-3,audit=4-5,trace=6-9,error=10-11',
       createTopic: { partitions: 12, replicationFactor: 3 },
@@ -138,6 +142,28 @@ test('reads every setting', () => {
     logLevel: 'warn',
     shutdownTimeoutMs: 2000,
   });
+});
+
+test('TOPIC_STRATEGY=per-type: topics from TOPIC_TEMPLATE, no partition strategy or map', () => {
+  const config = loadConfig({ TOPIC_STRATEGY: 'per-type' });
+  assert.equal(config.kafka.topicStrategy, 'per-type');
+  assert.equal(config.kafka.topicTemplate, 'topic-event-{type}');
+  assert.throws(
+    () =>
+      loadConfig({
+        TOPIC_STRATEGY: 'per-type',
+        TOPIC_TEMPLATE: 'events',
+        PARTITION_STRATEGY: 'trace-id',
+        PARTITION_MAP: 'log=0,audit=1,trace=2,error=3',
+      }),
+    (e: Error & { problems?: string[] }) => {
+      assert.match(e.message, /TOPIC_TEMPLATE: "events" must contain \{type\}/);
+      assert.match(e.message, /PARTITION_STRATEGY applies only to TOPIC_STRATEGY=single/);
+      assert.match(e.message, /PARTITION_MAP applies only to TOPIC_STRATEGY=single/);
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig({ TOPIC_STRATEGY: 'both' }), /TOPIC_STRATEGY must be/);
 });
 
 test('lists every problem at once', () => {

@@ -1,0 +1,79 @@
+// An IEventRecorder for @mojaloop/event-sdk that writes through EventProducer: a service logs its spans, audits
+// and logs straight to Kafka, as the SDK's own direct mode (EVENT_SDK_KAFKA) does, with the same key and value
+// bytes, but each event confirmed by the broker (acks=all), partitioned and batched.
+// Only the SDK's types are used: it stays an optional peer dependency, loaded by the service, not by us.
+import type { EventMessage } from '@event-sidecar/contract';
+import type { EventMessage as SdkEventMessage, TypeMessageMetadata } from '@mojaloop/event-sdk';
+// Not re-exported by the SDK's index; the SDK has no exports map, so its file is reachable.
+import type { IEventRecorder } from '@mojaloop/event-sdk/dist/Recorder.js';
+import { isProducerError, ProducerError } from './errors.js';
+import type { PublishResult } from './producer.js';
+
+/** The part of EventProducer the recorder uses. */
+export interface RecorderPublisher {
+  publish(event: EventMessage): Promise<PublishResult>;
+}
+
+/** The SDK's LogResponse: what its own recorders resolve with, and what Span checks (`status === 'accepted'`). */
+export interface RecorderResponse {
+  status: 'accepted' | 'error';
+  error?: ProducerError;
+}
+
+export interface EventSdkRecorderOptions {
+  /**
+   * Called for each event whose `doLog` flag is set (the SDK sets it from its LOG_FILTER): the SDK's own
+   * recorders echo such events to the console. Left to the service, which knows its logger; none by default.
+   */
+  onLog?: (event: SdkEventMessage) => void;
+}
+
+/**
+ * Records each event with `producer.publish()`. `record()` resolves with `{ status: 'accepted' }` once Kafka has
+ * acknowledged the event, and rejects with the ProducerError otherwise (as the SDK's DefaultSidecarRecorder
+ * rejects with its client's error); Span catches and logs the rejection, it never retries. An event without
+ * `content` is refused, as the SDK's EventLoggingServiceClient refuses it.
+ */
+export class EventSdkRecorder implements IEventRecorder {
+  /** The function that records: IEventRecorder asks for the transport or a function. */
+  readonly recorder: (event: SdkEventMessage) => Promise<PublishResult>;
+  private readonly onLog: ((event: SdkEventMessage) => void) | undefined;
+
+  constructor(producer: RecorderPublisher, options: EventSdkRecorderOptions = {}) {
+    if (typeof producer?.publish !== 'function') {
+      throw new ProducerError('INVALID_OPTIONS', 'EventSdkRecorder needs an EventProducer (an object with publish())');
+    }
+    this.onLog = options.onLog;
+    this.recorder = (event) => {
+      if (event?.content === undefined || event.content === null) {
+        return Promise.reject(new ProducerError('INVALID_EVENT', 'Invalid eventMessage: content is mandatory'));
+      }
+      // The SDK's classes hold the same fields as the contract's plain objects; the producer checks what the
+      // record needs (trace id, type, action) and serializes own enumerable fields only, as the SDK does.
+      return producer.publish(event as unknown as EventMessage);
+    };
+  }
+
+  preProcess = (event: SdkEventMessage): SdkEventMessage | TypeMessageMetadata => event;
+
+  postProcess = (result: RecorderResponse): RecorderResponse => result;
+
+  async record(
+    event: SdkEventMessage,
+    doLog = true,
+    callback?: (result: RecorderResponse) => void,
+  ): Promise<RecorderResponse> {
+    if (doLog && this.onLog) this.onLog(event);
+    let result: RecorderResponse;
+    try {
+      await this.recorder(this.preProcess(event) as SdkEventMessage);
+      result = this.postProcess({ status: 'accepted' });
+    } catch (e) {
+      const error = isProducerError(e) ? e : new ProducerError('UNKNOWN', String(e), { cause: e });
+      callback?.({ status: 'error', error });
+      throw error;
+    }
+    callback?.(result);
+    return result;
+  }
+}

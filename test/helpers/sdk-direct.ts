@@ -1,0 +1,105 @@
+// @mojaloop/event-sdk's own direct-to-Kafka mode, as a service configured with EVENT_SDK_KAFKA runs it: the
+// SDK's EventLoggingServiceClient in Kafka mode behind its DefaultSidecarRecorder, producing through
+// @mojaloop/central-services-stream (node-rdkafka). The reference for what our recorder must write.
+import { createRequire } from 'node:module';
+import { Kafka, logLevel } from 'kafkajs';
+import { testBrokers, uniqueName } from './kafka.js';
+
+const require = createRequire(import.meta.url);
+
+/** The SDK's direct mode writes to these topics, whatever the service's configuration. */
+export const SDK_TOPICS = ['topic-event-log', 'topic-event-audit', 'topic-event-trace'] as const;
+
+/** The KAFKA section of a service's configuration, as Mojaloop's helm charts write it for the event SDK. */
+export function sdkKafkaConfig(brokers = testBrokers()): Record<string, unknown> {
+  const config = {
+    options: { messageCharset: 'utf8' },
+    rdkafkaConf: {
+      'metadata.broker.list': brokers.join(','),
+      'client.id': uniqueName('sdk-direct'),
+      event_cb: true,
+      dr_cb: true,
+      'socket.keepalive.enable': true,
+      'queue.buffering.max.ms': 0,
+    },
+    topicConf: { 'request.required.acks': 'all', partitioner: 'murmur2_random' },
+  };
+  return { PRODUCER: { EVENT: { LOG: { config }, AUDIT: { config }, TRACE: { config } } } };
+}
+
+/** Creates the SDK's topics (it does not: a broker without auto-creation refuses its events). */
+export async function createSdkTopics(partitions: number): Promise<void> {
+  const admin = new Kafka({
+    clientId: uniqueName('sdk-admin'),
+    brokers: testBrokers(),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    const missing = SDK_TOPICS.filter((t) => !existing.includes(t));
+    if (missing.length > 0) {
+      await admin
+        .createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true })
+        .catch((e: { type?: string }) => {
+          if (e.type !== 'TOPIC_ALREADY_EXISTS') throw e;
+        });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Disconnects the node-rdkafka producers central-services-stream keeps per topic. */
+export async function disconnectSdkProducers(): Promise<void> {
+  const stream = require('@mojaloop/central-services-stream') as {
+    Util: { Producer: { disconnect(): Promise<void> } };
+  };
+  await stream.Util.Producer.disconnect().catch(() => undefined);
+}
+
+export interface RawRecord {
+  topic: string;
+  partition: number;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Reads `topics` from the beginning, records as bytes, until `done` says so (fails after `timeoutMs`). */
+export async function readRaw(
+  topics: readonly string[],
+  done: (records: RawRecord[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<RawRecord[]> {
+  const kafka = new Kafka({ clientId: uniqueName('raw-reader'), brokers: testBrokers(), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('raw-reader'), maxWaitTimeInMs: 100 });
+  const records: RawRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${records.length} records from ${topics.join(', ')}; expected more`)),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ topic, partition, message }) => {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(message.headers ?? {}))
+              if (value !== undefined) headers[name] = value.toString();
+            records.push({ topic, partition, key: message.key?.toString() ?? null, value: message.value!, headers });
+            if (done(records)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
