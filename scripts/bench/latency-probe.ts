@@ -14,8 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,10 +52,8 @@ const cpuUs = () => {
 
 /** Sockets that note when a request was written and its answer began to arrive: the time on the wire. */
 function timedSockets(wire: number[]): ISocketFactory {
-  const require = createRequire(import.meta.url);
-  const net = require('node:net') as typeof import('node:net');
   return ({ host, port, onConnect }) => {
-    const socket: Socket = net.connect({ host, port }, onConnect);
+    const socket: Socket = connect({ host, port }, onConnect);
     let writtenAt = 0;
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((...args: unknown[]) => {
