@@ -1,7 +1,8 @@
 // The kafkajs client and the lanes' producers, configured as the producer needs them.
-import { Kafka, type Admin, type AdminConfig, type Producer, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { Admin, AdminConfig, Producer, ProducerConfig, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ProducerError } from './errors.js';
+import { createKafka } from './kafka-client.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log.js';
 import { produceRetryFor, type ResolvedOptions } from './options.js';
 
@@ -20,7 +21,7 @@ export interface EventProducerInternals {
 export const CONNECT_RETRY = Object.freeze({ retries: 2, initialRetryTime: 100, maxRetryTime: 1000 });
 
 export function createKafkaClient(opts: ResolvedOptions, log: Logger): KafkaClient {
-  return new Kafka({
+  return createKafka({
     clientId: opts.clientId,
     brokers: [...opts.brokers],
     ssl: opts.ssl,
