@@ -10,7 +10,8 @@
 //   PROBE_BEFORE=<dir> npx tsx scripts/bench/latency-probe.ts    # also a second build (same layout), side by side
 //   PROBE_PROFILE=1 PROBE_PATHS=idle npx tsx scripts/bench/latency-probe.ts  # a CPU profile of the sidecar
 // Settings: PROBE_EVENTS (per path and round, default 1000), PROBE_ROUNDS (2), PROBE_IDLE_SECONDS (10),
-// PROBE_PATHS (kafka,producer,http,grpc,idle). PRODUCER_* and other sidecar variables reach the sidecar.
+// PROBE_PATHS (kafka,producer,http,grpc,idle), PROBE_IN_FLIGHT (e.g. 4,16: POST /event also at these
+// concurrencies). PRODUCER_* and other sidecar variables reach the sidecar.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -34,9 +35,16 @@ const IDLE_SECONDS = num('PROBE_IDLE_SECONDS', 10);
 const WARMUP = 100;
 const PATHS = new Set((process.env.PROBE_PATHS ?? 'kafka,producer,http,grpc,idle').split(','));
 const PARTITIONS = 12;
+// Calls in flight for POST /event beyond the first row (1 is always measured, for every path).
+const IN_FLIGHT = (process.env.PROBE_IN_FLIGHT ?? '')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 1);
 
 interface Timing {
   samples: number[];
+  /** Events answered per second of the measured stretch. */
+  perSecond?: number;
   cpuUsPerEvent: number;
   /** Mean ms per stage, where the path can tell them apart. */
   stages?: Record<string, number>;
@@ -228,8 +236,8 @@ async function startSidecar(name: string, root: string, brokers: string[], outDi
   return { name, child, httpPort, grpcPort, profileDir };
 }
 
-async function httpPath(sidecar: Sidecar, bodies: Buffer[]): Promise<Timing> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+async function httpPath(sidecar: Sidecar, bodies: Buffer[], inFlight = 1): Promise<Timing> {
+  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
   const post = (body: Buffer) =>
     new Promise<void>((done, fail) => {
       const req = request(
@@ -249,7 +257,7 @@ async function httpPath(sidecar: Sidecar, bodies: Buffer[]): Promise<Timing> {
       req.once('error', fail);
       req.end(body);
     });
-  const timing = await oneAtATime(sidecar, (i) => post(bodies[i % bodies.length]!));
+  const timing = await oneAtATime(sidecar, (i) => post(bodies[i % bodies.length]!), inFlight);
   agent.destroy();
   return timing;
 }
@@ -274,17 +282,24 @@ async function grpcPath(sidecar: Sidecar, messages: unknown[]): Promise<Timing> 
   return timing;
 }
 
-async function oneAtATime(sidecar: Sidecar, call: (i: number) => Promise<void>): Promise<Timing> {
+async function oneAtATime(sidecar: Sidecar, call: (i: number) => Promise<void>, inFlight = 1): Promise<Timing> {
   for (let i = 0; i < WARMUP; i++) await call(i);
   const samples: number[] = [];
   const before = procStats(sidecar.child.pid);
-  for (let i = 0; i < COUNT; i++) {
-    const t0 = performance.now();
-    await call(i);
-    samples.push(performance.now() - t0);
-  }
+  let next = 0;
+  const loop = async () => {
+    while (next < COUNT) {
+      const i = next++;
+      const t0 = performance.now();
+      await call(i);
+      samples.push(performance.now() - t0);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, loop));
+  const seconds = (performance.now() - started) / 1000;
   const after = procStats(sidecar.child.pid);
-  return { samples, cpuUsPerEvent: (after.cpuUs - before.cpuUs) / COUNT };
+  return { samples, cpuUsPerEvent: (after.cpuUs - before.cpuUs) / COUNT, perSecond: COUNT / seconds };
 }
 
 async function idle(sidecar: Sidecar): Promise<{ coreShare: number; switchesPerSecond: number }> {
@@ -305,7 +320,8 @@ function row(name: string, t: Timing[]): string {
   const samples = t.flatMap((x) => x.samples);
   const cpu = mean(t.map((x) => x.cpuUsPerEvent));
   const fmt = (n: number) => n.toFixed(2);
-  return `| ${name} | ${samples.length} | ${fmt(percentile(samples, 50))} | ${fmt(percentile(samples, 99))} | ${fmt(mean(samples))} | ${cpu.toFixed(0)} |`;
+  const rate = t[0]?.perSecond === undefined ? '' : mean(t.map((x) => x.perSecond!)).toFixed(0);
+  return `| ${name} | ${samples.length} | ${fmt(percentile(samples, 50))} | ${fmt(percentile(samples, 99))} | ${fmt(mean(samples))} | ${cpu.toFixed(0)} | ${rate} |`;
 }
 
 function stageLines(name: string, t: Timing[]): string[] {
@@ -343,6 +359,7 @@ async function main(): Promise<void> {
         const sidecar = sidecars.find((s) => s.name === b.name);
         if (!sidecar) continue;
         if (PATHS.has('http')) add(`http POST /event (${b.name})`, await httpPath(sidecar, bodies));
+        for (const n of IN_FLIGHT) add(`http POST /event x${n} (${b.name})`, await httpPath(sidecar, bodies, n));
         if (PATHS.has('grpc')) add(`grpc event-sdk (${b.name})`, await grpcPath(sidecar, events));
         console.error(`round ${round + 1}: ${b.name} done`);
       }
@@ -360,8 +377,8 @@ async function main(): Promise<void> {
     `One event in flight, ${COUNT} per path and round, ${ROUNDS} rounds (percentiles over every sample; CPU per event`,
     `of the sidecar process for http/grpc, of the in-process client + producer for kafka/producer).`,
     '',
-    '| path | events | p50 ms | p99 ms | mean ms | CPU µs/event |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| path | events | p50 ms | p99 ms | mean ms | CPU µs/event | events/s |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...[...timings.entries()].map(([k, t]) => row(k, t)),
     '',
     '| path | stage | mean ms |',
