@@ -1,8 +1,8 @@
 // The kafkajs client and the lanes' producers, configured as the producer needs them.
-import type { Admin, AdminConfig, Producer, ProducerConfig, SASLOptions } from 'kafkajs';
+import { Kafka, type Admin, type AdminConfig, type Producer, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ProducerError } from './errors.js';
-import { createKafka } from './kafka-client.js';
+import { fixRequestQueueTimers, noDelaySocketFactory } from './kafkajs-fixes.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log.js';
 import { produceRetryFor, type ResolvedOptions } from './options.js';
 
@@ -21,7 +21,8 @@ export interface EventProducerInternals {
 export const CONNECT_RETRY = Object.freeze({ retries: 2, initialRetryTime: 100, maxRetryTime: 1000 });
 
 export function createKafkaClient(opts: ResolvedOptions, log: Logger): KafkaClient {
-  return createKafka({
+  fixRequestQueueTimers();
+  return new Kafka({
     clientId: opts.clientId,
     brokers: [...opts.brokers],
     ssl: opts.ssl,
@@ -32,6 +33,7 @@ export function createKafkaClient(opts: ResolvedOptions, log: Logger): KafkaClie
     retry: { ...CONNECT_RETRY },
     logLevel: kafkaLogLevel(log),
     logCreator: kafkaLogCreator(log),
+    socketFactory: noDelaySocketFactory,
   });
 }
 

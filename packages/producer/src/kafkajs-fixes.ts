@@ -1,9 +1,9 @@
-// The kafkajs client behind the producer, with what a process that sends one event at a time, or none for a
-// while, needs beyond kafkajs 2.2.4's defaults: sockets that send at once, and a request queue that sleeps.
+// What a process that sends one event at a time, or none for a while, needs beyond kafkajs 2.2.4's defaults:
+// sockets that send at once, and a request queue that sleeps while it has nothing to do.
 import { createRequire } from 'node:module';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { Kafka, type ISocketFactory, type KafkaConfig } from 'kafkajs';
+import type { ISocketFactory } from 'kafkajs';
 
 /** What kafkajs's own factory does, plus TCP_NODELAY. */
 export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
@@ -103,10 +103,4 @@ export function fixRequestQueueTimers(): boolean {
   };
   proto[FIXED] = true;
   return true;
-}
-
-/** A kafkajs client with the sockets and the request queue fixes above. */
-export function createKafka(config: Omit<KafkaConfig, 'socketFactory'>): Kafka {
-  fixRequestQueueTimers();
-  return new Kafka({ ...config, socketFactory: noDelaySocketFactory });
 }
