@@ -10,8 +10,9 @@
 //   PROBE_BEFORE=<dir> npx tsx scripts/bench/latency-probe.ts    # also a second build (same layout), side by side
 //   PROBE_PROFILE=1 PROBE_PATHS=idle npx tsx scripts/bench/latency-probe.ts  # a CPU profile of the sidecar
 // Settings: PROBE_EVENTS (per path and round, default 1000), PROBE_ROUNDS (2), PROBE_IDLE_SECONDS (10),
-// PROBE_PATHS (kafka,producer,http,grpc,idle), PROBE_IN_FLIGHT (e.g. 4,16: POST /event also at these
-// concurrencies). PRODUCER_* and other sidecar variables reach the sidecar.
+// PROBE_PATHS (kafka,producer,http,grpc,idle; batch: POST /events of 100 events at 16 in flight),
+// PROBE_IN_FLIGHT (e.g. 4,16,64: POST /event also at these concurrencies). PRODUCER_* and other sidecar
+// variables reach the sidecar. Stages are medians per event (the wire: per request).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -35,6 +36,7 @@ const IDLE_SECONDS = num('PROBE_IDLE_SECONDS', 10);
 const WARMUP = 100;
 const PATHS = new Set((process.env.PROBE_PATHS ?? 'kafka,producer,http,grpc,idle').split(','));
 const PARTITIONS = 12;
+const BATCH_EVENTS = 100;
 // Calls in flight for POST /event beyond the first row (1 is always measured, for every path).
 const IN_FLIGHT = (process.env.PROBE_IN_FLIGHT ?? '')
   .split(',')
@@ -98,8 +100,12 @@ async function rawKafka(brokers: string[], topic: string, value: Buffer): Promis
   }
   const cpuUsPerEvent = (cpuUs() - cpu0) / COUNT;
   await producer.disconnect();
-  const onWire = mean(wire.slice(-COUNT));
-  return { samples, cpuUsPerEvent, stages: { 'wire + broker': onWire, 'kafkajs client': mean(samples) - onWire } };
+  const onWire = percentile(wire.slice(-COUNT), 50);
+  return {
+    samples,
+    cpuUsPerEvent,
+    stages: { 'wire + broker': onWire, 'kafkajs client (send() minus the wire)': percentile(samples, 50) - onWire },
+  };
 }
 
 async function inProcessProducer(root: string, brokers: string[], topic: string): Promise<Timing> {
@@ -144,9 +150,9 @@ async function inProcessProducer(root: string, brokers: string[], topic: string)
     samples,
     cpuUsPerEvent,
     stages: {
-      'publish -> request (prepare, queue, linger, lane)': mean(wait),
-      'request -> ack (kafkajs + broker)': mean(send),
-      'ack -> caller resumes': mean(answer),
+      'publish -> request (prepare, queue, linger, lane)': percentile(wait, 50),
+      'request -> ack (kafkajs + broker)': percentile(send, 50),
+      'ack -> caller resumes': percentile(answer, 50),
     },
   };
 }
@@ -236,7 +242,15 @@ async function startSidecar(name: string, root: string, brokers: string[], outDi
   return { name, child, httpPort, grpcPort, profileDir };
 }
 
-async function httpPath(sidecar: Sidecar, bodies: Buffer[], inFlight = 1): Promise<Timing> {
+interface Route {
+  path: string;
+  status: number;
+  /** Events per request. */
+  events: number;
+}
+const SINGLE: Route = { path: '/event', status: 201, events: 1 };
+
+async function httpPath(sidecar: Sidecar, bodies: Buffer[], inFlight = 1, route = SINGLE): Promise<Timing> {
   const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
   const post = (body: Buffer) =>
     new Promise<void>((done, fail) => {
@@ -244,20 +258,22 @@ async function httpPath(sidecar: Sidecar, bodies: Buffer[], inFlight = 1): Promi
         {
           host: '127.0.0.1',
           port: sidecar.httpPort,
-          path: '/event',
+          path: route.path,
           method: 'POST',
           agent,
           headers: { 'content-type': 'application/json', 'content-length': body.length },
         },
         (res) => {
           res.resume();
-          res.once('end', () => (res.statusCode === 201 ? done() : fail(new Error(`POST /event: ${res.statusCode}`))));
+          res.once('end', () =>
+            res.statusCode === route.status ? done() : fail(new Error(`POST ${route.path}: ${res.statusCode}`)),
+          );
         },
       );
       req.once('error', fail);
       req.end(body);
     });
-  const timing = await oneAtATime(sidecar, (i) => post(bodies[i % bodies.length]!), inFlight);
+  const timing = await oneAtATime(sidecar, (i) => post(bodies[i % bodies.length]!), inFlight, route.events);
   agent.destroy();
   return timing;
 }
@@ -282,13 +298,19 @@ async function grpcPath(sidecar: Sidecar, messages: unknown[]): Promise<Timing> 
   return timing;
 }
 
-async function oneAtATime(sidecar: Sidecar, call: (i: number) => Promise<void>, inFlight = 1): Promise<Timing> {
-  for (let i = 0; i < WARMUP; i++) await call(i);
+async function oneAtATime(
+  sidecar: Sidecar,
+  call: (i: number) => Promise<void>,
+  inFlight = 1,
+  perCall = 1,
+): Promise<Timing> {
+  const calls = Math.max(inFlight, Math.round(COUNT / perCall));
+  for (let i = 0; i < Math.min(WARMUP, calls); i++) await call(i);
   const samples: number[] = [];
   const before = procStats(sidecar.child.pid);
   let next = 0;
   const loop = async () => {
-    while (next < COUNT) {
+    while (next < calls) {
       const i = next++;
       const t0 = performance.now();
       await call(i);
@@ -299,7 +321,8 @@ async function oneAtATime(sidecar: Sidecar, call: (i: number) => Promise<void>, 
   await Promise.all(Array.from({ length: inFlight }, loop));
   const seconds = (performance.now() - started) / 1000;
   const after = procStats(sidecar.child.pid);
-  return { samples, cpuUsPerEvent: (after.cpuUs - before.cpuUs) / COUNT, perSecond: COUNT / seconds };
+  const events = calls * perCall;
+  return { samples, cpuUsPerEvent: (after.cpuUs - before.cpuUs) / events, perSecond: events / seconds };
 }
 
 async function idle(sidecar: Sidecar): Promise<{ coreShare: number; switchesPerSecond: number }> {
@@ -340,11 +363,14 @@ async function main(): Promise<void> {
   }
   const events = generateEvents(500, { seed: 1 });
   const bodies = events.map((e) => Buffer.from(JSON.stringify(e)));
+  const batchBodies = Array.from({ length: 5 }, (_, i) =>
+    Buffer.from(JSON.stringify(events.slice(i * BATCH_EVENTS, (i + 1) * BATCH_EVENTS))),
+  );
   const timings = new Map<string, Timing[]>();
   const add = (key: string, t: Timing) => timings.set(key, [...(timings.get(key) ?? []), t]);
 
   const sidecars: Sidecar[] = [];
-  if (PATHS.has('http') || PATHS.has('grpc') || PATHS.has('idle')) {
+  if (['http', 'grpc', 'idle', 'batch'].some((p) => PATHS.has(p)) || IN_FLIGHT.length > 0) {
     for (const b of builds) sidecars.push(await startSidecar(b.name, b.root, brokers, outDir));
   }
   const idleShares = new Map<string, { coreShare: number; switchesPerSecond: number }[]>();
@@ -360,6 +386,10 @@ async function main(): Promise<void> {
         if (!sidecar) continue;
         if (PATHS.has('http')) add(`http POST /event (${b.name})`, await httpPath(sidecar, bodies));
         for (const n of IN_FLIGHT) add(`http POST /event x${n} (${b.name})`, await httpPath(sidecar, bodies, n));
+        if (PATHS.has('batch')) {
+          const route = { path: '/events', status: 200, events: BATCH_EVENTS };
+          add(`http POST /events x16 (${b.name})`, await httpPath(sidecar, batchBodies, 16, route));
+        }
         if (PATHS.has('grpc')) add(`grpc event-sdk (${b.name})`, await grpcPath(sidecar, events));
         console.error(`round ${round + 1}: ${b.name} done`);
       }
@@ -381,7 +411,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...[...timings.entries()].map(([k, t]) => row(k, t)),
     '',
-    '| path | stage | mean ms |',
+    '| path | stage | median ms |',
     '| --- | --- | --- |',
     ...[...timings.entries()].flatMap(([k, t]) => stageLines(k, t)),
     '',
