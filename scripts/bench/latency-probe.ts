@@ -14,7 +14,8 @@
 // PROBE_IN_FLIGHT (e.g. 4,16,64: POST /event also at these concurrencies). PRODUCER_* and other sidecar
 // variables reach the sidecar. Stages are medians per event (the wire: per request).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -211,6 +212,7 @@ interface Sidecar {
   httpPort: number;
   grpcPort: number;
   profileDir: string;
+  spoolDir: string | undefined;
 }
 
 async function startSidecar(name: string, root: string, brokers: string[], outDir: string): Promise<Sidecar> {
@@ -218,6 +220,8 @@ async function startSidecar(name: string, root: string, brokers: string[], outDi
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const profileDir = join(outDir, `profile-${name}`);
   rmSync(profileDir, { recursive: true, force: true });
+  // The spool is on by default: measured so, in a directory of each sidecar's own (one sidecar per spool).
+  const spoolDir = process.env.SPOOL_DIR ? undefined : mkdtempSync(join(tmpdir(), `probe-spool-${name}-`));
   const child = startNode(cli, {
     cwd: root,
     logPath: join(outDir, `sidecar-${name}.log`),
@@ -236,10 +240,11 @@ async function startSidecar(name: string, root: string, brokers: string[], outDi
       KAFKA_CREATE_TOPIC_PARTITIONS: String(PARTITIONS),
       ACK_MODE: 'confirmed',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...(spoolDir ? { SPOOL_DIR: spoolDir } : {}),
     },
   });
   await waitForHttp(`http://127.0.0.1:${httpPort}/health`, child, 90_000);
-  return { name, child, httpPort, grpcPort, profileDir };
+  return { name, child, httpPort, grpcPort, profileDir, spoolDir };
 }
 
 interface Route {
@@ -400,7 +405,10 @@ async function main(): Promise<void> {
       for (const s of sidecars) idleShares.set(s.name, [await idle(s)]);
     }
   } finally {
-    for (const s of sidecars) await s.child.stop();
+    for (const s of sidecars) {
+      await s.child.stop();
+      if (s.spoolDir) rmSync(s.spoolDir, { recursive: true, force: true });
+    }
   }
 
   const lines = [
