@@ -2,6 +2,7 @@
 import { Kafka, type Admin, type AdminConfig, type Producer, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ProducerError } from './errors.js';
+import { fixRequestQueueTimers, noDelaySocketFactory } from './kafkajs-fixes.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log.js';
 import { produceRetryFor, type ResolvedOptions } from './options.js';
 
@@ -20,6 +21,7 @@ export interface EventProducerInternals {
 export const CONNECT_RETRY = Object.freeze({ retries: 2, initialRetryTime: 100, maxRetryTime: 1000 });
 
 export function createKafkaClient(opts: ResolvedOptions, log: Logger): KafkaClient {
+  fixRequestQueueTimers();
   return new Kafka({
     clientId: opts.clientId,
     brokers: [...opts.brokers],
@@ -31,6 +33,7 @@ export function createKafkaClient(opts: ResolvedOptions, log: Logger): KafkaClie
     retry: { ...CONNECT_RETRY },
     logLevel: kafkaLogLevel(log),
     logCreator: kafkaLogCreator(log),
+    socketFactory: noDelaySocketFactory,
   });
 }
 

@@ -116,17 +116,40 @@ export class Lane {
   }
 
   scheduleFlush(): void {
-    // While a lane's request is in flight its next batch accumulates; the completion sends it (one request in
-    // flight per lane keeps the order of each partition; kafkajs's idempotent producer sends one at a time anyway).
-    if (this.inFlight) return;
-    const { maxEvents, maxBytes, lingerMs } = this.ctx.batch;
+    // Adaptive batching. A lane with nothing in flight sends at once: at the end of this turn of the event loop,
+    // so that events published together (publishMany, one POST /events) share a request, but without a timer.
+    // While its request is in flight, the next batch gathers behind it (one request in flight per lane keeps
+    // each partition's order; kafkajs's idempotent producer sends one at a time anyway) and goes when it
+    // completes (sendGathered): batches grow with the load, and an event alone never waits for the linger.
+    if (this.busy()) return;
+    const { maxEvents, maxBytes } = this.ctx.batch;
     if (this.queue.length >= maxEvents || this.queuedBytes >= maxBytes) {
       this.flushNow();
       return;
     }
     if (this.lingerTimer || this.immediate) return;
-    if (lingerMs === 0) this.immediate = setImmediate(() => this.flushNow());
-    else this.lingerTimer = setTimeout(() => this.flushNow(), lingerMs);
+    this.immediate = setImmediate(() => this.flushNow());
+  }
+
+  /**
+   * Whether a request is in flight with an event still unsettled. Once every event of a request is settled its
+   * callers resume before the request's completion runs: a caller that awaits each event publishes its next one
+   * then, and that event must not gather behind a request that is over.
+   */
+  private busy(): boolean {
+    return this.inFlight !== undefined && !this.inFlight.every((entry) => entry.done);
+  }
+
+  /**
+   * The batch that gathered behind a request, once that request completed: sent at once when full or when its
+   * oldest event has waited `lingerMs` (under heavy load a round trip outlasts the linger, so it always has),
+   * otherwise as soon as it has. The linger thus only matters under load, where it lets batches fill.
+   */
+  private sendGathered(): void {
+    const { maxEvents, maxBytes, lingerMs } = this.ctx.batch;
+    const wait = this.queue.peek()!.startedAt + lingerMs - performance.now();
+    if (wait <= 0 || this.queue.length >= maxEvents || this.queuedBytes >= maxBytes) this.flushNow();
+    else this.lingerTimer = setTimeout(() => this.flushNow(), Math.ceil(wait));
   }
 
   /** Sends the next batch now, unless a request is in flight or nothing waits. */
@@ -153,9 +176,9 @@ export class Lane {
       this.inFlight = undefined;
       metrics.queueDepth(ledger.depth);
       if (this.queue.length > 0) {
-        // The events that gathered meanwhile have waited at least one round trip: send them at once.
         if (this.ctx.isDown()) this.ctx.failWaiting(this);
-        else this.flushNow();
+        // Unless an event that came after the last one settled is already being sent at once, with these.
+        else if (!this.immediate) this.sendGathered();
       }
       this.ctx.ledger.checkDrained();
     });

@@ -32,7 +32,11 @@ export interface ProducerMetrics {
 export type { CustomPartitioner, PartitionStrategy } from './partitioning.js';
 
 export interface BatchOptions {
-  /** How long the first event of a batch waits for company when nothing is in flight (default 2 ms). */
+  /**
+   * Under load only: the batch that gathered behind a lane's request in flight is sent when that request
+   * completes, or later, once its oldest event has waited this long (default 2 ms). An event on a lane with
+   * nothing in flight is sent at once.
+   */
   lingerMs?: number;
   /** Most events in one produce request (default 500). */
   maxEvents?: number;

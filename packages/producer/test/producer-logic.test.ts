@@ -134,18 +134,43 @@ test('one lane: concurrent publishes are coalesced into batches, one request in 
   assert.ok(fake.producers[0]!.disconnected);
 });
 
-test('the first event waits lingerMs for company, then goes in one request', async () => {
+test('an idle lane sends at once: events published together share one request, without the linger', async () => {
   const fake = new FakeKafka();
-  const producer = await connected(fake, { batch: { lingerMs: 30 } });
+  const producer = await connected(fake, { batch: { lingerMs: 1000 } });
   const started = performance.now();
-  const pending = events(3).map((e) => producer.publish(e));
-  await sleep(10);
-  assert.equal(fake.producers[0]!.sends.length, 0);
-  await Promise.all(pending);
-  assert.ok(performance.now() - started >= 29);
+  await Promise.all(events(3).map((e) => producer.publish(e)));
+  assert.ok(performance.now() - started < 500, 'not held for the linger');
   assert.deepEqual(
     fake.producers[0]!.sends.map((s) => s.length),
     [3],
+  );
+  await producer.close();
+});
+
+test('behind a request in flight, events gather until it completes and the oldest has waited lingerMs', async () => {
+  const fake = new FakeKafka();
+  let release: (() => void) | undefined;
+  fake.onSend = (_p, messages) =>
+    release === undefined
+      ? new Promise((resolve) => (release = () => resolve(fake.store(messages))))
+      : Promise.resolve(fake.store(messages));
+  const producer = await connected(fake, { batch: { lingerMs: 60 } });
+  const [first, second, third] = events(3);
+  const sent = producer.publish(first!);
+  while (release === undefined) await sleep(1);
+  const gatheredAt = performance.now();
+  const gathered = [producer.publish(second!), producer.publish(third!)];
+  await sleep(5);
+  release!();
+  await sent;
+  await sleep(20);
+  assert.equal(fake.producers[0]!.sends.length, 1, 'the gathered batch waits for the linger');
+  await Promise.all(gathered);
+  const held = performance.now() - gatheredAt;
+  assert.ok(held >= 59, `held ${held.toFixed(1)} ms, until its oldest event waited lingerMs`);
+  assert.deepEqual(
+    fake.producers[0]!.sends.map((s) => s.length),
+    [1, 2],
   );
   await producer.close();
 });

@@ -308,7 +308,8 @@ export const SETTINGS = {
     group: 'Producer',
     parse: int({ min: 0, max: 10_000 }),
     default: batch.lingerMs,
-    description: 'How long the producer waits to fill a batch',
+    description:
+      'Under load, how long the batch that gathers behind a produce request may wait to fill; an event on an idle lane is sent at once',
   }),
   PRODUCER_BATCH_MAX_EVENTS: setting({
     group: 'Producer',
