@@ -3,7 +3,7 @@
 // for clean-up on the test that started it, so a failing assertion still stops it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,29 +225,6 @@ export function rssBytes(pid: number): number | undefined {
 
 // ------------------------------------------------------------------ the sidecar as a process
 
-let grpcInBuild: boolean | undefined;
-
-/** Whether the built sidecar has a gRPC transport (the gRPC service name appears in its dist). */
-export function grpcBuilt(): boolean {
-  if (grpcInBuild === undefined) {
-    const dist = join(ROOT, 'packages/sidecar/dist');
-    grpcInBuild = listFiles(dist).some(
-      (file) => file.endsWith('.js') && /EventLoggerService|mojaloop\.events/.test(readFileSync(file, 'utf8')),
-    );
-  }
-  return grpcInBuild;
-}
-
-function listFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-      entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)],
-    );
-  } catch {
-    return [];
-  }
-}
-
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -297,8 +274,9 @@ export class SidecarProcess {
   readonly exited: Promise<SidecarExit>;
   exit: SidecarExit | undefined;
   httpPort = 0;
-  grpcPort: number | undefined;
-  /** Transports the sidecar announced at start (`http`, `grpc`). */
+  /** gRPC is a core transport: every sidecar serves it, and start fails when it does not. */
+  grpcPort = 0;
+  /** Transports the sidecar serves once started (`http`, `grpc`). */
   transports: string[] = [];
   readonly levels = new Map<number, number>();
   private readonly tail: LogLine[] = [];
@@ -369,8 +347,9 @@ export class SidecarProcess {
 
   /**
    * Resolves once the sidecar serves HTTP (GET /live answers 200: it listens only after Kafka is
-   * connected) and, when the build has a gRPC transport, once its gRPC port accepts connections.
-   * Readiness is probed rather than read from the log so that LOG_LEVEL can stay at warn under load.
+   * connected, or at once with a spool) and its gRPC port accepts connections; fails when either
+   * is missing at the deadline. Readiness is probed rather than read from the log so that LOG_LEVEL
+   * can stay at warn under load.
    */
   async waitStarted(timeoutMs = 90_000): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -389,24 +368,16 @@ export class SidecarProcess {
       if (ok) break;
       await sleep(100);
     }
-    this.transports = ['http'];
-    if (this.grpcPort !== undefined && grpcBuilt()) {
-      const port = this.grpcPort;
-      while (!(await portAccepts(port))) {
-        failIfExited();
-        if (Date.now() > end)
-          throw new Error(`the sidecar did not serve gRPC within ${timeoutMs} ms\n${this.describe()}`);
-        await sleep(100);
-      }
-      this.transports.push('grpc');
-    } else {
-      this.grpcPort = undefined;
+    while (!(await portAccepts(this.grpcPort))) {
+      failIfExited();
+      if (Date.now() > end)
+        throw new Error(
+          `the sidecar serves HTTP but not gRPC on port ${this.grpcPort} within ${timeoutMs} ms\n${this.describe()}`,
+        );
+      await sleep(100);
     }
+    this.transports = ['http', 'grpc'];
     this.startRssSampling();
-  }
-
-  get hasGrpc(): boolean {
-    return this.transports.includes('grpc');
   }
 
   waitForLog(match: (line: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {

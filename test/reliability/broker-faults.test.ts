@@ -77,8 +77,8 @@ test(
       agent.destroy();
       probeAgent.destroy();
     });
-    const grpc = sidecar.hasGrpc ? grpcClient(sidecar.grpcPort!) : undefined;
-    t.after(() => grpc?.close());
+    const grpc = grpcClient(sidecar.grpcPort);
+    t.after(() => grpc.close());
 
     const ledger = new Ledger();
     const health: Array<{ at: number; status: number | string }> = [];
@@ -101,20 +101,19 @@ test(
         send: (n) => sendHttp(ledger, sidecar.httpPort, validEvent(n, 'faults-http'), { agent, timeoutMs: 60_000 }),
       }),
     ];
-    if (grpc)
-      loads.push(
-        runLoad({
-          ratePerSec: RATE,
-          durationMs: 30 * 60_000,
-          maxCount: 1_000_000,
-          maxInFlight: 2000,
-          stop: () => !loadRunning,
-          send: (n) => {
-            const event = validEvent(n, 'faults-grpc');
-            return sendGrpc(ledger, grpc, event, toWire(event), { deadlineMs: 60_000 });
-          },
-        }),
-      );
+    loads.push(
+      runLoad({
+        ratePerSec: RATE,
+        durationMs: 30 * 60_000,
+        maxCount: 1_000_000,
+        maxInFlight: 2000,
+        stop: () => !loadRunning,
+        send: (n) => {
+          const event = validEvent(n, 'faults-grpc');
+          return sendGrpc(ledger, grpc, event, toWire(event), { deadlineMs: 60_000 });
+        },
+      }),
+    );
 
     const cycles: Cycle[] = [];
     try {
