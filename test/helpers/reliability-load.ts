@@ -256,7 +256,7 @@ export type Transport = 'http' | 'grpc';
 
 export interface Outcome {
   transport: Transport;
-  /** acked: 201 / accepted; refused: any other answer; unanswered: no answer (timeout, reset, refused connection). */
+  /** acked: 201 / 202 (spooled) / accepted; refused: any other answer; unanswered: no answer (timeout, reset, refused connection). */
   kind: 'acked' | 'refused' | 'unanswered';
   /** HTTP status or gRPC status name; the error text when unanswered. */
   status: string;
@@ -328,7 +328,8 @@ export async function sendHttp(
     const retryAfter = retryAfterOf(result.answer);
     outcome = {
       transport: 'http',
-      kind: status === 201 ? 'acked' : 'refused',
+      // 202: on the sidecar's spool, to be delivered; an acknowledgement too.
+      kind: status === 201 || status === 202 ? 'acked' : 'refused',
       status: String(status),
       ...(retryAfter === undefined ? {} : { retryAfter }),
       sentAt,
@@ -472,14 +473,14 @@ export async function sendBatch(
     ?.results;
   batch.ids.forEach((id, i) => {
     const item = items?.[i];
-    const kind = item ? (item.status === 'published' ? 'acked' : 'refused') : 'refused';
+    const kind = item && (item.status === 'published' || item.status === 'spooled') ? 'acked' : 'refused';
     ledger.record(id, {
       transport: 'http',
       kind,
       // Without per-event results the whole batch was answered with one status.
       status: item
-        ? item.status === 'published'
-          ? 'item published'
+        ? item.status === 'published' || item.status === 'spooled'
+          ? `item ${item.status}`
           : `item ${item.error?.errorCode ?? item.status}`
         : String(answer.status),
       ...(retryAfter === undefined ? {} : { retryAfter }),

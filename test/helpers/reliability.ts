@@ -255,7 +255,12 @@ export interface SidecarExit {
 }
 
 export interface SidecarProcessOptions {
-  /** Environment of the sidecar (PATH is added); HTTP_HOST/HTTP_PORT default to 127.0.0.1:0. */
+  /**
+   * Environment of the sidecar (PATH is added); HTTP_HOST/HTTP_PORT default to 127.0.0.1:0. The
+   * spool is on, as by default; without SPOOL_DIR the sidecar gets a fresh directory of its own
+   * rather than the default one in the user's state directory, which only one sidecar at a time may
+   * hold. `SPOOL_DIR: 'off'` runs it without a spool.
+   */
   env: Record<string, string>;
   /** Strings that must never be written by the sidecar; `leaks()` tells which were seen. */
   secrets?: string[];
@@ -271,6 +276,8 @@ export interface SidecarProcessOptions {
  */
 export class SidecarProcess {
   readonly child: ChildProcess;
+  /** The environment it runs with (ports and spool directory included): another start with it takes over. */
+  readonly env: Record<string, string>;
   readonly exited: Promise<SidecarExit>;
   exit: SidecarExit | undefined;
   httpPort = 0;
@@ -293,17 +300,15 @@ export class SidecarProcess {
     this.secrets = (options.secrets ?? []).filter((s) => s.length > 0);
     this.httpPort = Number(options.env.HTTP_PORT ?? ports.http);
     this.grpcPort = Number(options.env.GRPC_PORT ?? ports.grpc);
+    this.env = {
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(this.httpPort),
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(this.grpcPort),
+      ...options.env,
+    };
     this.child = spawn(process.execPath, [SIDECAR_CLI], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(this.httpPort),
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(this.grpcPort),
-        // Never the user's state directory (the default): a case that wants a spool gives its directory.
-        SPOOL_DIR: 'off',
-        ...options.env,
-      },
+      env: { PATH: process.env.PATH ?? '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onStdout(chunk));
@@ -323,7 +328,13 @@ export class SidecarProcess {
 
   static async start(t: TestContext, options: SidecarProcessOptions): Promise<SidecarProcess> {
     const [http, grpc] = await freePorts(2);
-    const sidecar = new SidecarProcess(options, { http: http!, grpc: grpc! });
+    const env = { ...options.env };
+    if (env.SPOOL_DIR === undefined) {
+      const dir = mkdtempSync(join(tmpdir(), 'sidecar-spool-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      env.SPOOL_DIR = dir;
+    }
+    const sidecar = new SidecarProcess({ ...options, env }, { http: http!, grpc: grpc! });
     t.after(async () => {
       if (sidecar.exit) return;
       sidecar.child.kill('SIGKILL');
