@@ -965,7 +965,8 @@ cmd_kill_node() {
     return 0
   fi
   signal_broker KILL "$pid"
-  while process_alive "$pid" && ((waited < 100)); do
+  # A JVM of a few hundred MiB can take seconds to be gone on a busy machine.
+  while process_alive "$pid" && ((waited < 600)); do
     sleep 0.1
     waited=$((waited + 1))
   done

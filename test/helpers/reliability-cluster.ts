@@ -316,6 +316,14 @@ export class ServiceLoad {
     return reports;
   }
 
+  /** The time calls waited for their answer, in ms, at quantile q (0.5, 0.99). */
+  answerQuantileMs(q: number): number {
+    const times: number[] = [];
+    for (const [, o] of this.ledger.outcomes()) times.push(o.answeredAt - o.sentAt);
+    times.sort((a, b) => a - b);
+    return times.length === 0 ? 0 : times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  }
+
   /** Longest time any call waited for its answer, in ms. */
   longestAnswerMs(): number {
     let longest = 0;

@@ -192,7 +192,7 @@ export class ReliabilityBroker {
         // already gone
       }
     }
-    await until('broker gone after SIGKILL', 10_000, () => (processAlive(pid) ? undefined : true), 50);
+    await until('broker gone after SIGKILL', 60_000, () => (processAlive(pid) ? undefined : true), 50);
   }
 }
 

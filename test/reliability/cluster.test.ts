@@ -10,7 +10,9 @@
 // cluster down for 60 s.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { join } from 'node:path';
 import { FULL, SidecarProcess, freePorts, report, sized, sleep, uniqueSuffix, until } from '../helpers/reliability.js';
 import {
   ReliabilityCluster,
@@ -70,8 +72,11 @@ let cluster: ReliabilityCluster;
 let clusterStartMs = 0;
 
 describe(`replicated cluster (${REPLICATION_FACTOR} nodes, min.insync.replicas ${MIN_INSYNC_REPLICAS})`, () => {
+  // Registered here, not from inside `before`: a hook added while hooks run would never be called.
+  let stopCluster: (() => Promise<void>) | undefined;
+  after(() => stopCluster?.());
   before(async () => {
-    ({ cluster, startMs: clusterStartMs } = await ReliabilityCluster.create(after));
+    ({ cluster, startMs: clusterStartMs } = await ReliabilityCluster.create((fn) => (stopCluster = fn)));
   });
 
   test(
@@ -186,6 +191,7 @@ describe(`replicated cluster (${REPLICATION_FACTOR} nodes, min.insync.replicas $
         // The load stops before the kill: a call to a dead process cannot be delivered by anyone.
         await load.stop();
         const spooled = (await sampleHealth(sidecar.httpPort)).spoolDepth ?? 0;
+        const spoolBytes = directoryBytes(sidecar.env.SPOOL_DIR);
         const clusterStart = Date.now();
         const startPromise = cluster.start();
         // Kill as soon as the replay has visibly begun: the depth below what was spooled.
@@ -220,7 +226,7 @@ describe(`replicated cluster (${REPLICATION_FACTOR} nodes, min.insync.replicas $
           loadStopped: true,
           sidecar: restarted,
           notes: [
-            `three nodes SIGKILLed for ${clusterStart - faultStart} ms: ${spooled} events on the spool (peak seen ${peak}); cluster back in ${startMs} ms`,
+            `three nodes SIGKILLed for ${clusterStart - faultStart} ms: ${spooled} events on the spool (peak seen ${peak}), its directory ${(spoolBytes / 1048576).toFixed(1)} MiB (${spooled > 0 ? Math.round(spoolBytes / spooled) : '-'} bytes an event); cluster back in ${startMs} ms`,
             `sidecar SIGKILLed ${killedAt - clusterStart} ms after the cluster's start began, the spool at ${depthAtKill} of ${peak} events (replay under way); restarted on the same spool in ${restartMs} ms`,
           ],
         };
@@ -287,7 +293,7 @@ async function runCase(t: TestContext, name: string, fault: (ctx: CaseContext) =
       `${name} (${FULL ? 'full' : 'reduced'}): cluster of 3 started in ${clusterStartMs} ms; topic ${PARTITIONS} partitions, RF ${REPLICATION_FACTOR}, min.insync.replicas ${MIN_INSYNC_REPLICAS}; load event-sdk gRPC ${GRPC_RATE}/s (${GRPC_IN_FLIGHT} in flight) + HTTP ${HTTP_RATE}/s`,
       ...result.notes.map((n) => `  ${n}`),
       `  logged ${figures.logged}, on Kafka ${figures.onKafka}, lost ${figures.lost.length}, duplicates ${figures.duplicates} (records ${figures.records}); unanswered ${figures.unanswered}`,
-      `  longest answer ${figures.longestAnswerMs} ms; fault end to empty spool ${figures.drainMs} ms; fault lasted ${result.faultEnd - result.faultStart} ms`,
+      `  longest answer ${figures.longestAnswerMs} ms (p50 ${load.answerQuantileMs(0.5)} ms, p99 ${load.answerQuantileMs(0.99)} ms); fault end to empty spool ${figures.drainMs} ms; fault lasted ${result.faultEnd - result.faultStart} ms`,
       `  answers: ${answers}`,
       `  sidecar: peak RSS ${(last.maxRss / 1048576).toFixed(1)} MiB; log lines at error or above ${sidecar.linesAtLeast(50) + (last === sidecar ? 0 : last.linesAtLeast(50))}`,
       ...errorLines(sidecar, last).map((l) => `    ${l}`),
@@ -364,4 +370,12 @@ function errorLines(...sidecars: SidecarProcess[]): string[] {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 6)
     .map(([k, n]) => `${n} × ${k}`);
+}
+
+/** Bytes of the files in a directory (the spool: its SQLite file and WAL). */
+function directoryBytes(dir: string | undefined): number {
+  if (!dir) return 0;
+  let total = 0;
+  for (const name of readdirSync(dir)) total += statSync(join(dir, name)).size;
+  return total;
 }
