@@ -283,9 +283,18 @@ async function runCase(t: TestContext, name: string, fault: (ctx: CaseContext) =
   const last = result.sidecar ?? sidecar;
   const drainedAt = await spoolDrained(last.httpPort, DRAIN_TIMEOUT_MS);
   await health.stop();
+  // The first time after the fault that /health saw Kafka OK and the spool empty (the load was still
+  // running then, so that moment may come before the load stopped).
+  const emptyAt = health.samples.find((h) => h.at >= result.faultEnd && h.status === 'OK' && !h.spoolDepth)?.at;
 
   const contents = await readTopic(cluster.brokers, topic, { timeoutMs: 180_000 });
-  const figures = measure(load, contents.countById, contents.records, drainedAt - result.faultEnd, health.samples);
+  const figures = measure(
+    load,
+    contents.countById,
+    contents.records,
+    (emptyAt ?? drainedAt) - result.faultEnd,
+    health.samples,
+  );
   const answers = load.ledger.statusSummary();
   report(
     t,
