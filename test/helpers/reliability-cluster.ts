@@ -130,8 +130,9 @@ export class ReliabilityCluster {
     const admin = this.kafka().admin();
     await admin.connect();
     try {
+      // Leaders are awaited below: kafkajs's own wait asks one broker, which may not know the topic yet.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [
           {
             topic,
@@ -144,6 +145,10 @@ export class ReliabilityCluster {
     } finally {
       await admin.disconnect();
     }
+    await until(`leaders for the ${partitions} partitions of ${topic}`, 60_000, async () => {
+      const described = await this.describe(topic);
+      return described.length === partitions && described.every((p) => p.leader > 0) ? true : undefined;
+    });
   }
 
   /** Per partition: leader, replicas and ISR. */

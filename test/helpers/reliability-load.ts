@@ -260,6 +260,8 @@ export interface Outcome {
   kind: 'acked' | 'refused' | 'unanswered';
   /** HTTP status or gRPC status name; the error text when unanswered. */
   status: string;
+  /** A refusal's reason: HTTP `errorInformation.errorDescription`, gRPC details. */
+  detail?: string;
   retryAfter?: number;
   sentAt: number;
   answeredAt: number;
@@ -297,6 +299,20 @@ export class Ledger {
     return [...this.byId].filter(([, list]) => list.some((o) => o.kind === 'acked')).map(([id]) => id);
   }
 
+  /** Refusals by status and reason, most frequent first. */
+  refusalSummary(): string {
+    const counts = new Map<string, number>();
+    for (const [, o] of this.outcomes())
+      if (o.kind !== 'acked') {
+        const key = `${o.transport} ${o.status}${o.detail ? ` (${o.detail})` : ''}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    return [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([key, n]) => `${n} × ${key}`)
+      .join('; ');
+  }
+
   statusSummary(): string {
     return [...this.statusCounts]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -326,11 +342,14 @@ export async function sendHttp(
   else {
     const status = result.answer.status;
     const retryAfter = retryAfterOf(result.answer);
+    const detail = (result.answer.json as { errorInformation?: { errorDescription?: string } } | undefined)
+      ?.errorInformation?.errorDescription;
     outcome = {
       transport: 'http',
       // 202: on the sidecar's spool, to be delivered; an acknowledgement too.
       kind: status === 201 || status === 202 ? 'acked' : 'refused',
       status: String(status),
+      ...(detail === undefined ? {} : { detail: detail.slice(0, 120) }),
       ...(retryAfter === undefined ? {} : { retryAfter }),
       sentAt,
       answeredAt,
@@ -356,13 +375,14 @@ export async function sendGrpc(
   if (result.error !== undefined)
     outcome = { transport: 'grpc', kind: 'unanswered', status: result.error, sentAt, answeredAt };
   else {
-    const { code, status, trailers } = result.answer;
+    const { code, status, trailers, details } = result.answer;
     const acked = code === 'OK' && status === 'accepted';
     const retryAfter = Number(trailers['retry-after']);
     outcome = {
       transport: 'grpc',
       kind: acked ? 'acked' : 'refused',
       status: code === 'OK' ? `OK/${status}` : code,
+      ...(code === 'OK' || details === undefined ? {} : { detail: details.slice(0, 120) }),
       ...(Number.isFinite(retryAfter) && trailers['retry-after'] !== undefined ? { retryAfter } : {}),
       sentAt,
       answeredAt,

@@ -174,6 +174,7 @@ test(
         `  ${formatReconciliation(r)}`,
         `  sent ${ledger.byId.size} events, not on the topic ${loggedLost.length}`,
         `  answers: ${ledger.statusSummary()}`,
+        `  refusals: ${ledger.refusalSummary() || 'none'}`,
         `  sent while Kafka was down: ${sentWhileDown.length}, answered 202 spooled / accepted: ${keptWhileDown}`,
         `  sidecar peak RSS ${(sidecar.maxRss / 1048576).toFixed(1)} MiB; log lines at error or above: ${sidecar.linesAtLeast(50)}`,
       ].join('\n'),

@@ -67,7 +67,7 @@ async function restartUnderLoad(t: TestContext, spool: boolean): Promise<Row> {
     accepted: load.ledger.ackedIds().length,
     onKafka,
     lost: load.ledger.byId.size - onKafka,
-    answers: load.ledger.statusSummary(),
+    answers: `${load.ledger.statusSummary()}; refusals: ${load.ledger.refusalSummary() || 'none'}`,
     restartMs,
   };
 }

@@ -304,6 +304,7 @@ async function runCase(t: TestContext, name: string, fault: (ctx: CaseContext) =
       `  logged ${figures.logged}, on Kafka ${figures.onKafka}, lost ${figures.lost.length}, duplicates ${figures.duplicates} (records ${figures.records}); unanswered ${figures.unanswered}`,
       `  longest answer ${figures.longestAnswerMs} ms (p50 ${load.answerQuantileMs(0.5)} ms, p99 ${load.answerQuantileMs(0.99)} ms); fault end to empty spool ${figures.drainMs} ms; fault lasted ${result.faultEnd - result.faultStart} ms`,
       `  answers: ${answers}`,
+      `  refusals: ${load.ledger.refusalSummary() || 'none'}`,
       `  sidecar: peak RSS ${(last.maxRss / 1048576).toFixed(1)} MiB; log lines at error or above ${sidecar.linesAtLeast(50) + (last === sidecar ? 0 : last.linesAtLeast(50))}`,
       ...errorLines(sidecar, last).map((l) => `    ${l}`),
     ].join('\n'),
