@@ -35,7 +35,7 @@ async function restartUnderLoad(t: TestContext, spool: boolean): Promise<Row> {
       KAFKA_CREATE_TOPIC_PARTITIONS: '12',
       LOG_LEVEL: 'warn',
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '600000',
-      ...(spool ? {} : { SPOOL_DIR: '' }),
+      ...(spool ? {} : { SPOOL_DIR: 'off' }),
     },
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
