@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Runs a single-node Apache Kafka broker (KRaft, combined broker + controller)
-# on 127.0.0.1 without Docker. Kafka's jars are resolved from Maven Central once
-# per version and cached; later starts work offline.
+# Runs Apache Kafka (KRaft, each node both broker and controller) on 127.0.0.1
+# without Docker: one node by default, a replicated cluster with KAFKA_NODES=3.
+# Kafka's jars are resolved from Maven Central once per version and cached;
+# later starts work offline.
 #
 # Usage: scripts/kafka-local.sh start|stop|status|clean
+#        scripts/kafka-local.sh kill-node N|stop-node N|start-node N   (a cluster's node N, 1-based)
+#        scripts/kafka-local.sh leader TOPIC PARTITION   (prints the node id leading it; needs node + kafkajs)
 #
 # Environment:
+#   KAFKA_NODES             1 (default): one node. 3 (or 2..5): a cluster of that many
+#                           nodes on free loopback ports (or KAFKA_PORTS and
+#                           KAFKA_CONTROLLER_PORTS), static quorum, internal topics
+#                           with replication factor min(3, N) and min.insync.replicas 2,
+#                           the same defaults for new topics. The node count and
+#                           ports are kept in the work dir, so later commands (and
+#                           `start` after `stop`) need no KAFKA_NODES.
+#   KAFKA_PORTS             cluster: comma-separated client ports, one per node
+#   KAFKA_CONTROLLER_PORTS  cluster: comma-separated controller ports, one per node
 #   KAFKA_VERSION           Kafka release (default 4.4.0; 3.9.x works too)
 #   KAFKA_PORT              client listener port (default 9092)
 #   KAFKA_CONTROLLER_PORT   KRaft controller port (default 9093)
@@ -13,7 +25,10 @@
 #   KAFKA_CACHE_DIR         resolved jars (default <repo>/.kafka/lib/<version>)
 #   KAFKA_START_TIMEOUT     seconds to wait for readiness (default 90)
 #   KAFKA_STOP_TIMEOUT      seconds to wait after SIGTERM before SIGKILL (default 20)
-#   KAFKA_HEAP_OPTS         broker heap flags (default "-Xms512m -Xmx512m")
+#   KAFKA_HEAP_OPTS         broker heap flags (default "-Xms512m -Xmx512m"; in a
+#                           cluster "-Xms256m -Xmx384m" per node, so three fit on 2 cores)
+#   KAFKA_JVM_OPTS          more JVM flags (default none; in a cluster
+#                           "-XX:+UseSerialGC -XX:CICompilerCount=2": fewer threads)
 #   KAFKA_EXTRA_PROPERTIES  extra server.properties lines, appended last so they
 #                           override the defaults. Separated by newlines; a
 #                           single-line value is split on ';' instead. Use the
@@ -30,12 +45,14 @@
 #                           digits, '.', '_' and '-' only, as both go into JAAS
 #                           and StorageTool arguments unquoted
 #
-# `start` prints only `KAFKA_BROKERS=127.0.0.1:<port>` on stdout (and, with
+# `start` prints only `KAFKA_BROKERS=127.0.0.1:<port>[,...]` on stdout (and, with
 # KAFKA_SASL, `KAFKA_SASL_BROKERS=127.0.0.1:<sasl port>`), so its output can be
 # eval'd or appended to a CI environment file; all other messages, including
-# the start-up time, go to stderr.
+# the start-up time, go to stderr. In a cluster `start` starts every node that
+# is not running (all at once: a node needs a quorum of controllers to start).
 #
-# Exit status: 0 success, 1 failure, 2 usage error, 3 `status` when not running.
+# Exit status: 0 success, 1 failure, 2 usage error, 3 `status` when not running
+# (in a cluster: when any node is not running).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,7 +66,11 @@ KAFKA_WORK_DIR=${KAFKA_WORK_DIR:-$REPO_DIR/.kafka/work}
 KAFKA_CACHE_DIR=${KAFKA_CACHE_DIR:-$REPO_DIR/.kafka/lib/$KAFKA_VERSION}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-20}
-KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms512m -Xmx512m}
+KAFKA_NODES=${KAFKA_NODES:-}
+KAFKA_PORTS=${KAFKA_PORTS:-}
+KAFKA_CONTROLLER_PORTS=${KAFKA_CONTROLLER_PORTS:-}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:-}
+KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
 KAFKA_EXTRA_PROPERTIES=${KAFKA_EXTRA_PROPERTIES:-}
 KAFKA_SASL=${KAFKA_SASL:-}
 KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-}
@@ -77,15 +98,26 @@ abs_path() {
 
 KAFKA_WORK_DIR=$(abs_path "$KAFKA_WORK_DIR")
 KAFKA_CACHE_DIR=$(abs_path "$KAFKA_CACHE_DIR")
-PID_FILE="$KAFKA_WORK_DIR/kafka.pid"
-LOG_FILE="$KAFKA_WORK_DIR/kafka.log"
-# JVM output that bypasses log4j (crashes, bad flags, logging misconfiguration).
-OUT_FILE="$KAFKA_WORK_DIR/kafka.out"
-PROPS_FILE="$KAFKA_WORK_DIR/server.properties"
-DATA_DIR="$KAFKA_WORK_DIR/data"
-FORMATTED_BY_FILE="$KAFKA_WORK_DIR/formatted-by"
-# SCRAM users the data dir was formatted with (credentials live in the metadata log).
-FORMATTED_SCRAM_FILE="$KAFKA_WORK_DIR/formatted-scram"
+# A cluster's shape (node count, ports, cluster id), written by its first start.
+CLUSTER_FILE="$KAFKA_WORK_DIR/cluster.env"
+
+# The files of one node. A single node keeps them directly in the work dir (as
+# before clusters existed); node N of a cluster in <work dir>/node-N.
+NODE_ID=1
+NODE_DIR=$KAFKA_WORK_DIR
+select_node_dir() {
+  NODE_DIR=$1
+  PID_FILE="$NODE_DIR/kafka.pid"
+  LOG_FILE="$NODE_DIR/kafka.log"
+  # JVM output that bypasses log4j (crashes, bad flags, logging misconfiguration).
+  OUT_FILE="$NODE_DIR/kafka.out"
+  PROPS_FILE="$NODE_DIR/server.properties"
+  DATA_DIR="$NODE_DIR/data"
+  FORMATTED_BY_FILE="$NODE_DIR/formatted-by"
+  # SCRAM users the data dir was formatted with (credentials live in the metadata log).
+  FORMATTED_SCRAM_FILE="$NODE_DIR/formatted-scram"
+}
+select_node_dir "$KAFKA_WORK_DIR"
 
 # Microseconds since the epoch without forking; EPOCHREALTIME may use a
 # locale-specific decimal separator.
@@ -358,8 +390,13 @@ write_server_properties() {
   {
     sed -e "s|@PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@NODE_ID@|$NODE_ID|g" \
+      -e "s|@VOTERS@|$(quorum_voters)|g" \
+      -e "s|@REPLICATION@|$(replication_factor)|g" \
+      -e "s|@MIN_ISR@|$(min_insync_replicas)|g" \
       -e "s|@DATA_DIR@|$(sed_replacement_escape "$DATA_DIR")|g" \
       "$TEMPLATE_DIR/server.properties.template" | "${kafka4_filter[@]}"
+    cluster_properties
     sasl_properties
     extra_properties
   } >"$PROPS_FILE"
@@ -401,60 +438,260 @@ rotate_logs() {
   : >"$OUT_FILE"
 }
 
-STARTING_PID=""
+# ------------------------------------------------------------------ cluster shape
+
+CLUSTER=0
+NODES=1
+PORTS=()
+CONTROLLER_PORTS=()
+CLUSTER_ID=""
+
+# Free loopback ports, all held until all are chosen so that none repeats.
+free_ports() {
+  local count=$1
+  if command -v node >/dev/null; then
+    node -e '
+      const net = require("net");
+      const servers = [];
+      const next = () => {
+        if (servers.length === Number(process.argv[1])) {
+          console.log(servers.map((s) => s.address().port).join(" "));
+          for (const s of servers) s.close();
+          return;
+        }
+        const s = net.createServer().listen(0, "127.0.0.1", next);
+        servers.push(s);
+      };
+      next();' "$count"
+  elif command -v python3 >/dev/null; then
+    python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))
+for s in socks:
+    s.close()' "$count"
+  else
+    die "need node or python3 to pick free ports (or set KAFKA_PORTS and KAFKA_CONTROLLER_PORTS)"
+  fi
+}
+
+cluster_value() { sed -n "s/^$1=//p" "$CLUSTER_FILE" | tail -n 1; }
+
+split_ports() {
+  local name=$1 value=$2
+  local -a ports
+  IFS=',' read -r -a ports <<<"${value// /}"
+  ((${#ports[@]} == NODES)) || die "$name '$value' must list $NODES ports, one per node"
+  local port
+  for port in "${ports[@]}"; do
+    [[ $port =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || die "$name '$value': '$port' is not a TCP port number"
+  done
+  printf '%s\n' "${ports[@]}"
+}
+
+# Decides between one node and a cluster. A work dir that holds a cluster keeps
+# its shape (node count, ports, cluster id), so later commands need no settings.
+load_cluster() {
+  if [[ -f $CLUSTER_FILE ]]; then
+    NODES=$(cluster_value NODES)
+    [[ $NODES =~ ^[0-9]+$ ]] || die "$CLUSTER_FILE is damaged (NODES); run '$0 clean'"
+    if [[ -n $KAFKA_NODES && $KAFKA_NODES != "$NODES" ]]; then
+      die "$KAFKA_WORK_DIR holds a cluster of $NODES nodes, KAFKA_NODES is $KAFKA_NODES: run '$0 clean' first"
+    fi
+    mapfile -t PORTS < <(split_ports PORTS "$(cluster_value PORTS)")
+    mapfile -t CONTROLLER_PORTS < <(split_ports CONTROLLER_PORTS "$(cluster_value CONTROLLER_PORTS)")
+    CLUSTER_ID=$(cluster_value CLUSTER_ID)
+    CLUSTER=1
+    return 0
+  fi
+  # Only `start` creates a cluster; to the others an empty work dir runs nothing.
+  [[ ${1:-} == start ]] || return 0
+  [[ -z $KAFKA_NODES || $KAFKA_NODES == 1 ]] && return 0
+  [[ $KAFKA_NODES =~ ^[0-9]+$ ]] && ((KAFKA_NODES >= 2 && KAFKA_NODES <= 5)) ||
+    die "KAFKA_NODES '$KAFKA_NODES' must be 1 (one node) or 2 to 5 (a cluster)"
+  if [[ -f $KAFKA_WORK_DIR/server.properties ]]; then
+    die "$KAFKA_WORK_DIR holds a single node: run '$0 clean' first, or use another KAFKA_WORK_DIR"
+  fi
+  [[ -z $KAFKA_SASL ]] || die "KAFKA_SASL is not supported with KAFKA_NODES > 1"
+  CLUSTER=1
+  NODES=$KAFKA_NODES
+}
+
+# Chooses the ports of a new cluster and writes its shape down (first start only).
+create_cluster() {
+  [[ ! -f $CLUSTER_FILE ]] || return 0
+  if [[ -n $KAFKA_PORTS ]]; then
+    mapfile -t PORTS < <(split_ports KAFKA_PORTS "$KAFKA_PORTS")
+  fi
+  if [[ -n $KAFKA_CONTROLLER_PORTS ]]; then
+    mapfile -t CONTROLLER_PORTS < <(split_ports KAFKA_CONTROLLER_PORTS "$KAFKA_CONTROLLER_PORTS")
+  fi
+  if ((${#PORTS[@]} == 0 || ${#CONTROLLER_PORTS[@]} == 0)); then
+    local -a free
+    read -r -a free < <(free_ports $((2 * NODES)))
+    ((${#free[@]} == 2 * NODES)) || die "could not pick $((2 * NODES)) free ports"
+    ((${#PORTS[@]} > 0)) || PORTS=("${free[@]:0:NODES}")
+    ((${#CONTROLLER_PORTS[@]} > 0)) || CONTROLLER_PORTS=("${free[@]:NODES:NODES}")
+  fi
+  local all
+  all=$(printf '%s\n' "${PORTS[@]}" "${CONTROLLER_PORTS[@]}" | sort | uniq -d)
+  [[ -z $all ]] || die "ports must all differ; repeated: $(printf '%s' "$all" | tr '\n' ' ')"
+  CLUSTER_ID=$(new_cluster_id)
+  mkdir -p "$KAFKA_WORK_DIR"
+  {
+    printf '# Written by kafka-local.sh when this cluster was created; removed by clean.\n'
+    printf 'NODES=%s\n' "$NODES"
+    printf 'PORTS=%s\n' "$(IFS=,; printf '%s' "${PORTS[*]}")"
+    printf 'CONTROLLER_PORTS=%s\n' "$(IFS=,; printf '%s' "${CONTROLLER_PORTS[*]}")"
+    printf 'CLUSTER_ID=%s\n' "$CLUSTER_ID"
+  } >"$CLUSTER_FILE"
+}
+
+select_node() {
+  local n=$1
+  if ((CLUSTER == 0)); then
+    select_node_dir "$KAFKA_WORK_DIR"
+    NODE_ID=1
+    return 0
+  fi
+  [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= NODES)) || die "node '$n': the cluster has nodes 1 to $NODES"
+  select_node_dir "$KAFKA_WORK_DIR/node-$n"
+  NODE_ID=$n
+  KAFKA_PORT=${PORTS[n - 1]}
+  KAFKA_CONTROLLER_PORT=${CONTROLLER_PORTS[n - 1]}
+}
+
+quorum_voters() {
+  if ((CLUSTER == 0)); then
+    printf '1@127.0.0.1:%s' "$KAFKA_CONTROLLER_PORT"
+    return 0
+  fi
+  local n out=""
+  for ((n = 1; n <= NODES; n++)); do out+="${out:+,}$n@127.0.0.1:${CONTROLLER_PORTS[n - 1]}"; done
+  printf '%s' "$out"
+}
+
+# Internal topics (consumer offsets, transactions, share state): as replicated
+# as the cluster allows, like production (3 copies, 2 in sync to write).
+replication_factor() { printf '%s' $((NODES < 3 ? NODES : 3)); }
+min_insync_replicas() { printf '%s' $((NODES < 2 ? 1 : 2)); }
+
+all_brokers() {
+  if ((CLUSTER == 0)); then
+    printf '127.0.0.1:%s' "$(configured_port)"
+    return 0
+  fi
+  local n out=""
+  for ((n = 1; n <= NODES; n++)); do out+="${out:+,}127.0.0.1:${PORTS[n - 1]}"; done
+  printf '%s' "$out"
+}
+
+cluster_properties() {
+  ((CLUSTER)) || return 0
+  printf '\n# A cluster of %s nodes: new topics are replicated like production unless created\n' "$NODES"
+  printf '# otherwise, and three JVMs share a small machine, so each runs fewer threads.\n'
+  printf 'default.replication.factor=%s\n' "$(replication_factor)"
+  printf 'min.insync.replicas=%s\n' "$(min_insync_replicas)"
+  printf 'num.io.threads=2\n'
+  printf 'num.replica.fetchers=1\n'
+  printf 'background.threads=2\n'
+  printf 'log.cleaner.threads=1\n'
+  printf 'num.recovery.threads.per.data.dir=1\n'
+}
+
+# ------------------------------------------------------------------ start
+
+STARTING_PIDS=()
 abort_start() {
-  local status=$1
+  local status=$1 pid
   # A wrapper may forward the same Ctrl-C a moment later; finish stopping first.
   trap '' INT TERM
-  if [[ -n $STARTING_PID ]]; then
-    log "interrupted; stopping the broker that was starting (pid $STARTING_PID)"
-    stop_pid "$STARTING_PID" || true
-    rm -f "$PID_FILE"
-  fi
+  for pid in "${STARTING_PIDS[@]}"; do
+    log "interrupted; stopping the broker that was starting (pid $pid)"
+    stop_pid "$pid" || true
+  done
   exit "$status"
 }
 
-cmd_start() {
-  validate_settings
-  local pid
-  if pid=$(running_pid); then
-    log "broker already running from $KAFKA_WORK_DIR (pid $pid)"
-    printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$(configured_port)"
-    if [[ -n $KAFKA_SASL ]]; then printf 'KAFKA_SASL_BROKERS=127.0.0.1:%s\n' "$KAFKA_SASL_PORT"; fi
-    return 0
-  fi
-
-  local java
-  java=$(find_java)
+JAVA=""
+prepare_java() {
+  [[ -n $JAVA ]] && return 0
+  JAVA=$(find_java)
   resolve_jars
+  if [[ -z $KAFKA_HEAP_OPTS ]]; then
+    KAFKA_HEAP_OPTS="-Xms512m -Xmx512m"
+    if ((CLUSTER)); then KAFKA_HEAP_OPTS="-Xms256m -Xmx384m"; fi
+  fi
+  if [[ -z $KAFKA_JVM_OPTS ]] && ((CLUSTER)); then
+    KAFKA_JVM_OPTS="-XX:+UseSerialGC -XX:CICompilerCount=2"
+  fi
+}
 
+# Formats the selected node's data dir (first start only).
+format_node() {
+  local classpath="$KAFKA_CACHE_DIR/*"
+  local -a log_opts=(
+    "-Dkafka.logs.dir=$NODE_DIR"
+    "-Dlog4j2.configurationFile=$TEMPLATE_DIR/log4j2.xml"
+    "-Dlog4j.configuration=file:$TEMPLATE_DIR/log4j.properties"
+  )
+  # Every node of a cluster is formatted with the cluster's one id.
+  local cluster_id=$CLUSTER_ID
+  if [[ -z $cluster_id ]]; then cluster_id=$(new_cluster_id); fi
+  log "formatting $DATA_DIR (cluster id $cluster_id)"
+  # No --standalone: the quorum is static (controller.quorum.voters), and
+  # Kafka 4.1+ rejects the combination.
+  local -a scram_opts=()
+  if ((SASL_SCRAM)); then
+    scram_opts=(
+      --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]"
+      --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]"
+    )
+  fi
+  if ! "$JAVA" -cp "$classpath" "${log_opts[@]}" kafka.tools.StorageTool format \
+    -t "$cluster_id" -c "$PROPS_FILE" "${scram_opts[@]}" >"$NODE_DIR/format.log" 2>&1 </dev/null; then
+    log "error: formatting the storage failed; output of kafka.tools.StorageTool:"
+    tail -n 30 "$NODE_DIR/format.log" >&2
+    exit 1
+  fi
+  printf '%s\n' "$KAFKA_VERSION" >"$FORMATTED_BY_FILE"
+  if ((SASL_SCRAM)); then
+    printf '%s:%s\n' "$KAFKA_SASL_USERNAME" "$(scram_fingerprint)" >"$FORMATTED_SCRAM_FILE"
+  else
+    rm -f "$FORMATTED_SCRAM_FILE"
+  fi
+}
+
+# Formats (first start only) and launches the selected node; sets LAUNCHED_PID.
+launch_node() {
   # A broker that cannot bind exits with a bind error deep in its log; say it plainly.
+  local what=KAFKA_PORT cwhat=KAFKA_CONTROLLER_PORT
+  if ((CLUSTER)); then what="node $NODE_ID's client port" cwhat="node $NODE_ID's controller port"; fi
   if port_in_use "$KAFKA_PORT"; then
-    die "port $KAFKA_PORT (KAFKA_PORT) is already in use on 127.0.0.1; stop what listens there or choose another port"
+    die "port $KAFKA_PORT ($what) is already in use on 127.0.0.1; stop what listens there or choose another port"
   fi
   if port_in_use "$KAFKA_CONTROLLER_PORT"; then
-    die "port $KAFKA_CONTROLLER_PORT (KAFKA_CONTROLLER_PORT) is already in use on 127.0.0.1; stop what listens there or choose another port"
+    die "port $KAFKA_CONTROLLER_PORT ($cwhat) is already in use on 127.0.0.1; stop what listens there or choose another port"
   fi
   if [[ -n $KAFKA_SASL ]] && port_in_use "$KAFKA_SASL_PORT"; then
     die "port $KAFKA_SASL_PORT (KAFKA_SASL_PORT) is already in use on 127.0.0.1; stop what listens there or choose another port"
   fi
 
-  mkdir -p "$KAFKA_WORK_DIR"
+  mkdir -p "$NODE_DIR"
   rm -f "$PID_FILE"
   write_server_properties
   rotate_logs
 
   local classpath="$KAFKA_CACHE_DIR/*"
   local -a log_opts=(
-    "-Dkafka.logs.dir=$KAFKA_WORK_DIR"
+    "-Dkafka.logs.dir=$NODE_DIR"
     "-Dlog4j2.configurationFile=$TEMPLATE_DIR/log4j2.xml"
     "-Dlog4j.configuration=file:$TEMPLATE_DIR/log4j.properties"
   )
-  local -a heap_opts
-  read -r -a heap_opts <<<"$KAFKA_HEAP_OPTS"
-
-  local started
-  started=$(now_us)
+  local -a jvm_opts
+  read -r -a jvm_opts <<<"$KAFKA_HEAP_OPTS $KAFKA_JVM_OPTS"
 
   # Formatting again would fail on a formatted directory, and a broker that was
   # killed must come back with its records.
@@ -472,30 +709,7 @@ cmd_start() {
         die "$DATA_DIR was formatted without SCRAM credentials for $KAFKA_SASL_USERNAME (or with another password): run '$0 clean' first"
     fi
   else
-    local cluster_id
-    cluster_id=$(new_cluster_id)
-    log "formatting $DATA_DIR (cluster id $cluster_id)"
-    # No --standalone: the quorum is static (controller.quorum.voters), and
-    # Kafka 4.1+ rejects the combination.
-    local -a scram_opts=()
-    if ((SASL_SCRAM)); then
-      scram_opts=(
-        --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]"
-        --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USERNAME,password=$KAFKA_SASL_PASSWORD]"
-      )
-    fi
-    if ! "$java" -cp "$classpath" "${log_opts[@]}" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$PROPS_FILE" "${scram_opts[@]}" >"$KAFKA_WORK_DIR/format.log" 2>&1 </dev/null; then
-      log "error: formatting the storage failed; output of kafka.tools.StorageTool:"
-      tail -n 30 "$KAFKA_WORK_DIR/format.log" >&2
-      exit 1
-    fi
-    printf '%s\n' "$KAFKA_VERSION" >"$FORMATTED_BY_FILE"
-    if ((SASL_SCRAM)); then
-      printf '%s:%s\n' "$KAFKA_SASL_USERNAME" "$(scram_fingerprint)" >"$FORMATTED_SCRAM_FILE"
-    else
-      rm -f "$FORMATTED_SCRAM_FILE"
-    fi
+    format_node
   fi
 
   trap 'abort_start 130' INT
@@ -513,46 +727,128 @@ cmd_start() {
     # makes its pid a process group id that `stop` can signal as a whole.
     launcher=(nohup)
     if command -v setsid >/dev/null; then launcher=(setsid nohup); fi
-    exec "${launcher[@]}" "$java" "${heap_opts[@]}" -cp "$classpath" "${log_opts[@]}" \
+    exec "${launcher[@]}" "$JAVA" "${jvm_opts[@]}" -cp "$classpath" "${log_opts[@]}" \
       kafka.Kafka "$PROPS_FILE" >"$OUT_FILE" 2>&1 </dev/null
   ) &
-  pid=$!
-  STARTING_PID=$pid
-  printf '%s\n' "$pid" >"$PID_FILE"
-  log "starting Kafka $KAFKA_VERSION (pid $pid) on 127.0.0.1:$KAFKA_PORT, controller on 127.0.0.1:$KAFKA_CONTROLLER_PORT"
+  LAUNCHED_PID=$!
+  STARTING_PIDS+=("$LAUNCHED_PID")
+  printf '%s\n' "$LAUNCHED_PID" >"$PID_FILE"
+  local name=broker
+  if ((CLUSTER)); then name="node $NODE_ID"; fi
+  log "starting $name, Kafka $KAFKA_VERSION (pid $LAUNCHED_PID) on 127.0.0.1:$KAFKA_PORT, controller on 127.0.0.1:$KAFKA_CONTROLLER_PORT"
+}
 
-  local deadline=$(($(now_us) + KAFKA_START_TIMEOUT * 1000000)) saw_started=0
+# Waits until the selected node, launched as pid $1, serves requests; gives up at $2 (µs).
+wait_ready() {
+  local pid=$1 deadline=$2 saw_started=0
   while :; do
     if ! process_alive "$pid"; then
-      log "error: the broker exited during start-up"
+      log "error: the broker (node $NODE_ID) exited during start-up"
       print_log_tail
       rm -f "$PID_FILE"
-      exit 1
+      return 1
     fi
     if ((saw_started == 0)) && grep -q "$STARTED_LINE" "$LOG_FILE" 2>/dev/null; then
       saw_started=1
     fi
     if ((saw_started == 1)) && broker_answers "$KAFKA_PORT"; then
-      break
+      return 0
     fi
     if (($(now_us) > deadline)); then
-      log "error: the broker was not ready within $KAFKA_START_TIMEOUT s (KAFKA_START_TIMEOUT); stopping it"
+      log "error: the broker (node $NODE_ID) was not ready within $KAFKA_START_TIMEOUT s (KAFKA_START_TIMEOUT)"
       print_log_tail
-      stop_pid "$pid" || true
-      rm -f "$PID_FILE"
-      exit 1
+      return 1
     fi
     sleep 0.2
   done
-  trap - INT TERM
-  STARTING_PID=""
+}
 
-  log "broker $KAFKA_VERSION ready in $(seconds_since "$started") s (pid $pid, data $DATA_DIR)"
-  printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+print_brokers() {
+  printf 'KAFKA_BROKERS=%s\n' "$(all_brokers)"
   if [[ -n $KAFKA_SASL ]]; then
-    log "SASL_PLAINTEXT ($KAFKA_SASL) on 127.0.0.1:$KAFKA_SASL_PORT for user $KAFKA_SASL_USERNAME"
     printf 'KAFKA_SASL_BROKERS=127.0.0.1:%s\n' "$KAFKA_SASL_PORT"
   fi
+}
+
+# Starts the given nodes (all at once: a node of a cluster waits for a quorum of
+# controllers before it serves), then waits for each; stops them all on failure.
+start_nodes() {
+  local started n pid
+  started=$(now_us)
+  local -a launched=() launched_nodes=() formatting=()
+  # Formatting starts a JVM per node: the nodes of a new cluster do it side by side.
+  if ((CLUSTER)); then
+    for n in "$@"; do
+      select_node "$n"
+      [[ ! -f $DATA_DIR/meta.properties ]] || continue
+      mkdir -p "$NODE_DIR"
+      write_server_properties
+      format_node &
+      formatting+=("$!")
+    done
+    for pid in "${formatting[@]}"; do wait "$pid" || exit 1; done
+  fi
+  for n in "$@"; do
+    select_node "$n"
+    launch_node
+    launched+=("$LAUNCHED_PID")
+    launched_nodes+=("$n")
+  done
+  local deadline=$(($(now_us) + KAFKA_START_TIMEOUT * 1000000)) i
+  for i in "${!launched[@]}"; do
+    select_node "${launched_nodes[i]}"
+    if ! wait_ready "${launched[i]}" "$deadline"; then
+      log "stopping the nodes this start launched"
+      for pid in "${launched[@]}"; do stop_pid "$pid" || true; done
+      for n in "${launched_nodes[@]}"; do rm -f "$KAFKA_WORK_DIR/node-$n/kafka.pid"; done
+      rm -f "$PID_FILE"
+      exit 1
+    fi
+  done
+  trap - INT TERM
+  STARTING_PIDS=()
+  if ((CLUSTER)); then
+    log "node(s) ${launched_nodes[*]} of $NODES ready in $(seconds_since "$started") s (Kafka $KAFKA_VERSION, pids ${launched[*]}, work dir $KAFKA_WORK_DIR)"
+  else
+    log "broker $KAFKA_VERSION ready in $(seconds_since "$started") s (pid ${launched[0]}, data $DATA_DIR)"
+    if [[ -n $KAFKA_SASL ]]; then
+      log "SASL_PLAINTEXT ($KAFKA_SASL) on 127.0.0.1:$KAFKA_SASL_PORT for user $KAFKA_SASL_USERNAME"
+    fi
+  fi
+}
+
+cmd_start() {
+  load_cluster start
+  validate_settings
+  if ((CLUSTER)); then
+    create_cluster
+    local n pid
+    local -a down=()
+    for ((n = 1; n <= NODES; n++)); do
+      select_node "$n"
+      if pid=$(running_pid); then
+        log "node $n already running (pid $pid)"
+      else
+        down+=("$n")
+      fi
+    done
+    if ((${#down[@]} > 0)); then
+      prepare_java
+      start_nodes "${down[@]}"
+    fi
+    print_brokers
+    return 0
+  fi
+  local pid
+  if pid=$(running_pid); then
+    log "broker already running from $KAFKA_WORK_DIR (pid $pid)"
+    printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$(configured_port)"
+    if [[ -n $KAFKA_SASL ]]; then printf 'KAFKA_SASL_BROKERS=127.0.0.1:%s\n' "$KAFKA_SASL_PORT"; fi
+    return 0
+  fi
+  prepare_java
+  start_nodes 1
+  print_brokers
 }
 
 # Identifies the SCRAM password without writing it down.
@@ -560,53 +856,170 @@ scram_fingerprint() {
   printf '%s' "$KAFKA_SASL_PASSWORD" | sha256sum | cut -c1-16
 }
 
-cmd_stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    log "not running (work dir $KAFKA_WORK_DIR)"
+# ------------------------------------------------------------------ stop, status, clean
+
+# Stops the running nodes together: one by one, the last ones of a cluster
+# would wait for a controller quorum that has already gone.
+stop_nodes() {
+  local n pid started
+  started=$(now_us)
+  local -a pids=() nodes=()
+  for n in "$@"; do
+    select_node "$n"
+    if pid=$(running_pid); then
+      pids+=("$pid")
+      nodes+=("$n")
+      signal_broker TERM "$pid"
+    fi
     rm -f "$PID_FILE"
+  done
+  if ((${#pids[@]} == 0)); then
+    log "not running (work dir $KAFKA_WORK_DIR)"
     return 0
   fi
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done
+  if ((CLUSTER)); then
+    log "stopped node(s) ${nodes[*]} (pids ${pids[*]}) in $(seconds_since "$started") s"
+  else
+    log "stopped broker (pid ${pids[0]}) in $(seconds_since "$started") s"
+  fi
+}
+
+every_node() {
+  local n
+  for ((n = 1; n <= NODES; n++)); do printf '%s\n' "$n"; done
+}
+
+cmd_stop() {
+  load_cluster
   [[ $KAFKA_STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT '$KAFKA_STOP_TIMEOUT' is not a number of seconds"
-  local started
-  started=$(now_us)
-  stop_pid "$pid"
-  rm -f "$PID_FILE"
-  log "stopped broker (pid $pid) in $(seconds_since "$started") s"
+  local -a nodes
+  mapfile -t nodes < <(every_node)
+  stop_nodes "${nodes[@]}"
 }
 
 cmd_status() {
+  load_cluster
   local pid
-  if pid=$(running_pid); then
-    printf 'kafka-local: running (pid %s, port %s, work dir %s)\n' "$pid" "$(configured_port)" "$KAFKA_WORK_DIR"
-    return 0
+  if ((CLUSTER == 0)); then
+    if pid=$(running_pid); then
+      printf 'kafka-local: running (pid %s, port %s, work dir %s)\n' "$pid" "$(configured_port)" "$KAFKA_WORK_DIR"
+      return 0
+    fi
+    printf 'kafka-local: not running (work dir %s)\n' "$KAFKA_WORK_DIR"
+    return 3
   fi
-  printf 'kafka-local: not running (work dir %s)\n' "$KAFKA_WORK_DIR"
-  return 3
+  local n up=0
+  for ((n = 1; n <= NODES; n++)); do
+    select_node "$n"
+    if pid=$(running_pid); then
+      printf 'kafka-local: node %s running (pid %s, port %s)\n' "$n" "$pid" "$KAFKA_PORT"
+      up=$((up + 1))
+    else
+      printf 'kafka-local: node %s not running (port %s)\n' "$n" "$KAFKA_PORT"
+    fi
+  done
+  printf 'kafka-local: %s of %s nodes running (work dir %s)\n' "$up" "$NODES" "$KAFKA_WORK_DIR"
+  ((up == NODES)) || return 3
 }
 
 # Deletes only what `start` creates, so a mistaken KAFKA_WORK_DIR cannot take
 # unrelated files with it.
+clean_node_files() {
+  rm -rf "$DATA_DIR"
+  rm -f "$PROPS_FILE" "$PID_FILE" "$FORMATTED_BY_FILE" "$FORMATTED_SCRAM_FILE" "$NODE_DIR/format.log" \
+    "$LOG_FILE" "$LOG_FILE.1" "$OUT_FILE" "$OUT_FILE.1"
+  rmdir "$NODE_DIR" 2>/dev/null || true
+}
+
 cmd_clean() {
   cmd_stop
-  rm -rf "$DATA_DIR"
-  rm -f "$PROPS_FILE" "$PID_FILE" "$FORMATTED_BY_FILE" "$FORMATTED_SCRAM_FILE" "$KAFKA_WORK_DIR/format.log" \
-    "$LOG_FILE" "$LOG_FILE.1" "$OUT_FILE" "$OUT_FILE.1"
+  local n
+  if ((CLUSTER)); then
+    for ((n = 1; n <= NODES; n++)); do
+      select_node "$n"
+      clean_node_files
+    done
+    rm -f "$CLUSTER_FILE"
+  else
+    clean_node_files
+  fi
   rmdir "$KAFKA_WORK_DIR" 2>/dev/null || true
   log "removed broker data in $KAFKA_WORK_DIR"
 }
 
+# ------------------------------------------------------------------ one node of a cluster
+
+need_cluster() {
+  load_cluster
+  ((CLUSTER)) || die "$1 needs a cluster (KAFKA_NODES > 1) in $KAFKA_WORK_DIR"
+  select_node "$2"
+}
+
+cmd_kill_node() {
+  need_cluster kill-node "$1"
+  local pid waited=0
+  if ! pid=$(running_pid); then
+    log "node $1 is not running"
+    rm -f "$PID_FILE"
+    return 0
+  fi
+  signal_broker KILL "$pid"
+  # A JVM of a few hundred MiB can take seconds to be gone on a busy machine.
+  while process_alive "$pid" && ((waited < 600)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if process_alive "$pid"; then die "node $1 (pid $pid) survived SIGKILL"; fi
+  rm -f "$PID_FILE"
+  log "killed node $1 (pid $pid) with SIGKILL"
+}
+
+cmd_stop_node() {
+  need_cluster stop-node "$1"
+  stop_nodes "$1"
+}
+
+cmd_start_node() {
+  need_cluster start-node "$1"
+  validate_settings
+  local pid
+  if pid=$(running_pid); then
+    log "node $1 already running (pid $pid)"
+    return 0
+  fi
+  prepare_java
+  start_nodes "$1"
+}
+
+cmd_leader() {
+  local topic=$1 partition=$2
+  load_cluster
+  [[ $partition =~ ^[0-9]+$ ]] || die "partition '$partition' is not a number"
+  command -v node >/dev/null || die "leader needs node (and the repository's kafkajs)"
+  node "$TEMPLATE_DIR/leader.mjs" "$(all_brokers)" "$topic" "$partition"
+}
+
 usage() {
-  printf 'usage: %s start|stop|status|clean\n' "$0" >&2
+  printf 'usage: %s start|stop|status|clean | kill-node N|stop-node N|start-node N | leader TOPIC PARTITION\n' "$0" >&2
   exit 2
 }
 
-[[ $# -eq 1 ]] || usage
+[[ $# -ge 1 ]] || usage
+case $1 in
+  start | stop | status | clean) [[ $# -eq 1 ]] || usage ;;
+  kill-node | stop-node | start-node) [[ $# -eq 2 ]] || usage ;;
+  leader) [[ $# -eq 3 ]] || usage ;;
+esac
 case $1 in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   clean) cmd_clean ;;
+  kill-node) cmd_kill_node "$2" ;;
+  stop-node) cmd_stop_node "$2" ;;
+  start-node) cmd_start_node "$2" ;;
+  leader) cmd_leader "$2" "$3" ;;
   -h | --help | help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" ;;
   *) usage ;;
 esac

@@ -9,7 +9,11 @@
 # set) in a fresh temporary work dir (KAFKA_WORK_DIR when set), KAFKA_BROKERS is
 # exported to the command, and the broker is stopped and the temporary work dir
 # deleted however the command ends: success, failure, Ctrl-C or SIGTERM.
-# KAFKA_VERSION and the other kafka-local.sh settings apply.
+# KAFKA_VERSION and the other kafka-local.sh settings apply; with KAFKA_NODES=3
+# the throwaway is a three-node cluster (kafka-local.sh picks its free ports)
+# and KAFKA_BROKERS lists all three:
+#
+#   KAFKA_NODES=3 scripts/with-kafka.sh npm run test:reliability
 #
 # Exits with the command's exit status (1 if the broker could not be started).
 set -euo pipefail
@@ -111,7 +115,10 @@ fi
 export KAFKA_WORK_DIR
 START_OUTPUT=$(mktemp "${TMPDIR:-/tmp}/with-kafka.XXXXXX")
 
-if [[ -z ${KAFKA_PORT:-} || -z ${KAFKA_CONTROLLER_PORT:-} ]]; then
+# A cluster's six ports are chosen by kafka-local.sh itself.
+if [[ ${KAFKA_NODES:-1} != 1 ]]; then
+  :
+elif [[ -z ${KAFKA_PORT:-} || -z ${KAFKA_CONTROLLER_PORT:-} ]]; then
   read -r port_a port_b < <(free_ports) || true
   if [[ -z ${port_a:-} || -z ${port_b:-} ]]; then
     log "error: could not pick free ports"
@@ -120,7 +127,8 @@ if [[ -z ${KAFKA_PORT:-} || -z ${KAFKA_CONTROLLER_PORT:-} ]]; then
   KAFKA_PORT=${KAFKA_PORT:-$port_a}
   KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$port_b}
 fi
-export KAFKA_PORT KAFKA_CONTROLLER_PORT
+if [[ -n ${KAFKA_PORT:-} ]]; then export KAFKA_PORT; fi
+if [[ -n ${KAFKA_CONTROLLER_PORT:-} ]]; then export KAFKA_CONTROLLER_PORT; fi
 
 # Runs in the background and waits, because bash defers traps until a
 # foreground child ends: a signal must reach the child at once. Background jobs

@@ -256,10 +256,12 @@ export type Transport = 'http' | 'grpc';
 
 export interface Outcome {
   transport: Transport;
-  /** acked: 201 / accepted; refused: any other answer; unanswered: no answer (timeout, reset, refused connection). */
+  /** acked: 201 / 202 (spooled) / accepted; refused: any other answer; unanswered: no answer (timeout, reset, refused connection). */
   kind: 'acked' | 'refused' | 'unanswered';
   /** HTTP status or gRPC status name; the error text when unanswered. */
   status: string;
+  /** A refusal's reason: HTTP `errorInformation.errorDescription`, gRPC details. */
+  detail?: string;
   retryAfter?: number;
   sentAt: number;
   answeredAt: number;
@@ -297,6 +299,20 @@ export class Ledger {
     return [...this.byId].filter(([, list]) => list.some((o) => o.kind === 'acked')).map(([id]) => id);
   }
 
+  /** Refusals by status and reason, most frequent first. */
+  refusalSummary(): string {
+    const counts = new Map<string, number>();
+    for (const [, o] of this.outcomes())
+      if (o.kind !== 'acked') {
+        const key = `${o.transport} ${o.status}${o.detail ? ` (${o.detail})` : ''}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    return [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([key, n]) => `${n} × ${key}`)
+      .join('; ');
+  }
+
   statusSummary(): string {
     return [...this.statusCounts]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -326,10 +342,14 @@ export async function sendHttp(
   else {
     const status = result.answer.status;
     const retryAfter = retryAfterOf(result.answer);
+    const detail = (result.answer.json as { errorInformation?: { errorDescription?: string } } | undefined)
+      ?.errorInformation?.errorDescription;
     outcome = {
       transport: 'http',
-      kind: status === 201 ? 'acked' : 'refused',
+      // 202: on the sidecar's spool, to be delivered; an acknowledgement too.
+      kind: status === 201 || status === 202 ? 'acked' : 'refused',
       status: String(status),
+      ...(detail === undefined ? {} : { detail: detail.slice(0, 120) }),
       ...(retryAfter === undefined ? {} : { retryAfter }),
       sentAt,
       answeredAt,
@@ -355,13 +375,14 @@ export async function sendGrpc(
   if (result.error !== undefined)
     outcome = { transport: 'grpc', kind: 'unanswered', status: result.error, sentAt, answeredAt };
   else {
-    const { code, status, trailers } = result.answer;
+    const { code, status, trailers, details } = result.answer;
     const acked = code === 'OK' && status === 'accepted';
     const retryAfter = Number(trailers['retry-after']);
     outcome = {
       transport: 'grpc',
       kind: acked ? 'acked' : 'refused',
       status: code === 'OK' ? `OK/${status}` : code,
+      ...(code === 'OK' || details === undefined ? {} : { detail: details.slice(0, 120) }),
       ...(Number.isFinite(retryAfter) && trailers['retry-after'] !== undefined ? { retryAfter } : {}),
       sentAt,
       answeredAt,
@@ -472,14 +493,14 @@ export async function sendBatch(
     ?.results;
   batch.ids.forEach((id, i) => {
     const item = items?.[i];
-    const kind = item ? (item.status === 'published' ? 'acked' : 'refused') : 'refused';
+    const kind = item && (item.status === 'published' || item.status === 'spooled') ? 'acked' : 'refused';
     ledger.record(id, {
       transport: 'http',
       kind,
       // Without per-event results the whole batch was answered with one status.
       status: item
-        ? item.status === 'published'
-          ? 'item published'
+        ? item.status === 'published' || item.status === 'spooled'
+          ? `item ${item.status}`
           : `item ${item.error?.errorCode ?? item.status}`
         : String(answer.status),
       ...(retryAfter === undefined ? {} : { retryAfter }),

@@ -3,7 +3,7 @@
 // for clean-up on the test that started it, so a failing assertion still stops it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,7 +192,7 @@ export class ReliabilityBroker {
         // already gone
       }
     }
-    await until('broker gone after SIGKILL', 10_000, () => (processAlive(pid) ? undefined : true), 50);
+    await until('broker gone after SIGKILL', 60_000, () => (processAlive(pid) ? undefined : true), 50);
   }
 }
 
@@ -225,29 +225,6 @@ export function rssBytes(pid: number): number | undefined {
 
 // ------------------------------------------------------------------ the sidecar as a process
 
-let grpcInBuild: boolean | undefined;
-
-/** Whether the built sidecar has a gRPC transport (the gRPC service name appears in its dist). */
-export function grpcBuilt(): boolean {
-  if (grpcInBuild === undefined) {
-    const dist = join(ROOT, 'packages/sidecar/dist');
-    grpcInBuild = listFiles(dist).some(
-      (file) => file.endsWith('.js') && /EventLoggerService|mojaloop\.events/.test(readFileSync(file, 'utf8')),
-    );
-  }
-  return grpcInBuild;
-}
-
-function listFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-      entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)],
-    );
-  } catch {
-    return [];
-  }
-}
-
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -278,7 +255,12 @@ export interface SidecarExit {
 }
 
 export interface SidecarProcessOptions {
-  /** Environment of the sidecar (PATH is added); HTTP_HOST/HTTP_PORT default to 127.0.0.1:0. */
+  /**
+   * Environment of the sidecar (PATH is added); HTTP_HOST/HTTP_PORT default to 127.0.0.1:0. The
+   * spool is on, as by default; without SPOOL_DIR the sidecar gets a fresh directory of its own
+   * rather than the default one in the user's state directory, which only one sidecar at a time may
+   * hold. `SPOOL_DIR: 'off'` runs it without a spool.
+   */
   env: Record<string, string>;
   /** Strings that must never be written by the sidecar; `leaks()` tells which were seen. */
   secrets?: string[];
@@ -294,11 +276,14 @@ export interface SidecarProcessOptions {
  */
 export class SidecarProcess {
   readonly child: ChildProcess;
+  /** The environment it runs with (ports and spool directory included): another start with it takes over. */
+  readonly env: Record<string, string>;
   readonly exited: Promise<SidecarExit>;
   exit: SidecarExit | undefined;
   httpPort = 0;
-  grpcPort: number | undefined;
-  /** Transports the sidecar announced at start (`http`, `grpc`). */
+  /** gRPC is a core transport: every sidecar serves it, and start fails when it does not. */
+  grpcPort = 0;
+  /** Transports the sidecar serves once started (`http`, `grpc`). */
   transports: string[] = [];
   readonly levels = new Map<number, number>();
   private readonly tail: LogLine[] = [];
@@ -315,17 +300,15 @@ export class SidecarProcess {
     this.secrets = (options.secrets ?? []).filter((s) => s.length > 0);
     this.httpPort = Number(options.env.HTTP_PORT ?? ports.http);
     this.grpcPort = Number(options.env.GRPC_PORT ?? ports.grpc);
+    this.env = {
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(this.httpPort),
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(this.grpcPort),
+      ...options.env,
+    };
     this.child = spawn(process.execPath, [SIDECAR_CLI], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(this.httpPort),
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(this.grpcPort),
-        // Never the user's state directory (the default): a case that wants a spool gives its directory.
-        SPOOL_DIR: 'off',
-        ...options.env,
-      },
+      env: { PATH: process.env.PATH ?? '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onStdout(chunk));
@@ -345,7 +328,13 @@ export class SidecarProcess {
 
   static async start(t: TestContext, options: SidecarProcessOptions): Promise<SidecarProcess> {
     const [http, grpc] = await freePorts(2);
-    const sidecar = new SidecarProcess(options, { http: http!, grpc: grpc! });
+    const env = { ...options.env };
+    if (env.SPOOL_DIR === undefined) {
+      const dir = mkdtempSync(join(tmpdir(), 'sidecar-spool-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      env.SPOOL_DIR = dir;
+    }
+    const sidecar = new SidecarProcess({ ...options, env }, { http: http!, grpc: grpc! });
     t.after(async () => {
       if (sidecar.exit) return;
       sidecar.child.kill('SIGKILL');
@@ -369,8 +358,9 @@ export class SidecarProcess {
 
   /**
    * Resolves once the sidecar serves HTTP (GET /live answers 200: it listens only after Kafka is
-   * connected) and, when the build has a gRPC transport, once its gRPC port accepts connections.
-   * Readiness is probed rather than read from the log so that LOG_LEVEL can stay at warn under load.
+   * connected, or at once with a spool) and its gRPC port accepts connections; fails when either
+   * is missing at the deadline. Readiness is probed rather than read from the log so that LOG_LEVEL
+   * can stay at warn under load.
    */
   async waitStarted(timeoutMs = 90_000): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -389,24 +379,16 @@ export class SidecarProcess {
       if (ok) break;
       await sleep(100);
     }
-    this.transports = ['http'];
-    if (this.grpcPort !== undefined && grpcBuilt()) {
-      const port = this.grpcPort;
-      while (!(await portAccepts(port))) {
-        failIfExited();
-        if (Date.now() > end)
-          throw new Error(`the sidecar did not serve gRPC within ${timeoutMs} ms\n${this.describe()}`);
-        await sleep(100);
-      }
-      this.transports.push('grpc');
-    } else {
-      this.grpcPort = undefined;
+    while (!(await portAccepts(this.grpcPort))) {
+      failIfExited();
+      if (Date.now() > end)
+        throw new Error(
+          `the sidecar serves HTTP but not gRPC on port ${this.grpcPort} within ${timeoutMs} ms\n${this.describe()}`,
+        );
+      await sleep(100);
     }
+    this.transports = ['http', 'grpc'];
     this.startRssSampling();
-  }
-
-  get hasGrpc(): boolean {
-    return this.transports.includes('grpc');
   }
 
   waitForLog(match: (line: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {

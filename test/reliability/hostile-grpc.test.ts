@@ -74,12 +74,10 @@ test(
     const sidecar = await SidecarProcess.start(t, {
       env: baseSidecarEnv(brokers, topic, { MAX_BODY_BYTES: String(MAX_MESSAGE_BYTES) }),
     });
-    if (!sidecar.hasGrpc) {
-      t.skip('this build of the sidecar serves no gRPC');
-      return;
-    }
-    const client = grpcClient(sidecar.grpcPort!);
-    const raw = rawGrpcClient(sidecar.grpcPort!);
+    // gRPC is a core transport: SidecarProcess.start fails when the sidecar does not serve it.
+    assert.deepEqual(sidecar.transports, ['http', 'grpc']);
+    const client = grpcClient(sidecar.grpcPort);
+    const raw = rawGrpcClient(sidecar.grpcPort);
     t.after(() => {
       client.close();
       raw.close();

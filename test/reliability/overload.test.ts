@@ -73,9 +73,9 @@ test(
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 7000 });
     t.after(() => agent.destroy());
-    const grpc = sidecar.hasGrpc ? grpcClient(sidecar.grpcPort!) : undefined;
-    t.after(() => grpc?.close());
-    const share = grpc ? SHARE : { batch: SHARE.batch, http: SHARE.http + SHARE.grpc, grpc: 0 };
+    const grpc = grpcClient(sidecar.grpcPort);
+    t.after(() => grpc.close());
+    const share = SHARE;
 
     // 1. The sustainable rate of this mix: closed loops (each client waits for its answer), after a
     // warm-up (JIT, connections, the producer's first batches) that is not counted.
@@ -92,7 +92,7 @@ test(
       ...Array.from({ length: 12 }, () =>
         loop((n) => sendHttp(calibration, sidecar.httpPort, fastEvent(n), { agent })),
       ),
-      ...(grpc ? Array.from({ length: 8 }, () => loop((n) => sendGrpcEvent(calibration, grpc, n))) : []),
+      ...Array.from({ length: 8 }, () => loop((n) => sendGrpcEvent(calibration, grpc, n))),
     ]);
     let calibrated = 0;
     for (const [, o] of calibration.outcomes()) if (o.kind === 'acked' && o.sentAt >= warmUpEnd) calibrated++;
@@ -148,16 +148,15 @@ test(
         ),
       }),
     ];
-    if (grpc)
-      streams.push(
-        runLoad({
-          ratePerSec: target * share.grpc,
-          durationMs: OVERLOAD_MS,
-          maxCount: Math.ceil(maxEvents * share.grpc),
-          maxInFlight: 4000,
-          send: timed(requestMs.grpc, (n) => sendGrpcEvent(ledger, grpc, n)),
-        }),
-      );
+    streams.push(
+      runLoad({
+        ratePerSec: target * share.grpc,
+        durationMs: OVERLOAD_MS,
+        maxCount: Math.ceil(maxEvents * share.grpc),
+        maxInFlight: 4000,
+        send: timed(requestMs.grpc, (n) => sendGrpcEvent(ledger, grpc, n)),
+      }),
+    );
     const loads = await Promise.all(streams);
     const drainedMs = Date.now() - started;
     clientDelay.disable();
@@ -191,7 +190,7 @@ test(
     report(
       t,
       [
-        `overload (${FULL ? 'full' : 'reduced'}): sustainable ${sustainable} events/s (closed loops: 8 clients of batches of ${BATCH}, 12 of HTTP singles${grpc ? ', 8 of gRPC singles' : ''}); offered ${target} events/s for ${OVERLOAD_MS} ms (batches ${share.batch * 100}%, HTTP singles ${Math.round(share.http * 100)}%, gRPC ${share.grpc * 100}%)`,
+        `overload (${FULL ? 'full' : 'reduced'}): sustainable ${sustainable} events/s (closed loops: 8 clients of batches of ${BATCH}, 12 of HTTP singles, 8 of gRPC singles); offered ${target} events/s for ${OVERLOAD_MS} ms (batches ${share.batch * 100}%, HTTP singles ${Math.round(share.http * 100)}%, gRPC ${share.grpc * 100}%)`,
         `  started: ${offered} events in ${loads.map((l) => l.started).join(' / ')} requests (batches / HTTP / gRPC), held back by the in-flight bound: ${loads.map((l) => l.skipped).join(' / ')}; every answer within ${drainedMs} ms`,
         `  offered rate achieved ${Math.round((offered * 1000) / OVERLOAD_MS)} events/s = ${((offered * 1000) / OVERLOAD_MS / sustainable).toFixed(1)}x sustainable`,
         `  ${formatReconciliation(r)} (calibration included)`,

@@ -91,30 +91,27 @@ test(
     for (const path of ['/health', '/live', '/metrics'])
       assert.equal((await httpCall(port, { path, timeoutMs: 10_000 })).answer?.status, 200, path);
 
-    let grpcSummary = 'gRPC not served by this build';
-    if (sidecar.hasGrpc) {
-      const client = grpcClient(sidecar.grpcPort!);
-      t.after(() => client.close());
-      const wrongMetadata: Record<string, Record<string, string>> = {
-        'no metadata': {},
-        'another token': { authorization: `Bearer rel-${randomBytes(24).toString('hex')}` },
-        'the token plus a character': { authorization: `Bearer ${token}x` },
-        'no scheme': { authorization: token },
-        'token under another key': { 'x-auth-token': token },
-      };
-      const codes: string[] = [];
-      for (const [name, metadata] of Object.entries(wrongMetadata)) {
-        const event = validEvent(3, 'auth-grpc');
-        const result = await grpcLog(client, toWire(event), { metadata, deadlineMs: 30_000 });
-        codes.push(`${name}: ${result.answer?.code ?? result.error}`);
-        assert.equal(result.answer?.code, 'UNAUTHENTICATED', name);
-        assert.ok(!(result.answer?.details ?? '').includes(token));
-      }
-      const okEvent = validEvent(4, 'auth-grpc-ok');
-      const okGrpc = await sendGrpc(ledger, client, okEvent, toWire(okEvent), { token, deadlineMs: 30_000 });
-      assert.equal(okGrpc.status, 'OK/accepted');
-      grpcSummary = `gRPC refusals: ${codes.join(', ')}; with the token: ${okGrpc.status}`;
+    const client = grpcClient(sidecar.grpcPort);
+    t.after(() => client.close());
+    const wrongMetadata: Record<string, Record<string, string>> = {
+      'no metadata': {},
+      'another token': { authorization: `Bearer rel-${randomBytes(24).toString('hex')}` },
+      'the token plus a character': { authorization: `Bearer ${token}x` },
+      'no scheme': { authorization: token },
+      'token under another key': { 'x-auth-token': token },
+    };
+    const codes: string[] = [];
+    for (const [name, metadata] of Object.entries(wrongMetadata)) {
+      const event = validEvent(3, 'auth-grpc');
+      const result = await grpcLog(client, toWire(event), { metadata, deadlineMs: 30_000 });
+      codes.push(`${name}: ${result.answer?.code ?? result.error}`);
+      assert.equal(result.answer?.code, 'UNAUTHENTICATED', name);
+      assert.ok(!(result.answer?.details ?? '').includes(token));
     }
+    const okEvent = validEvent(4, 'auth-grpc-ok');
+    const okGrpc = await sendGrpc(ledger, client, okEvent, toWire(okEvent), { token, deadlineMs: 30_000 });
+    assert.equal(okGrpc.status, 'OK/accepted');
+    const grpcSummary = `gRPC refusals: ${codes.join(', ')}; with the token: ${okGrpc.status}`;
 
     sidecar.signal('SIGTERM');
     const exit = await sidecar.exited;
@@ -179,14 +176,12 @@ test(
       });
       const ledger = new Ledger();
       for (let i = 0; i < 10; i++) await sendHttp(ledger, sidecar.httpPort, validEvent(i, `sasl-${mechanism}`));
-      if (sidecar.hasGrpc) {
-        const client = grpcClient(sidecar.grpcPort!);
-        for (let i = 0; i < 10; i++) {
-          const event = validEvent(i, `sasl-${mechanism}-grpc`);
-          await sendGrpc(ledger, client, event, toWire(event));
-        }
-        client.close();
+      const client = grpcClient(sidecar.grpcPort);
+      for (let i = 0; i < 10; i++) {
+        const event = validEvent(i, `sasl-${mechanism}-grpc`);
+        await sendGrpc(ledger, client, event, toWire(event));
       }
+      client.close();
       sidecar.signal('SIGTERM');
       const exit = await sidecar.exited;
       // Read back through the SASL listener too, with the same credentials.

@@ -47,8 +47,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       });
       const agent = new Agent({ keepAlive: true, maxSockets: 256 });
       t.after(() => agent.destroy());
-      const grpc = sidecar.hasGrpc ? grpcClient(sidecar.grpcPort!) : undefined;
-      t.after(() => grpc?.close());
+      const grpc = grpcClient(sidecar.grpcPort);
+      t.after(() => grpc.close());
       const ledger = new Ledger();
       let stop = false;
       const stopAfter = () => stop;
@@ -63,20 +63,19 @@ for (let round = 1; round <= ROUNDS; round++) {
           send: (n) => sendHttp(ledger, sidecar.httpPort, validEvent(n, 'shutdown-http'), { agent, timeoutMs: 30_000 }),
         }),
       ];
-      if (grpc)
-        streams.push(
-          runLoad({
-            ratePerSec: RATE,
-            durationMs: 60_000,
-            maxCount: 100_000,
-            maxInFlight: 500,
-            stop: stopAfter,
-            send: (n) => {
-              const event = validEvent(n, 'shutdown-grpc');
-              return sendGrpc(ledger, grpc, event, toWire(event), { deadlineMs: 30_000 });
-            },
-          }),
-        );
+      streams.push(
+        runLoad({
+          ratePerSec: RATE,
+          durationMs: 60_000,
+          maxCount: 100_000,
+          maxInFlight: 500,
+          stop: stopAfter,
+          send: (n) => {
+            const event = validEvent(n, 'shutdown-grpc');
+            return sendGrpc(ledger, grpc, event, toWire(event), { deadlineMs: 30_000 });
+          },
+        }),
+      );
 
       await sleep(2000);
       // A burst, so that many requests are in flight when the signal arrives.

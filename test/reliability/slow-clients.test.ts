@@ -194,15 +194,12 @@ test(
       'nothing sent': slowClient(port, '', '', 60_000),
     };
     const grpcPort = sidecar.grpcPort;
-    const grpcCases =
-      grpcPort === undefined
-        ? {}
-        : {
-            'gRPC nothing sent': slowClient(grpcPort, '', '', 60_000),
-            'gRPC session idle': slowGrpcClient(grpcPort, 'idle'),
-            'gRPC message trickled': slowGrpcClient(grpcPort, 'trickle'),
-            'gRPC message stalled': slowGrpcClient(grpcPort, 'stall'),
-          };
+    const grpcCases = {
+      'gRPC nothing sent': slowClient(grpcPort, '', '', 60_000),
+      'gRPC session idle': slowGrpcClient(grpcPort, 'idle'),
+      'gRPC message trickled': slowGrpcClient(grpcPort, 'trickle'),
+      'gRPC message stalled': slowGrpcClient(grpcPort, 'stall'),
+    };
 
     // A crowd trickling headers, while a well-behaved client keeps posting events.
     const crowd = Array.from({ length: CROWD }, () =>
@@ -215,8 +212,8 @@ test(
         else c.close();
       }
     });
-    const grpc = grpcPort === undefined ? undefined : grpcClient(grpcPort);
-    t.after(() => grpc?.close());
+    const grpc = grpcClient(grpcPort);
+    t.after(() => grpc.close());
     await sleep(500);
     const served: number[] = [];
     const statuses = new Map<string, number>();

@@ -245,9 +245,14 @@ export class Lane {
       if (entry.done) continue;
       const base = baseOffsets.get(topic)?.get(partition);
       if (base === undefined) {
+        // kafkajs 2.2.4 answers so when a partition's leader moved during the request to a broker that had
+        // already answered for other partitions: it never resends that partition, so nothing of it was written
+        // and sending again is safe (a leader election on a replicated cluster shows it).
         this.ctx.ledger.fail(
           [entry],
-          new ProducerError('KAFKA_ERROR', `Kafka acknowledged the request without partition ${partition}`),
+          new ProducerError('KAFKA_ERROR', `Kafka acknowledged the request without partition ${partition}`, {
+            canRetry: true,
+          }),
         );
         continue;
       }

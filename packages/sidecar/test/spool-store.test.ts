@@ -182,6 +182,8 @@ test('the replayer delivers oldest first, deletes only what Kafka acknowledged, 
 test('only outage failures are spooled', () => {
   assert.ok(shouldSpool(new ProducerError('KAFKA_UNAVAILABLE', 'x')));
   assert.ok(shouldSpool(new ProducerError('PUBLISH_TIMEOUT', 'x')));
+  assert.ok(shouldSpool(new ProducerError('CONNECTION_FAILED', 'brokers unreachable')));
+  assert.ok(!shouldSpool(new ProducerError('CONNECTION_FAILED', 'authentication refused', { canRetry: false })));
   assert.ok(!shouldSpool(new ProducerError('OVERLOADED', 'x')));
   assert.ok(!shouldSpool(new ProducerError('CLOSED', 'x')));
   assert.ok(!shouldSpool(new ProducerError('RECORD_TOO_LARGE', 'x')));

@@ -42,9 +42,10 @@ export function shouldSpool(error: unknown): boolean {
   switch (error.code) {
     case 'KAFKA_UNAVAILABLE':
     case 'PUBLISH_TIMEOUT':
-    case 'CONNECTION_FAILED':
     case 'TOPIC_NOT_FOUND':
       return true;
+    // Refused credentials are CONNECTION_FAILED too, but not retriable: waiting would not cure them.
+    case 'CONNECTION_FAILED':
     case 'KAFKA_ERROR':
       return error.canRetry;
     default:
