@@ -7,6 +7,7 @@ import { CONFIG_VARIABLES } from '@event-sidecar/sidecar';
 import { testBrokers, uniqueName } from '../helpers/kafka.js';
 import { consume, sampleEvent } from '../helpers/sidecar.js';
 import { runCli } from '../helpers/sidecar-process.js';
+import { spoolCliEnv, spoolDir } from '../helpers/spool.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../packages/sidecar/package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -52,6 +53,19 @@ test('without a spool, an unreachable Kafka at start exits 1', async () => {
   });
   assert.equal(await cli.exited, 1);
   assert.ok(cli.logs.some((l) => l.msg === 'start failed' && l.level === 60));
+});
+
+test('with the spool on, a missing topic still stops the start, naming it', async (t) => {
+  // The spool is for a Kafka that is away; a topic that is not there is an operator's mistake and must show.
+  const topic = uniqueName('missing');
+  const cli = runCli([], spoolCliEnv(testBrokers(), topic, spoolDir(t), { KAFKA_CREATE_TOPIC_PARTITIONS: '' }));
+  // A sidecar that took the missing topic for an outage would start and keep reconnecting: bound the wait.
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
+  t.after(() => clearTimeout(timer));
+  assert.equal(await cli.exited, 1, 'the start stopped with exit 1 within 30 s');
+  const failed = cli.logs.find((l) => l.msg === 'start failed');
+  assert.ok(failed, 'the start failed');
+  assert.match(JSON.stringify(failed), new RegExp(`${topic}.*does not exist`));
 });
 
 function baseEnv(topic: string, extra: Record<string, string> = {}): Record<string, string> {

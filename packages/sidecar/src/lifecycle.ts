@@ -1,6 +1,7 @@
 // The order of start and stop. Start: connect the producer (with a spool, Kafka may come later), start the
 // replayer, then each transport. Stop: refuse new work while draining what the kernel already accepted,
 // close the transports, stop the replayer, then flush and close the producer, all within one deadline.
+import { isProducerError } from '@event-sidecar/producer';
 import type { Logger } from 'pino';
 import type { Admission } from './admission.js';
 import type { SidecarConfig } from './config.js';
@@ -88,7 +89,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
    * operator's mistake (wrong address, missing topic) must show at once. With a spool the sidecar starts
    * anyway when the failure is one the spool is for (Kafka away, as `shouldSpool` judges it): events are
    * spooled, and the connection is retried in the background; once connected the replayer delivers them.
-   * Failures that waiting would not cure (refused credentials, too few partitions) still fail the start.
+   * Failures that waiting would not cure (refused credentials, a missing topic, too few partitions) still fail
+   * the start.
    */
   async function connectAtStart(): Promise<'connected' | 'connecting'> {
     if (!spool) {
@@ -99,7 +101,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       await producer.connect();
       return 'connected';
     } catch (err) {
-      if (!shouldSpool(err) || admission.closing) throw err;
+      // A missing topic is spooled when it happens at run time, but at start it is the operator's mistake.
+      if (!shouldSpool(err) || (isProducerError(err) && err.code === 'TOPIC_NOT_FOUND') || admission.closing) throw err;
       logger.warn(
         { err, spooled: spool.stats().events },
         'Kafka is unavailable: starting without it; events are spooled until it connects',
