@@ -15,10 +15,18 @@ export interface CliProcess {
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-export function runCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export interface RunOptions {
+  /** The command line to run instead of this Node with the built CLI (e.g. the image's ENTRYPOINT). */
+  argv?: string[];
+  cwd?: string;
+}
+
+export function runCli(args: string[], env: Record<string, string>, options: RunOptions = {}): CliProcess {
+  const [command, ...leading] = options.argv ?? [process.execPath, CLI];
+  const child = spawn(command!, [...leading, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{
