@@ -41,7 +41,14 @@ let cloned = false;
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test(`fresh clone on Node ${node.version}: npm ci links the bin, and npx event-sidecar --help works after the build`, (t) => {
-  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  // CLONE_REF checks another commit the same way (an older one, to see what this test catches).
+  const ref = process.env.CLONE_REF?.trim() || 'HEAD';
+  const head = spawnSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).stdout.trim();
+  assert.match(head, /^[0-9a-f]{40}$/, `CLONE_REF ${ref} is a commit`);
+  t.diagnostic(`cloned at ${ref} (${head})`);
   const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' });
   if (dirty.stdout.trim()) t.diagnostic(`uncommitted changes are not part of the clone:\n${dirty.stdout}`);
   const clone = sh('git', ['clone', '--quiet', '--no-checkout', ROOT, repo], dir);
