@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs node:test over TypeScript test files (loaded through tsx).
-// Usage: run-tests.mjs unit|integration|reliability [--package NAME] [--match SUBSTRING] [--skip SUBSTRING]
+// Usage: run-tests.mjs unit|integration|reliability|image [--package NAME] [--match SUBSTRING] [--skip SUBSTRING]
 // Node 20's --test does not expand globs or pick up .ts files by itself, hence this file list.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -40,6 +40,8 @@ const dirs = {
   ],
   integration: () => [join(root, 'test', 'integration')],
   reliability: () => [join(root, 'test', 'reliability')],
+  // the image's runtime rebuilt without a container engine, and the README's commands on a fresh clone
+  image: () => [join(root, 'test', 'image')],
 };
 if (!dirs[suite]) {
   console.error(`usage: run-tests.mjs ${Object.keys(dirs).join('|')} [--package NAME]`);

@@ -15,14 +15,22 @@ export interface CliProcess {
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
+export interface RunOptions {
+  /** The command line to run instead of this Node with the built CLI (e.g. the image's ENTRYPOINT). */
+  argv?: string[];
+  cwd?: string;
+}
+
 /**
  * The CLI with `env` alone (and PATH). SPOOL_DIR is `off` unless `env` has it: a test never writes into the user's
  * state directory, the default (`SPOOL_DIR: ''` with XDG_STATE_HOME asks for the default in a directory of the test).
  */
-export function runCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function runCli(args: string[], env: Record<string, string>, options: RunOptions = {}): CliProcess {
+  const [command, ...leading] = options.argv ?? [process.execPath, CLI];
+  const child = spawn(command!, [...leading, ...args], {
     env: { PATH: process.env.PATH ?? '', SPOOL_DIR: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{

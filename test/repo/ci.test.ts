@@ -2,73 +2,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { policyProblems, readDecisions } from '../../scripts/release/audit-lib.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const config = parse(readFileSync(join(root, '.circleci/config.yml'), 'utf8'));
-
-type Step = string | Record<string, unknown>;
-interface Job {
-  steps: Step[];
-  docker?: { image: string; environment?: Record<string, string> }[];
-  environment?: Record<string, string>;
-}
-interface Entry {
-  job: string;
-  name: string;
-  params: Record<string, unknown>;
-}
-
-/** A workflow's job entries, each under the name other entries' `requires` use. */
-function entries(workflow: string): Map<string, Entry> {
-  const out = new Map<string, Entry>();
-  for (const item of config.workflows[workflow].jobs as (string | Record<string, Record<string, unknown>>)[]) {
-    const [job, params] = typeof item === 'string' ? [item, {}] : Object.entries(item)[0]!;
-    const name = typeof params.name === 'string' ? params.name : job;
-    assert.ok(!out.has(name), `${workflow}: two entries named ${name}`);
-    out.set(name, { job, name, params });
-  }
-  return out;
-}
-
-function requiresOf(entry: Entry): string[] {
-  return (entry.params.requires as string[] | undefined) ?? [];
-}
-
-/** Every entry `name` depends on, directly or through other entries. */
-function closure(all: Map<string, Entry>, name: string): Set<string> {
-  const seen = new Set<string>();
-  const visit = (n: string) => {
-    for (const r of requiresOf(all.get(n)!)) {
-      if (seen.has(r)) continue;
-      seen.add(r);
-      visit(r);
-    }
-  };
-  visit(name);
-  return seen;
-}
-
-/** The shell text of a job's `run` steps, in order. */
-function commands(job: string): string[] {
-  return (config.jobs[job] as Job).steps.flatMap((step) => {
-    const run = typeof step === 'object' ? step.run : undefined;
-    if (typeof run === 'string') return [run];
-    if (run && typeof run === 'object') return [String((run as { command: string }).command)];
-    const when = typeof step === 'object' ? (step.when as { steps?: Step[] } | undefined) : undefined;
-    return when?.steps
-      ? when.steps.flatMap((s) => (typeof s === 'object' && s.run ? [JSON.stringify(s.run)] : []))
-      : [];
-  });
-}
-
-/** Names of the entries in `all` whose job runs a command matching `pattern`. */
-function entriesRunning(all: Map<string, Entry>, pattern: RegExp): string[] {
-  return [...all.values()].filter((e) => commands(e.job).some((c) => pattern.test(c))).map((e) => e.name);
-}
+import {
+  closure,
+  commands,
+  config,
+  configText,
+  entries,
+  entriesRunning,
+  requiresOf,
+  root,
+  runtimeOf,
+  stepsOf,
+  type Entry,
+} from './circleci-config.js';
 
 test('the CircleCI config is valid YAML with consistent jobs and requires', () => {
   assert.equal(config.version, 2.1);
@@ -91,14 +41,12 @@ test('the release job runs only after the audit, the image scan and the full tes
   const scan = entriesRunning(main, /docker-scan\.sh|npm run docker:scan/);
   const unit = entriesRunning(main, /npm run test:unit/);
   const integration = entriesRunning(main, /npm run test:integration/);
-  for (const [what, names] of Object.entries({ audit, scan, unit, integration })) {
+  const reliability = entriesRunning(main, /npm run test:reliability/);
+  for (const [what, names] of Object.entries({ audit, scan, unit, integration, reliability })) {
     assert.ok(names.length > 0, `main has no ${what} job`);
     for (const n of names) assert.ok(before.has(n), `release does not wait for ${n} (${what})`);
   }
-  assert.deepEqual(integration.map((n) => main.get(n)!.params.kafka_image).sort(), [
-    'apache/kafka:3.9.2',
-    'apache/kafka:4.4.0',
-  ]);
+  assert.deepEqual([...new Set(integration.map((n) => main.get(n)!.params.kafka_version))].sort(), ['3.9.1', '4.4.0']);
   for (const n of scan) assert.equal(main.get(n)!.params.stage, true, `${n} does not stage the scanned image`);
 
   assert.match(String(release.params['serial-group']), /^<< pipeline\.project\.slug >>\/release$/);
@@ -108,35 +56,110 @@ test('the release job runs only after the audit, the image scan and the full tes
   assert.ok(bump >= 0 && publish > bump, 'the release job must bump (guarded) before it publishes');
 });
 
-test('pull requests run every check but never release', () => {
+test('pull requests run every check main runs, but never release', () => {
   const pr = entries('pull-request');
+  const main = entries('main');
   assert.ok(![...pr.values()].some((e) => e.job === 'release'));
   for (const pattern of [
     /npm run lint/,
     /npm run build/,
     /test:unit/,
     /test:integration/,
+    /test:reliability/,
     /audit:check/,
     /commitlint/,
+    /docker-scan\.sh/,
   ]) {
     assert.ok(entriesRunning(pr, pattern).length > 0, `pull requests do not run ${pattern}`);
   }
-  assert.equal(entriesRunning(pr, /npm run test:integration/).length, 2, 'Kafka 4.x and 3.9.x');
+  const checks = (all: Map<string, Entry>) =>
+    [...all.values()]
+      .filter((e) => !['release', 'image', 'commitlint'].includes(e.job))
+      .map((e) => JSON.stringify(e))
+      .sort();
+  assert.deepEqual(checks(pr), checks(main), 'the same test jobs, with the same parameters');
 });
 
-test('integration jobs point the tests at their Kafka service container', () => {
-  const job = config.jobs.integration as Job;
-  assert.equal(job.environment?.KAFKA_BROKERS, '127.0.0.1:9092');
-  const kafka = job.docker![1]!;
-  assert.equal(kafka.image, '<< parameters.kafka_image >>');
-  assert.equal(kafka.environment?.KAFKA_PROCESS_ROLES, 'broker,controller');
-  assert.equal(kafka.environment?.KAFKA_ADVERTISED_LISTENERS, 'PLAINTEXT://127.0.0.1:9092');
-  for (const [k, v] of Object.entries(kafka.environment ?? {})) assert.equal(typeof v, 'string', `${k} not a string`);
+test("the config is valid against CircleCI's published schema (vendored from SchemaStore)", () => {
+  const dir = join(root, 'test/repo/fixtures/circleci-schema');
+  const entry = JSON.parse(readFileSync(join(dir, 'circleciconfig.json'), 'utf8')) as { $ref: string };
+  const schema = JSON.parse(readFileSync(join(dir, 'circleci-yaml-language-server.schema.json'), 'utf8')) as object;
+  // Ajv 8, as the contract package depends on it (the top-level ajv belongs to eslint).
+  const contractRequire = createRequire(join(root, 'packages/contract/package.json'));
+  const ajvModule = contractRequire('ajv') as { default?: unknown };
+  const Ajv = (ajvModule.default ?? ajvModule) as new (options: object) => {
+    addSchema(schema: object, key: string): void;
+    compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown[] | null };
+  };
+  // SchemaStore's entry is a $ref to the schema CircleCI publishes; the vendored copy answers it offline.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, logger: false });
+  ajv.addSchema(schema, entry.$ref);
+  const validate = ajv.compile(entry);
+  assert.ok(validate(config), `.circleci/config.yml: ${JSON.stringify(validate.errors, null, 2)}`);
+});
+
+/** What a step needs from the machine it runs on. */
+const NEEDS: { what: string; pattern: RegExp }[] = [
+  { what: 'node', pattern: /(^|\s|&&\s*)(npm|npx|node)\s/m },
+  // Every integration file that stops and restarts Kafka, and the reliability suite, start brokers of their own with
+  // scripts/kafka-local.sh: Java 17+ to run them, Maven to fetch Kafka's jars.
+  { what: 'java', pattern: /test:integration|test:reliability|kafka-local\.sh|with-kafka\.sh|npm test\b/ },
+  { what: 'docker', pattern: /\bdocker\b|docker-scan\.sh|image\.sh/ },
+];
+
+/** What an image offers without any step installing it. */
+function offered(image: string): Set<string> {
+  if (/^cimg\/openjdk:\d+(\.\d+)*-node$/.test(image)) return new Set(['node', 'java']);
+  if (/^cimg\/node:/.test(image)) return new Set(['node']);
+  if (/^machine:ubuntu-/.test(image)) return new Set(['docker']);
+  return new Set();
+}
+
+/** What a step installs or enables for the steps after it. */
+function installed(step: { builtin?: string; run?: string }): string[] {
+  if (step.builtin === 'setup_remote_docker') return ['docker'];
+  const java = /apt-get install[^\n]*\bopenjdk-(\d+)-jdk(-headless)?\b/.exec(step.run ?? '');
+  if (java && Number(java[1]) >= 17 && /apt-get install[^\n]*\bmaven\b/.test(step.run ?? '')) return ['java'];
+  return [];
+}
+
+test('every job runs on an image that has what its steps need (Java and Maven for brokers)', () => {
+  for (const workflow of Object.keys(config.workflows)) {
+    for (const entry of entries(workflow).values()) {
+      const { image } = runtimeOf(entry);
+      const have = offered(image);
+      for (const step of stepsOf(entry)) {
+        for (const need of NEEDS) {
+          if (step.run !== undefined && need.pattern.test(step.run))
+            assert.ok(have.has(need.what), `${workflow}/${entry.name} on ${image}: \`${step.run}\` needs ${need.what}`);
+        }
+        for (const what of installed(step)) have.add(what);
+      }
+    }
+  }
+});
+
+test('every broker of a Kafka job runs the Kafka release the job names (3.9 included)', () => {
+  const main = entries('main');
+  const kafkaJobs = entriesRunning(main, /test:integration|test:reliability/).map((n) => main.get(n)!);
+  assert.ok(kafkaJobs.length > 0);
+  for (const entry of kafkaJobs) {
+    const { env, services } = runtimeOf(entry);
+    // No broker managed elsewhere: scripts/with-kafka.sh starts the suite's broker and the tests their own, all from
+    // KAFKA_VERSION's jars.
+    assert.deepEqual(services, [], `${entry.name}: a service container would run another Kafka`);
+    assert.equal(env.KAFKA_BROKERS, undefined, `${entry.name} points the suite at a broker of another release`);
+    assert.match(String(env.KAFKA_VERSION), /^\d+\.\d+\.\d+$/, `${entry.name}: KAFKA_VERSION`);
+    assert.ok(!/KAFKA_VERSION=/.test(commands(entry).join('\n')), `${entry.name} overrides KAFKA_VERSION in a step`);
+  }
+  const compat = kafkaJobs.filter((e) => /3\.9/.test(e.name));
+  assert.equal(compat.length, 1);
+  assert.match(String(runtimeOf(compat[0]!).env.KAFKA_VERSION), /^3\.9\./);
+  assert.ok(kafkaJobs.some((e) => String(runtimeOf(e).env.KAFKA_VERSION).startsWith('4.')));
 });
 
 test('no pipeline job skips the dependency audit', () => {
-  const text = readFileSync(join(root, '.circleci/config.yml'), 'utf8');
-  assert.ok(!/AUDIT_OFFLINE_SKIP\s*[:=]/.test(text), 'a CircleCI job sets AUDIT_OFFLINE_SKIP');
+  assert.ok(!/AUDIT_OFFLINE_SKIP\s*[:=]/.test(configText), 'a CircleCI job sets AUDIT_OFFLINE_SKIP');
 });
 
 test('committed decisions and scan exceptions carry a reason and an expiry', () => {

@@ -69,7 +69,11 @@ test('the runtime stage copies what the build stage compiles', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'packages/sidecar/package.json'), 'utf8')) as {
     bin: Record<string, string>;
   };
-  assert.equal(pkg.bin['event-sidecar'], './dist/cli.js');
+  // The bin is a committed launcher (npm links it at `npm ci`, before dist/ exists) with the same shebang.
+  assert.equal(pkg.bin['event-sidecar'], './bin/event-sidecar.js');
+  const launcher = readFileSync(join(root, 'packages/sidecar', pkg.bin['event-sidecar']), 'utf8');
+  assert.equal(launcher.split('\n')[0], shebang[0]);
+  assert.match(launcher, /import\('\.\.\/dist\/cli\.js'\)/);
   // V8 flags come and go between Node releases, and node refuses to start with one it does not know.
   const run = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
   assert.equal(run.status, 0, `node ${flags.join(' ')}: ${run.stderr}`);
