@@ -32,6 +32,18 @@ export class Fifo<T> {
     }
     return item;
   }
+  /** Takes out, in order, the items for which `test` holds; the others keep their order. */
+  removeWhere(test: (item: T) => boolean): T[] {
+    const kept: T[] = [];
+    const removed: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      (test(item) ? removed : kept).push(item);
+    }
+    this.items = kept;
+    this.head = 0;
+    return removed;
+  }
   drain(): T[] {
     const out = this.items.slice(this.head);
     this.items = [];
@@ -73,6 +85,8 @@ export class Lane {
   inFlight: Entry[] | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  /** The partitions on which an event of the request in flight failed for good (see failBehind). */
+  private readonly broken = new Set<string>();
 
   constructor(
     readonly index: number,
@@ -100,13 +114,20 @@ export class Lane {
     if (this.inFlight) for (const entry of this.inFlight) if (!entry.done && entry.deadline <= now) out.push(entry);
   }
 
-  /** Takes out of the queue, into `out`, the waiting events whose deadline has passed. */
+  /**
+   * Takes out of the queue, into `out`, the waiting events whose deadline has passed, and every event queued
+   * after one of them on its partition: sent on their own they could reach Kafka before the late one is
+   * delivered again (from the sidecar's spool), out of order.
+   */
   takeLateWaiting(now: number, out: Entry[]): void {
+    const late = new Set<string>();
     while (this.queue.length > 0 && this.queue.peek()!.deadline <= now) {
       const entry = this.queue.shift()!;
       this.queuedBytes -= entry.bytes;
+      late.add(partitionKey(entry));
       out.push(entry);
     }
+    if (late.size > 0) out.push(...this.takeQueued(late));
   }
 
   /** Empties the queue and returns what waited in it. */
@@ -158,6 +179,7 @@ export class Lane {
     if (this.immediate) clearImmediate(this.immediate);
     this.lingerTimer = this.immediate = undefined;
     if (this.inFlight || this.queue.length === 0) return;
+    this.broken.clear();
     const { maxEvents, maxBytes } = this.ctx.batch;
     const batch: Entry[] = [];
     let bytes = 0;
@@ -200,11 +222,17 @@ export class Lane {
       // The outcome is unknown: the next request goes through a new producer (see ProducerSlot).
       this.producer.markStale();
       const { error, unreachable, producerState } = classifyKafkaError(e, 'publish');
-      const live = batch.filter((x) => !x.done);
+      let live = batch.filter((x) => !x.done);
       if (producerState && attempt === 0 && live.length > 0) {
-        // Nothing was written: send the same records once more, through the new producer.
+        // Nothing was written: send the same records once more, through the new producer. An event that timed
+        // out meanwhile is not resent, so neither are the events after it on its partition.
+        const expired = batch.filter((x) => x.done);
+        if (expired.length > 0) {
+          this.failBehind(expired, lateError());
+          live = live.filter((x) => !x.done);
+        }
         this.ctx.log.warn({ err: error }, 'the broker refused the producer state; resending through a new producer');
-        await this.deliver(live, bytes, attempt + 1);
+        if (live.length > 0) await this.deliver(live, bytes, attempt + 1);
         return;
       }
       if (error.code === 'RECORD_TOO_LARGE' && live.length > 1) {
@@ -213,13 +241,34 @@ export class Lane {
           { events: live.length },
           'the broker refused a too large request; sending its events one by one',
         );
-        for (const entry of live) await this.deliver([entry], entry.bytes);
+        for (const entry of live) if (!this.broken.has(partitionKey(entry))) await this.deliver([entry], entry.bytes);
         return;
       }
       this.ctx.noteError(error);
       this.ctx.ledger.fail(live, error);
+      // An event refused for itself (too large, invalid, ...) is not sent again: the events after it may go on.
+      if (error.canRetry) this.failBehind(batch, error);
       this.ctx.requestFailed(error, unreachable);
     }
+  }
+
+  /**
+   * `failed` failed for good and may be delivered again later (by the sidecar's spool); fails with `error` every
+   * unsettled event after them on their partitions, in the request in flight and in the queue, so that none of
+   * those reaches Kafka first. The events of `failed` that already timed out count too: their request failed.
+   */
+  private failBehind(failed: readonly Entry[], error: ProducerError): void {
+    for (const entry of failed) this.broken.add(partitionKey(entry));
+    const behind = (this.inFlight ?? []).filter((x) => !x.done && this.broken.has(partitionKey(x)));
+    behind.push(...this.takeQueued(this.broken));
+    this.ctx.ledger.fail(behind, error);
+  }
+
+  /** Takes out of the queue, in order, the events on the partitions of `keys`. */
+  private takeQueued(keys: ReadonlySet<string>): Entry[] {
+    const taken = this.queue.removeWhere((x) => keys.has(partitionKey(x)));
+    for (const entry of taken) this.queuedBytes -= entry.bytes;
+    return taken;
   }
 
   /** Resolves each event of an acknowledged request with its offset: the base offset of its partition plus its index. */
@@ -264,6 +313,17 @@ export class Lane {
     for (const [type, { count, topic }] of counts) this.ctx.metrics.published(type, count, topic);
     this.ctx.confirmed();
   }
+}
+
+function partitionKey(entry: Entry): string {
+  return `${entry.message.partition}:${entry.topic}`;
+}
+
+/** For the events after one that timed out and was not written: they keep their place behind it. */
+function lateError(): ProducerError {
+  return new ProducerError('PUBLISH_TIMEOUT', 'an earlier event of its partition timed out and was not sent', {
+    retryAfterMs: 1000,
+  });
 }
 
 /** The batch as kafkajs takes it: per topic, each topic's records in batch order. */

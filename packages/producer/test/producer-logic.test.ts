@@ -462,3 +462,88 @@ test('lanes: batch.maxQueue bounds the events of all lanes together', async () =
   assert.equal(producer.health().queueDepth, 0);
   await producer.close();
 });
+
+// The order of a partition under failure: an event that failed for a retriable reason is delivered again later
+// (by the sidecar's spool), so no event after it on its partition may reach Kafka first.
+function settled(promises: Promise<unknown>[]) {
+  return Promise.all(
+    promises.map((p) =>
+      p.then(
+        () => 'ok',
+        (e: ProducerError) => e.code,
+      ),
+    ),
+  );
+}
+
+test('order under failure: a retriable failure fails the events queued after it on its partition, not others', async () => {
+  const fake = new FakeKafka();
+  let first = true;
+  fake.onSend = async (_p, messages) => {
+    await sleep(5);
+    if (first) {
+      first = false;
+      throw protocolError('NOT_LEADER_FOR_PARTITION', 6, true);
+    }
+    return fake.store(messages);
+  };
+  const producer = await connected(fake, { batch: { maxEvents: 1, lingerMs: 0, lanes: 1 } });
+  const logs = events(4, 'log');
+  const audits = events(2, 'audit');
+  const p = producer.partitionFor(logs[0]!);
+  assert.notEqual(producer.partitionFor(audits[0]!), p);
+  // log 0 goes first and fails; logs 1..3 wait behind it on its partition, the audits on another
+  const outcomes = await settled(
+    [logs[0]!, audits[0]!, logs[1]!, logs[2]!, audits[1]!, logs[3]!].map((e) => producer.publish(e)),
+  );
+  assert.deepEqual(outcomes, [
+    'KAFKA_UNAVAILABLE',
+    'ok',
+    'KAFKA_UNAVAILABLE',
+    'KAFKA_UNAVAILABLE',
+    'ok',
+    'KAFKA_UNAVAILABLE',
+  ]);
+  assert.equal(fake.logs.get(p)?.length ?? 0, 0);
+  assert.equal(producer.health().queueDepth, 0);
+  await producer.close();
+});
+
+test('order under failure: an event refused for itself does not fail the events after it', async () => {
+  const fake = new FakeKafka();
+  let first = true;
+  fake.onSend = async (_p, messages) => {
+    await sleep(5);
+    if (first) {
+      first = false;
+      throw new TypeError('kafkajs bug');
+    }
+    return fake.store(messages);
+  };
+  const producer = await connected(fake, { batch: { maxEvents: 1, lingerMs: 0, lanes: 1 } });
+  const outcomes = await settled(events(3, 'log').map((e) => producer.publish(e)));
+  assert.deepEqual(outcomes, ['UNKNOWN', 'ok', 'ok']);
+  await producer.close();
+});
+
+test('order under failure: an event timed out in flight holds its partition until its request ends, then its failure fails the next', async () => {
+  const fake = new FakeKafka();
+  let fail: (() => void) | undefined;
+  // the first request hangs until fail(); any later one is stored
+  fake.onSend = (_p, messages) =>
+    new Promise((resolve, reject) => {
+      if (fail) return resolve(fake.store(messages));
+      fail = () => reject(protocolError('NOT_LEADER_FOR_PARTITION', 6, true));
+    });
+  const producer = await connected(fake, { publishTimeoutMs: 150, batch: { maxEvents: 1, lingerMs: 0, lanes: 1 } });
+  const [e0, e1] = events(2, 'log');
+  const first = producer.publish(e0!).catch((e: ProducerError) => e.code);
+  await sleep(100);
+  const second = producer.publish(e1!).catch((e: ProducerError) => e.code);
+  // e0's deadline passes while its request is in flight; e1 (due later) waits behind it
+  assert.equal(await first, 'PUBLISH_TIMEOUT');
+  fail!();
+  assert.equal(await second, 'KAFKA_UNAVAILABLE');
+  assert.equal(fake.stored, 0);
+  await producer.close();
+});

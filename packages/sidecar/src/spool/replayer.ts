@@ -95,9 +95,12 @@ export class Replayer {
   }
 
   /**
-   * Sends a round; returns the events Kafka acknowledged. After the first failure of a key, the later
-   * events of that key in the round are still sent (they are already on their way) but it is rare: the
-   * producer sends one partition's events in one request, which succeeds or fails as a whole.
+   * Sends a round; returns the events Kafka acknowledged. The whole round is queued in the producer at once,
+   * oldest first, and the producer keeps each partition's order under failure: when an event fails for a
+   * reason worth retrying, every event queued after it on its partition fails too, so a trace's later event
+   * (same key, same type: same partition) is never acknowledged while an earlier one stays here. The one
+   * exception keeps the order as well: an event that timed out in flight may still be written by its request,
+   * ahead of the events behind it, and is then sent again next round (a duplicate after them).
    */
   private async round(events: readonly SpooledEvent[]): Promise<SpooledEvent[]> {
     const outcomes = await Promise.allSettled(
