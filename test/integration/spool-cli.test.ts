@@ -126,10 +126,10 @@ test('a spool left by a killed run is replayed before the new events of its trac
   assert.equal(await first.exited, 'SIGKILL');
   t.diagnostic(`acknowledged by the killed run: ${acked.length}`);
 
-  // Kafka is back before the next run: it replays at once, so its batches wait (a linger per round of 500) to
-  // leave the old events spooled when the new ones arrive.
+  // Kafka is back before the next run: it replays at once, one event per produce request (each partition's
+  // requests go one after another), so the old events are still spooled when the new ones arrive.
   await broker.start();
-  const second = runCli([], env(broker.brokers, topic, dir, { PRODUCER_LINGER_MS: '1000' }));
+  const second = runCli([], env(broker.brokers, topic, dir, { PRODUCER_BATCH_MAX_EVENTS: '1' }));
   const url = await started(t, second);
   const opened = await second.waitForLog((l) => l.msg === 'spool opened');
   assert.equal(opened.events, spooled, 'the killed run left every spooled event');
