@@ -37,8 +37,9 @@ test('broker stopped: confirmed calls UNAVAILABLE, health NOT_SERVING; received 
     KAFKA_REQUEST_TIMEOUT_MS: '2000',
   };
   const confirmed = await startTestSidecar(t, kafkaEnv);
-  // A long linger: the received-mode answer must come long before Kafka could have the event.
-  const received = await startTestSidecar(t, { ...kafkaEnv, ACK_MODE: 'received', PRODUCER_LINGER_MS: '1500' });
+  // Received mode answers before Kafka has the event: shown below with the broker stopped, where the answer is
+  // `accepted` and the failure only reaches the log (a lone event is sent at once, so a linger cannot show it).
+  const received = await startTestSidecar(t, { ...kafkaEnv, ACK_MODE: 'received' });
   const confirmedClient = eventLoggerClient(confirmed.sidecar.grpcPort);
   const receivedClient = eventLoggerClient(received.sidecar.grpcPort);
   const health = healthClient(confirmed.sidecar.grpcPort);
@@ -53,16 +54,11 @@ test('broker stopped: confirmed calls UNAVAILABLE, health NOT_SERVING; received 
   assert.deepEqual((await confirmedClient.log(toWire(first))).response, { status: 'accepted' });
   assert.equal((await health.check()).status, 'SERVING');
 
-  // Received: answered before the 1.5 s linger ran out, and the event still arrives.
+  // Received: accepted, and the event still arrives.
   const early = sampleEvent('audit');
-  const sentAt = Date.now();
   assert.deepEqual((await receivedClient.log(toWire(early))).response, { status: 'accepted' });
-  const answeredMs = Date.now() - sentAt;
-  t.diagnostic(`received mode answered in ${answeredMs} ms (linger 1500 ms)`);
-  assert.ok(answeredMs < 1000, `answered before Kafka (${answeredMs} ms)`);
   const [record] = await consume(received.topic, 1, { brokers: broker.brokers });
   assert.equal(record!.value.id, early.id);
-  assert.ok(Date.now() - sentAt >= 1000, 'the event reached Kafka only after the linger');
 
   const watch = health.watch('mojaloop.events.EventLoggerService');
   watch.on('error', () => undefined);
