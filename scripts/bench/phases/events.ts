@@ -1,7 +1,7 @@
 // `events`: the sidecar's `POST /events`, `eventsPerRequest` events per request, beside L_kafka.
 import { probe, runHttpLoad, type HttpLoadResult } from '../lib/http-load.js';
 import { pairedRatio, rounds } from '../lib/stats.js';
-import { fixed, httpStep, mib, MiB, type Measured } from './measure.js';
+import { fixed, serverFigures, httpStep, MiB, type Measured } from './measure.js';
 import { Failures, type BenchPhase } from './phase.js';
 
 export function eventsPhase(): BenchPhase {
@@ -59,11 +59,7 @@ export function eventsPhase(): BenchPhase {
         eventsPerRequest: options.eventsPerRequest,
         eventsPerSecond: rounds(eps),
         requestsPerSecond: rounds(measured.map((m) => m.result.okPerSecond)),
-        p50Ms: rounds(measured.map((m) => m.result.p50Ms)),
-        p99Ms: rounds(measured.map((m) => m.result.p99Ms)),
-        peakRssMiB: rounds(measured.map((m) => mib(m.peakBytes))),
-        heapTotalMiB: rounds(measured.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
-        cpuUsPerEvent: rounds(measured.map((m) => m.cpuUsPerEvent)),
+        ...serverFigures(measured),
         cpuRatioToKafkaClient: pairedRatio(
           measured.map((m) => m.cpuUsPerEvent),
           lkafka?.cpuUsPerEvent.rounds ?? [],

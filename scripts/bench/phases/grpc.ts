@@ -6,7 +6,7 @@ import { GrpcLoad, type GrpcLoadResult } from '../lib/grpc-load.js';
 import { readHeap } from '../lib/http-load.js';
 import { MemoryWatch } from '../lib/proc.js';
 import { pairedRatio, rounds } from '../lib/stats.js';
-import { fixed, mib, MiB, withCpu, type Measured } from './measure.js';
+import { fixed, serverFigures, MiB, withCpu, type Measured } from './measure.js';
 import type { BenchContext, BenchPhase, Step } from './phase.js';
 
 export function grpcPhase(): BenchPhase {
@@ -117,11 +117,7 @@ export function grpcPhase(): BenchPhase {
         inFlight: options.grpcInFlight,
         channels: options.grpcChannels,
         eventsPerSecond: rounds(eps),
-        p50Ms: rounds(measured.map((m) => m.result.p50Ms)),
-        p99Ms: rounds(measured.map((m) => m.result.p99Ms)),
-        peakRssMiB: rounds(measured.map((m) => mib(m.peakBytes))),
-        heapTotalMiB: rounds(measured.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
-        cpuUsPerEvent: rounds(measured.map((m) => m.cpuUsPerEvent)),
+        ...serverFigures(measured),
         cpuRatioToKafkaClient: pairedRatio(
           measured.map((m) => m.cpuUsPerEvent),
           results.limits.kafka?.cpuUsPerEvent.rounds ?? [],

@@ -28,6 +28,17 @@ export interface Measured<T> {
   heap?: HeapReading | undefined;
 }
 
+/** The per-round figures every sidecar load phase reports: latency, memory and CPU of the serving process. */
+export function serverFigures(measured: readonly Measured<{ p50Ms: number; p99Ms: number }>[]) {
+  return {
+    p50Ms: rounds(measured.map((m) => m.result.p50Ms)),
+    p99Ms: rounds(measured.map((m) => m.result.p99Ms)),
+    peakRssMiB: rounds(measured.map((m) => mib(m.peakBytes))),
+    heapTotalMiB: rounds(measured.map((m) => m.heap?.heapTotalMiB ?? Number.NaN)),
+    cpuUsPerEvent: rounds(measured.map((m) => m.cpuUsPerEvent)),
+  };
+}
+
 /** CPU time of process `pid` (every thread) and of this process around `work`, per event it reports. */
 export async function withCpu<T>(
   pid: number,
