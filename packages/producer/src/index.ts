@@ -2,7 +2,7 @@ export { EventProducer } from './producer.js';
 export type { KafkaClient, EventProducerInternals } from './producer.js';
 export type { PublishResult, PublishOutcome, PublishOptions, ProducerHealth } from './producer.js';
 export type { TopicHealth } from './status.js';
-export { PRODUCER_DEFAULTS, produceRetryFor } from './options.js';
+export { PRODUCER_DEFAULTS, produceRetryFor, checkProducerOptions } from './options.js';
 export type {
   EventProducerOptions,
   BatchOptions,

@@ -163,6 +163,14 @@ function intOption(
   return value;
 }
 
+/**
+ * Throws the INVALID_OPTIONS error the EventProducer constructor would throw for `options`, and returns otherwise:
+ * for a host that checks its configuration at start-up, before it creates the producer.
+ */
+export function checkProducerOptions(options: EventProducerOptions): void {
+  resolveOptions(options);
+}
+
 /** Validates `options`, applies defaults and freezes the result; throws one INVALID_OPTIONS listing every problem. */
 export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
   const problems: string[] = [];

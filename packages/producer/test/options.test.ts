@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  checkProducerOptions,
   EventProducer,
   PRODUCER_DEFAULTS,
   produceRetryFor,
@@ -77,4 +78,23 @@ test('produceRetryFor keeps kafkajs retries within half the publish timeout', ()
   assert.deepEqual(produceRetryFor(10_000), { retries: 7, initialRetryTime: 100, maxRetryTime: 1000 });
   assert.deepEqual(produceRetryFor(3000), { retries: 4, initialRetryTime: 100, maxRetryTime: 1000 });
   assert.equal(produceRetryFor(50).retries, 1);
+});
+
+test('checkProducerOptions throws what the constructor throws, and creates nothing', () => {
+  const bad = { brokers: ['kafka:9092'], topic: '', batch: { maxEvents: 0 } } as unknown as EventProducerOptions;
+  let fromConstructor: unknown;
+  try {
+    void new EventProducer(bad);
+  } catch (err) {
+    fromConstructor = err;
+  }
+  assert.ok(fromConstructor instanceof ProducerError);
+  assert.throws(
+    () => checkProducerOptions(bad),
+    (err: unknown) =>
+      err instanceof ProducerError &&
+      err.code === 'INVALID_OPTIONS' &&
+      err.message === (fromConstructor as ProducerError).message,
+  );
+  assert.equal(checkProducerOptions({ brokers: ['kafka:9092'], topic: 'events' }), undefined);
 });
