@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 
 /** Brokers of the broker this run uses; scripts/with-kafka.sh sets KAFKA_BROKERS. */
 export function testBrokers(): string[] {
@@ -10,4 +11,61 @@ export function testBrokers(): string[] {
 /** A topic name no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** One record as read back, its value as bytes. */
+export interface ReadRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads `topics` from the beginning with a consumer group of its own, each record turned into a T by `map`, until
+ * `done` says so; fails after `timeoutMs` with how many records it read.
+ */
+export async function readRecords<T>(
+  topics: readonly string[],
+  map: (record: ReadRecord) => T,
+  done: (records: T[]) => boolean,
+  options: { brokers?: string[]; timeoutMs?: number } = {},
+): Promise<T[]> {
+  const kafka = new Kafka({
+    clientId: uniqueName('it-reader'),
+    brokers: options.brokers ?? testBrokers(),
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: uniqueName('it-reader'), maxWaitTimeInMs: 100 });
+  const records: T[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${records.length} records from ${topics.join(', ')}; expected more`)),
+        options.timeoutMs ?? 30_000,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ topic, partition, message }) => {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(message.headers ?? {}))
+              if (value !== undefined) headers[name] = value.toString();
+            const key = message.key?.toString() ?? null;
+            records.push(map({ topic, partition, offset: message.offset, key, value: message.value!, headers }));
+            if (done(records)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
 }

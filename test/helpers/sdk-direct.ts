@@ -3,7 +3,7 @@
 // @mojaloop/central-services-stream (node-rdkafka). The reference for what our recorder must write.
 import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
-import { testBrokers, uniqueName } from './kafka.js';
+import { readRecords, testBrokers, uniqueName, type ReadRecord } from './kafka.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,48 +58,13 @@ export async function disconnectSdkProducers(): Promise<void> {
   await stream.Util.Producer.disconnect().catch(() => undefined);
 }
 
-export interface RawRecord {
-  topic: string;
-  partition: number;
-  key: string | null;
-  value: Buffer;
-  headers: Record<string, string>;
-}
+export type RawRecord = ReadRecord;
 
 /** Reads `topics` from the beginning, records as bytes, until `done` says so (fails after `timeoutMs`). */
-export async function readRaw(
+export function readRaw(
   topics: readonly string[],
   done: (records: RawRecord[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<RawRecord[]> {
-  const kafka = new Kafka({ clientId: uniqueName('raw-reader'), brokers: testBrokers(), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName('raw-reader'), maxWaitTimeInMs: 100 });
-  const records: RawRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${records.length} records from ${topics.join(', ')}; expected more`)),
-        timeoutMs,
-      );
-      consumer
-        .run({
-          eachMessage: async ({ topic, partition, message }) => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {}))
-              if (value !== undefined) headers[name] = value.toString();
-            records.push({ topic, partition, key: message.key?.toString() ?? null, value: message.value!, headers });
-            if (done(records)) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
+  return readRecords(topics, (record) => record, done, { timeoutMs });
 }

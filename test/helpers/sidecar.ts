@@ -3,7 +3,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { EventMessage } from '@event-sidecar/contract';
@@ -15,7 +14,7 @@ import {
   type Sidecar,
   type SidecarDeps,
 } from '@event-sidecar/sidecar';
-import { testBrokers, uniqueName } from './kafka.js';
+import { readRecords, testBrokers, uniqueName } from './kafka.js';
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
@@ -117,52 +116,24 @@ export interface ConsumedRecord {
  * Reads `topic` from the beginning until `count` records arrived, or until `done` says so
  * (fails after `timeoutMs`).
  */
-export async function consume(
+export function consume(
   topic: string,
   count: number,
   options: { brokers?: string[]; timeoutMs?: number; done?: (records: ConsumedRecord[]) => boolean } = {},
 ): Promise<ConsumedRecord[]> {
   const done = options.done ?? ((records: ConsumedRecord[]) => records.length >= count);
-  const kafka = new Kafka({
-    clientId: uniqueName('it-reader'),
-    brokers: options.brokers ?? testBrokers(),
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({ groupId: uniqueName('it-reader'), maxWaitTimeInMs: 100 });
-  const records: ConsumedRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`consumed ${records.length} of ${count} records from ${topic}`)),
-        options.timeoutMs ?? 30_000,
-      );
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {}))
-              if (value !== undefined) headers[name] = value.toString();
-            records.push({
-              partition,
-              offset: message.offset,
-              key: message.key?.toString() ?? null,
-              value: JSON.parse(message.value!.toString()) as Record<string, unknown>,
-              headers,
-            });
-            if (done(records)) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
+  return readRecords(
+    [topic],
+    ({ partition, offset, key, value, headers }): ConsumedRecord => ({
+      partition,
+      offset,
+      key,
+      value: JSON.parse(value.toString()) as Record<string, unknown>,
+      headers,
+    }),
+    done,
+    options,
+  );
 }
 
 export interface Answer {
