@@ -1,5 +1,5 @@
 // The goals of the sidecar, checked against the figures of a run (pure): met, missed, or not measured.
-import { httpLimit, type BenchResults, type Goal, type LatencyPath } from './results.js';
+import { httpLimit, type BenchResults, type Goal, type LatencyPath, type LoopFigures } from './results.js';
 
 const fmt = (n: number | undefined, digits = 2): string =>
   n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
@@ -79,16 +79,22 @@ export function lowLoadGoals(results: BenchResults, limitConnections: number): G
   const latency = results.sidecar.latency;
   const send = latency?.send;
   const sendNote = send ? ` (raw send(): ${fmt(send.p50Ms.median)} / ${fmt(send.p99Ms.median, 1)} ms)` : '';
-  const paths: [string, LatencyPath | undefined][] = [
-    ['gRPC Log (event-sdk) at 1 call in flight', latency?.grpc],
-    ['POST /event at 1 call in flight (one keep-alive connection)', latency?.http],
+  const paths: [string, LatencyPath | undefined, LoopFigures | undefined, string][] = [
+    ['gRPC Log (event-sdk) at 1 call in flight', latency?.grpc, latency?.bareGrpc, 'the bare grpc-js server'],
+    [
+      'POST /event at 1 call in flight (one keep-alive connection)',
+      latency?.http,
+      latency?.bareHttp,
+      'the bare express app',
+    ],
   ];
-  for (const [name, path] of paths) {
+  for (const [name, path, bare, bareName] of paths) {
+    const bareNote = bare ? `; ${bareName} alone: ${fmt(bare.p50Ms.median)} / ${fmt(bare.p99Ms.median, 1)} ms` : '';
     goals.push({
       name,
       target: 'p50 <= 1.0 ms, p99 <= 8 ms',
       measured: path
-        ? `${fmt(path.p50Ms.median)} / ${fmt(path.p99Ms.median, 1)} ms, p50 ${fmt(path.p50OverSendMs)} ms over raw send()${sendNote}`
+        ? `${fmt(path.p50Ms.median)} / ${fmt(path.p99Ms.median, 1)} ms, p50 ${fmt(path.p50OverSendMs)} ms over raw send()${sendNote}${bareNote}`
         : 'n/a',
       pass:
         path && Number.isFinite(path.p50Ms.median) && Number.isFinite(path.p99Ms.median)
@@ -96,12 +102,13 @@ export function lowLoadGoals(results: BenchResults, limitConnections: number): G
           : null,
     });
   }
-  for (const [name, path] of paths) {
+  for (const [name, path, bare, bareName] of paths) {
     const cpu = path?.cpuUsPerEvent.median;
+    const bareNote = bare ? ` (${bareName} alone: ${fmt(bare.cpuUsPerEvent.median, 0)} µs)` : '';
     goals.push({
       name: `sidecar CPU per event, ${name}`,
       target: '<= 400 µs',
-      measured: cpu !== undefined ? `${fmt(cpu, 0)} µs` : 'n/a',
+      measured: cpu !== undefined ? `${fmt(cpu, 0)} µs${bareNote}` : 'n/a',
       pass: cpu !== undefined && Number.isFinite(cpu) ? cpu <= 400 : null,
     });
   }

@@ -171,6 +171,13 @@ export function lowLoadRows(results: BenchResults): string[] {
       rows.push(
         loopRow('sidecar `POST /event`, one keep-alive connection', '1 in flight', latency.http, over(latency.http)),
       );
+    // The transports alone, driven by the same clients: what a call costs before the sidecar does any work.
+    if (latency.bareGrpc)
+      rows.push(loopRow('bare grpc-js `Log` via `@mojaloop/event-sdk`', '1 in flight', latency.bareGrpc, 'gRPC floor'));
+    if (latency.bareHttp)
+      rows.push(
+        loopRow('bare express `POST /event`, one keep-alive connection', '1 in flight', latency.bareHttp, 'HTTP floor'),
+      );
   }
   for (const point of results.sidecar.curve ?? []) {
     rows.push(

@@ -141,6 +141,13 @@ export interface LatencyFigures {
   grpc?: LatencyPath;
   /** `POST /event` over one keep-alive connection. */
   http?: LatencyPath;
+  /**
+   * The transports alone at one call in flight (with the `http` phase in the run): the bare process's gRPC `Log`
+   * through the same event-sdk client, and its express `POST /event` over one keep-alive connection. Neither
+   * validates nor touches Kafka: what the transport and the client cost before the sidecar does anything.
+   */
+  bareGrpc?: LoopFigures;
+  bareHttp?: LoopFigures;
 }
 
 /** gRPC `Log` through `@mojaloop/event-sdk`, one client, at one number of calls in flight. */

@@ -1,5 +1,6 @@
-// `http`: L_http, a bare express 5 app in its own process, at every connection count. With the `grpc` phase in the
-// run, the same process serves a bare gRPC `Log` too: L_grpc, measured by the grpc phase.
+// `http`: L_http, a bare express 5 app in its own process, at every connection count. With the `grpc` or `latency`
+// phase in the run, the same process serves a bare gRPC `Log` too: L_grpc, measured by the grpc phase, and the
+// transport's floor at one call in flight, measured by the latency phase.
 import { join } from 'node:path';
 import { freePort, startNode, waitForHttp } from '../lib/children.js';
 import { runHttpLoad } from '../lib/http-load.js';
@@ -17,7 +18,8 @@ export function httpPhase(): BenchPhase {
     name: 'http',
     async prepare(ctx) {
       const port = await freePort();
-      const grpcPort = ctx.selected('grpc') ? await freePort() : 0;
+      // The gRPC limit serves the grpc phase, and the latency phase's transport floor at one call in flight.
+      const grpcPort = ctx.selected('grpc') || ctx.selected('latency') ? await freePort() : 0;
       const child = startNode(join(ctx.benchDir, 'bare-server.ts'), {
         nodeArgs: ['--import', 'tsx'],
         env: { ...process.env, PORT: String(port), ...(grpcPort ? { GRPC_PORT: String(grpcPort) } : {}) },

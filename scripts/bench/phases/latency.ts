@@ -2,7 +2,9 @@
 // the same rounds, with the same events:
 //   - raw kafkajs `send()` of one record (acks=-1), one at a time, from this process: the floor;
 //   - gRPC `Log` of the sidecar under test through `@mojaloop/event-sdk`'s client, as services use it;
-//   - `POST /event` of the same sidecar over one keep-alive connection.
+//   - `POST /event` of the same sidecar over one keep-alive connection;
+//   - with the `http` phase in the run, the same two clients against the bare process (a grpc-js `Log` that answers
+//     at once, an express route): what each transport and its client cost before the sidecar does any work.
 // Quick to run alone: `npm run bench -- --quick --phases=latency`.
 import { closedLoop, type ClosedLoopResult } from '../lib/closed-loop.js';
 import { sdkCanCarry } from '../lib/events.js';
@@ -13,18 +15,29 @@ import { pairedDelta } from '../lib/stats.js';
 import { loopFigures, LoopFailures, loopStep, loopSummary, type Measured } from './measure.js';
 import type { BenchContext, BenchPhase, Step } from './phase.js';
 
-type Path = 'send' | 'grpc' | 'http';
+type Path = 'send' | 'grpc' | 'http' | 'bareGrpc' | 'bareHttp';
 
 export function latencyPhase(): BenchPhase {
-  const measured: Record<Path, Measured<ClosedLoopResult>[]> = { send: [], grpc: [], http: [] };
+  const measured: Record<Path, Measured<ClosedLoopResult>[]> = {
+    send: [],
+    grpc: [],
+    http: [],
+    bareGrpc: [],
+    bareHttp: [],
+  };
   const failures: Record<Path, LoopFailures> = {
     send: new LoopFailures(),
     grpc: new LoopFailures(),
     http: new LoopFailures(),
+    bareGrpc: new LoopFailures(),
+    bareHttp: new LoopFailures(),
   };
   let sdk: EventSdkClient | undefined;
   let http: KeepAliveClient | undefined;
+  let bareSdk: EventSdkClient | undefined;
+  let bareHttp: KeepAliveClient | undefined;
   let topic = '';
+  const paths = (): Path[] => ['send', 'grpc', 'http', ...(bareSdk ? (['bareGrpc', 'bareHttp'] as const) : [])];
 
   // Each path at one call in flight over `durationS`; the sidecar's paths count what it acknowledged.
   const loads = (ctx: BenchContext): Record<Path, (durationS: number) => Promise<ClosedLoopResult>> => {
@@ -42,6 +55,8 @@ export function latencyPhase(): BenchPhase {
       send: (s) => closedLoop((i) => ctx.kafka.sendOne(topic, records[nth(i)]!), 1, s),
       grpc: (s) => counted(closedLoop((i) => sdk!.log(events[nth(i)]!), 1, s)),
       http: (s) => counted(closedLoop((i) => http!.post('/event', json[nth(i)]!, 201), 1, s)),
+      bareGrpc: (s) => closedLoop((i) => bareSdk!.log(events[nth(i)]!), 1, s),
+      bareHttp: (s) => closedLoop((i) => bareHttp!.post('/event', json[nth(i)]!, 201), 1, s),
     };
   };
 
@@ -65,11 +80,27 @@ export function latencyPhase(): BenchPhase {
         ctx.acknowledged += 1;
       } catch (err) {
         ctx.skip(['latency'], `the sidecar did not accept one event at one call in flight: ${(err as Error).message}`);
+        return;
+      }
+      if (!ctx.bare?.grpcPort) return;
+      try {
+        bareHttp = new KeepAliveClient(ctx.bare.url);
+        const bareClient = bareHttp;
+        ctx.resources.closers.push(() => bareClient.close());
+        bareSdk = await EventSdkClient.connect('127.0.0.1', ctx.bare.grpcPort);
+        const bareConnected = bareSdk;
+        ctx.resources.closers.push(() => bareConnected.close());
+        await bareSdk.log(events[0]!);
+        await bareHttp.post('/event', json[0]!, 201);
+      } catch (err) {
+        ctx.log(`no transport floor at one call in flight: the bare server did not answer: ${(err as Error).message}`);
+        bareSdk = undefined;
+        bareHttp = undefined;
       }
     },
     async warmUp(ctx, durationS) {
       const run = loads(ctx);
-      for (const path of ['send', 'grpc', 'http'] as const) failures[path].add(await run[path](durationS));
+      for (const path of paths()) failures[path].add(await run[path](durationS));
     },
     steps(ctx): Step[] {
       const run = loads(ctx);
@@ -82,11 +113,18 @@ export function latencyPhase(): BenchPhase {
         },
       });
       const sidecarPid = () => ctx.sidecar!.child.pid;
+      const barePid = () => ctx.bare!.child.pid;
       return [
         // kafkajs runs in this process, alone during its step: this process's CPU time is the client's cost.
         step('send', 'raw send() @1', () => process.pid),
         step('grpc', 'gRPC event-sdk @1', sidecarPid),
         step('http', 'POST /event keep-alive @1', sidecarPid),
+        ...(bareSdk
+          ? [
+              step('bareGrpc', 'bare grpc-js Log, event-sdk @1', barePid),
+              step('bareHttp', 'bare express POST /event keep-alive @1', barePid),
+            ]
+          : []),
       ];
     },
     report(_ctx, results) {
@@ -103,7 +141,15 @@ export function latencyPhase(): BenchPhase {
       };
       const grpc = beside('grpc');
       const http = beside('http');
-      results.sidecar.latency = { send, ...(grpc ? { grpc } : {}), ...(http ? { http } : {}) };
+      const floor = (path: 'bareGrpc' | 'bareHttp') =>
+        measured[path].length > 0 ? { [path]: loopFigures(1, measured[path], failures[path]) } : {};
+      results.sidecar.latency = {
+        send,
+        ...(grpc ? { grpc } : {}),
+        ...(http ? { http } : {}),
+        ...floor('bareGrpc'),
+        ...floor('bareHttp'),
+      };
     },
   };
 }

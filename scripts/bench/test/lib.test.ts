@@ -260,7 +260,8 @@ test('low-load goals: one call in flight, CPU per event, the curve against recei
       idle: { seconds: 20, cpuMs: 60, percentOfCore: 0.3 },
     },
   } as unknown as BenchResults;
-  const pass = Object.fromEntries(lowLoadGoals(results, 64).map((g) => [g.name, g.pass]));
+  const goals = lowLoadGoals(results, 64);
+  const pass = Object.fromEntries(goals.map((g) => [g.name, g.pass]));
   assert.deepEqual(pass, {
     'gRPC Log (event-sdk) at 1 call in flight': true,
     'POST /event at 1 call in flight (one keep-alive connection)': false,
@@ -273,6 +274,33 @@ test('low-load goals: one call in flight, CPU per event, the curve against recei
     'POST /event at 64 connections holds under load': true,
     'POST /events holds under load': false,
   });
+  // With the bare transports measured, the goals name their floor; without, they do not.
+  const measuredOf = (list: typeof goals, name: string) => list.find((g) => g.name === name)?.measured ?? '';
+  assert.doesNotMatch(measuredOf(goals, 'gRPC Log (event-sdk) at 1 call in flight'), /alone/);
+  const withBare = {
+    ...results,
+    sidecar: {
+      ...results.sidecar,
+      latency: {
+        ...results.sidecar.latency!,
+        bareGrpc: loop(1, 900, 0.61, 3.1, 310),
+        bareHttp: loop(1, 900, 0.4, 2, 150),
+      },
+    },
+  } as BenchResults;
+  const bareGoals = lowLoadGoals(withBare, 64);
+  assert.match(
+    measuredOf(bareGoals, 'gRPC Log (event-sdk) at 1 call in flight'),
+    /the bare grpc-js server alone: 0\.61 \/ 3\.1 ms$/,
+  );
+  assert.match(
+    measuredOf(bareGoals, 'sidecar CPU per event, gRPC Log (event-sdk) at 1 call in flight'),
+    /^390 µs \(the bare grpc-js server alone: 310 µs\)$/,
+  );
+  assert.match(
+    measuredOf(bareGoals, 'sidecar CPU per event, POST /event at 1 call in flight (one keep-alive connection)'),
+    /the bare express app alone: 150 µs/,
+  );
   // Without the low-load phases, their goals read "not measured".
   const none = lowLoadGoals({ ...results, sidecar: { env: {}, event: [] } } as unknown as BenchResults, 64);
   assert.ok(none.every((g) => g.pass === null));
@@ -308,6 +336,8 @@ test('low-load rows in the table and a second row of panels in the chart', () =>
         grpc: { ...loop(1, 0.81), p50OverSendMs: 0.49, p99OverSendMs: 0.5 },
         // On a noisy machine a path's p99 can come out below send()'s in the same rounds.
         http: { ...loop(1, 0.9), p50OverSendMs: 0.58, p99OverSendMs: -1.5 },
+        bareGrpc: loop(1, 0.61),
+        bareHttp: loop(1, 0.44),
       },
       curve: [1, 4].map((n) => ({ inFlight: n, confirmed: loop(n, 1), received: loop(n, 1), ratioToReceived: 1 })),
       idle: { seconds: 20, cpuMs: 40, percentOfCore: 0.2 },
@@ -328,6 +358,15 @@ test('low-load rows in the table and a second row of panels in the chart', () =>
   assert.match(
     table,
     /\| sidecar `POST \/event`, one keep-alive connection \| .* \| p50 \+0\.58 ms, p99 -1\.5 ms over `send\(\)` \|/,
+  );
+  // The transports alone, beside the sidecar's rows.
+  assert.match(
+    table,
+    /\| bare grpc-js `Log` via `@mojaloop\/event-sdk` \| 1 in flight \| .* \| gRPC floor \| 0\.61 \|/,
+  );
+  assert.match(
+    table,
+    /\| bare express `POST \/event`, one keep-alive connection \| 1 in flight \| .* \| HTTP floor \| 0\.44 \|/,
   );
   assert.match(table, /\| sidecar idle: Kafka connected, no traffic \| 20 s \| .* \| 0\.20 % of a core \(40 ms\) \|/);
   const svg = renderChart(results);
