@@ -19,6 +19,8 @@ export interface Entry {
   readonly topic: string;
   readonly type: EventType;
   readonly message: Message & { partition: number };
+  /** Its partition of its topic, `partition:topic`: what keeps its order with the events around it. */
+  readonly key: string;
   readonly bytes: number;
   readonly startedAt: number;
   readonly deadline: number;
@@ -64,6 +66,7 @@ export function createEntry(event: EventMessage, target: EntryTarget): Entry {
       partition,
       timestamp: String(target.createdAt),
     },
+    key: `${partition}:${target.topic}`,
     bytes,
     startedAt,
     deadline: startedAt + target.publishTimeoutMs,

@@ -6,51 +6,8 @@ import type { Logger } from 'pino';
 import type { Entry, Ledger } from './entry.js';
 import { classifyKafkaError, ProducerError } from './errors.js';
 import type { BatchOptions, ProducerMetrics } from './options.js';
+import { Fifo } from './fifo.js';
 import type { ProducerSlot } from './producer-slot.js';
-
-/** A FIFO with O(1) shift, for the events waiting for the next batch. */
-export class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(item: T): void {
-    this.items.push(item);
-  }
-  peek(): T | undefined {
-    return this.items[this.head];
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head]!;
-    (this.items as (T | undefined)[])[this.head] = undefined;
-    this.head++;
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-  /** Takes out, in order, the items for which `test` holds; the others keep their order. */
-  removeWhere(test: (item: T) => boolean): T[] {
-    const kept: T[] = [];
-    const removed: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i]!;
-      (test(item) ? removed : kept).push(item);
-    }
-    this.items = kept;
-    this.head = 0;
-    return removed;
-  }
-  drain(): T[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return out;
-  }
-}
 
 /** What a lane needs from its producer: settings, hooks and the producer-wide state. */
 export interface LaneContext {
@@ -70,13 +27,16 @@ export interface LaneContext {
   isDown(): boolean;
   /** Fails the events waiting in `lane` because the brokers are unreachable. */
   failWaiting(lane: Lane): void;
+  /** `lane`'s request is over and events wait in it: the routing may hand some to their own lanes (routing.ts). */
+  rebalance(lane: Lane): void;
 }
 
 /**
- * One kafkajs producer with its own queue and at most one produce request in flight. A partition always goes
- * through the same lane, so each partition keeps its order, and each lane's idempotent producer has its own
- * producer id and sequence numbers; the lanes together keep several requests in flight. Each entry names its
- * topic, so a lane's request may carry several topics.
+ * One kafkajs producer with its own queue and at most one produce request in flight. While a lane holds events
+ * of a partition (waiting or in its request) the partition's next events join them there, so each partition
+ * keeps its order (routing.ts chooses the lane otherwise); each lane's idempotent producer has its own producer
+ * id and sequence numbers; the lanes together keep several requests in flight. Each entry names its topic, so
+ * a lane's request may carry several topics.
  */
 export class Lane {
   private readonly queue = new Fifo<Entry>();
@@ -87,6 +47,8 @@ export class Lane {
   private immediate: NodeJS.Immediate | undefined;
   /** The partitions on which an event of the request in flight failed for good (see failBehind). */
   private readonly broken = new Set<string>();
+  /** Per partition (Entry.key), how many of its events this lane holds, waiting or in its request. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     readonly index: number,
@@ -102,6 +64,54 @@ export class Lane {
   push(entry: Entry): void {
     this.queue.push(entry);
     this.queuedBytes += entry.bytes;
+    this.hold(entry);
+  }
+
+  /** Whether events of the partition `key` wait here or are in this lane's request. */
+  holds(key: string): boolean {
+    return this.held.has(key);
+  }
+
+  /**
+   * Takes out of the queue, in order, the waiting events for which `test` holds (none of them in flight), to
+   * be queued in another lane with `adopt`.
+   */
+  handOver(test: (entry: Entry) => boolean): Entry[] {
+    const taken = this.queue.removeWhere(test);
+    for (const entry of taken) this.queuedBytes -= entry.bytes;
+    this.release(taken);
+    return taken;
+  }
+
+  /**
+   * Queues events handed over by another lane (each partition's in order, and none of their partitions held
+   * here), merged with the waiting ones by deadline, the order the queue keeps; then sends them as push would.
+   */
+  adopt(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const waiting = this.queue.drain();
+    let i = 0;
+    for (const entry of entries) {
+      while (i < waiting.length && waiting[i]!.deadline <= entry.deadline) this.queue.push(waiting[i++]!);
+      this.queue.push(entry);
+      this.queuedBytes += entry.bytes;
+      this.hold(entry);
+    }
+    while (i < waiting.length) this.queue.push(waiting[i++]!);
+    this.scheduleFlush();
+  }
+
+  private hold(entry: Entry): void {
+    this.held.set(entry.key, (this.held.get(entry.key) ?? 0) + 1);
+  }
+
+  /** The events left this lane: sent and over, failed out of the queue, or handed over. */
+  private release(entries: readonly Entry[]): void {
+    for (const { key } of entries) {
+      const count = this.held.get(key)! - 1;
+      if (count > 0) this.held.set(key, count);
+      else this.held.delete(key);
+    }
   }
 
   /** The unsettled event due first: the oldest in flight, else the oldest waiting (the queue is in deadline order). */
@@ -124,7 +134,8 @@ export class Lane {
     while (this.queue.length > 0 && this.queue.peek()!.deadline <= now) {
       const entry = this.queue.shift()!;
       this.queuedBytes -= entry.bytes;
-      late.add(partitionKey(entry));
+      this.release([entry]);
+      late.add(entry.key);
       out.push(entry);
     }
     if (late.size > 0) out.push(...this.takeQueued(late));
@@ -133,7 +144,9 @@ export class Lane {
   /** Empties the queue and returns what waited in it. */
   takeWaiting(): Entry[] {
     this.queuedBytes = 0;
-    return this.queue.drain();
+    const waiting = this.queue.drain();
+    this.release(waiting);
+    return waiting;
   }
 
   scheduleFlush(): void {
@@ -157,7 +170,7 @@ export class Lane {
    * callers resume before the request's completion runs: a caller that awaits each event publishes its next one
    * then, and that event must not gather behind a request that is over.
    */
-  private busy(): boolean {
+  busy(): boolean {
     return this.inFlight !== undefined && !this.inFlight.every((entry) => entry.done);
   }
 
@@ -196,11 +209,15 @@ export class Lane {
     metrics.queueDepth(ledger.depth);
     void this.deliver(batch, bytes).finally(() => {
       this.inFlight = undefined;
+      this.release(batch);
       metrics.queueDepth(ledger.depth);
       if (this.queue.length > 0) {
         if (this.ctx.isDown()) this.ctx.failWaiting(this);
-        // Unless an event that came after the last one settled is already being sent at once, with these.
-        else if (!this.immediate) this.sendGathered();
+        else {
+          this.ctx.rebalance(this);
+          // Unless an event that came after the last one settled is already being sent at once, with these.
+          if (this.queue.length > 0 && !this.immediate) this.sendGathered();
+        }
       }
       this.ctx.ledger.checkDrained();
     });
@@ -241,7 +258,7 @@ export class Lane {
           { events: live.length },
           'the broker refused a too large request; sending its events one by one',
         );
-        for (const entry of live) if (!this.broken.has(partitionKey(entry))) await this.deliver([entry], entry.bytes);
+        for (const entry of live) if (!this.broken.has(entry.key)) await this.deliver([entry], entry.bytes);
         return;
       }
       this.ctx.noteError(error);
@@ -258,17 +275,15 @@ export class Lane {
    * those reaches Kafka first. The events of `failed` that already timed out count too: their request failed.
    */
   private failBehind(failed: readonly Entry[], error: ProducerError): void {
-    for (const entry of failed) this.broken.add(partitionKey(entry));
-    const behind = (this.inFlight ?? []).filter((x) => !x.done && this.broken.has(partitionKey(x)));
+    for (const entry of failed) this.broken.add(entry.key);
+    const behind = (this.inFlight ?? []).filter((x) => !x.done && this.broken.has(x.key));
     behind.push(...this.takeQueued(this.broken));
     this.ctx.ledger.fail(behind, error);
   }
 
   /** Takes out of the queue, in order, the events on the partitions of `keys`. */
   private takeQueued(keys: ReadonlySet<string>): Entry[] {
-    const taken = this.queue.removeWhere((x) => keys.has(partitionKey(x)));
-    for (const entry of taken) this.queuedBytes -= entry.bytes;
-    return taken;
+    return this.handOver((x) => keys.has(x.key));
   }
 
   /** Resolves each event of an acknowledged request with its offset: the base offset of its partition plus its index. */
@@ -313,10 +328,6 @@ export class Lane {
     for (const [type, { count, topic }] of counts) this.ctx.metrics.published(type, count, topic);
     this.ctx.confirmed();
   }
-}
-
-function partitionKey(entry: Entry): string {
-  return `${entry.message.partition}:${entry.topic}`;
 }
 
 /** For the events after one that timed out and was not written: they keep their place behind it. */

@@ -1,6 +1,6 @@
 // EventProducer: confirmed (acks=-1) delivery of events to one topic, with micro-batching, a bounded queue,
 // timeouts, health and recovery after broker outages. kafkajs stays behind this class; the work is done by the
-// lanes (lane.ts), the deadlines (deadlines.ts), the outage probe (outage.ts) and the topic check (topic.ts).
+// lanes (lane.ts) and the routing between them (routing.ts), the deadlines (deadlines.ts), the outage probe (outage.ts) and the topic check (topic.ts).
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { pino, type Logger } from 'pino';
 import {
@@ -20,6 +20,7 @@ import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
 import { createRoutes, routeOf, topicsOf, type Routes } from './routes.js';
+import { laneFor, rebalance } from './routing.js';
 import { checkTopics, connectionError } from './topic.js';
 import type { TopicsByType } from './topic-layout.js';
 
@@ -91,6 +92,7 @@ export class EventProducer {
       requestFailed: (error, unreachable) => (unreachable ? this.goDown(error) : this.status.degrade()),
       requestTimedOut: () => this.status.degrade(),
       failWaiting: (lane) => this.failQueued(undefined, [lane]),
+      rebalance: (lane) => rebalance(this.lanes, lane),
     };
     this.deadlines = new Deadlines(this.hooks);
     this.prober = new Prober(this.hooks);
@@ -249,7 +251,7 @@ export class EventProducer {
       entry.resolve = resolve;
       entry.reject = reject;
       this.ledger.take();
-      const lane = this.lanes[entry.message.partition % this.lanes.length]!;
+      const lane = laneFor(this.lanes, entry);
       lane.push(entry);
       this.deadlines.watch();
       lane.scheduleFlush();

@@ -335,7 +335,7 @@ export const SETTINGS = {
     parse: int({ min: 1, max: 64 }),
     default: batch.lanes,
     description:
-      'Produce requests in flight at once, each through its own producer for a fixed share of the partitions (at most the partition count)',
+      "Produce requests in flight at once, each through its own producer (at most the partition count); under load each serves its share of the partitions, and a quiet moment's few events share one request",
   }),
   SPOOL_DIR: setting({
     group: 'Spool',
