@@ -55,11 +55,15 @@ test('under load a lane hands the partitions of the other lanes back, and the la
   // The partitions of each producer's request in flight: no partition may be in two at once.
   const sending = new Map<number, Set<number>>();
   let overlaps = 0;
+  // The first request waits until the test lets it go; the others take 15 ms, so that those sent together overlap.
+  let release!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (release = resolve));
+  let sends = 0;
   fake.onSend = async (p, messages) => {
     const mine = new Set(messages.map((m) => m.partition!));
     for (const [id, theirs] of sending) if (id !== p.id) for (const x of mine) if (theirs.has(x)) overlaps++;
     sending.set(p.id, mine);
-    await sleep(15);
+    await (sends++ === 0 ? firstHeld : sleep(15));
     sending.delete(p.id);
     return fake.store(messages);
   };
@@ -71,7 +75,11 @@ test('under load a lane hands the partitions of the other lanes back, and the la
   assert.equal(fake.inFlight, 1);
   // While it is in flight, 400 more: every partition is held by that lane, so they all wait there.
   const rest = pool(400, 2000);
-  const results = await Promise.all(rest.map((e) => producer.publish(e)));
+  const restDone = Promise.all(rest.map((e) => producer.publish(e)));
+  await sleep(5);
+  assert.equal(fake.inFlight, 1);
+  release();
+  const results = await restDone;
   await firstDone;
   assert.equal(fake.producers.flatMap((p) => p.sends)[0]!.length, 12);
   // Then the lane kept its own partitions and handed the others back: four requests in flight at once.
