@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { closedLoop } from './lib/closed-loop.js';
 import { generateEvents, sdkCanCarry } from './lib/events.js';
+import { readCpuMs } from './lib/proc.js';
 import { EventSdkClient } from './lib/sdk-client.js';
 
 interface Target {
@@ -47,12 +48,6 @@ function pidListeningOn(port: number): number {
   throw new Error(`no process listens on port ${port}`);
 }
 
-/** CPU time (user + system, every thread) of `pid`, in microseconds. */
-function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
 /** Events and requests the producer has sent so far (its kafka_batch_events histogram). */
 async function batches(port: number): Promise<{ events: number; requests: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -85,9 +80,9 @@ async function main(): Promise<void> {
           const target = list[k]!;
           const client = clients[k]!;
           const before = await batches(target.httpPort);
-          const cpu0 = cpuUs(target.pid);
+          const cpu0 = readCpuMs(target.pid);
           const r = await closedLoop((i) => client.log(events[i % events.length]!), inFlight, SECONDS);
-          const cpu = (cpuUs(target.pid) - cpu0) / Math.max(1, r.ok);
+          const cpu = ((readCpuMs(target.pid) - cpu0) * 1000) / Math.max(1, r.ok);
           const after = await batches(target.httpPort);
           const perRequest = (after.events - before.events) / (after.requests - before.requests);
           const cell =

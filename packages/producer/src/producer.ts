@@ -1,6 +1,7 @@
 // EventProducer: confirmed (acks=-1) delivery of events to one topic, with micro-batching, a bounded queue,
 // timeouts, health and recovery after broker outages. kafkajs stays behind this class; the work is done by the
-// lanes (lane.ts) and the routing between them (routing.ts), the deadlines (deadlines.ts), the outage probe (outage.ts) and the topic check (topic.ts).
+// lanes (lane.ts) and the routing between them (routing.ts), the deadlines (deadlines.ts), the outage probe
+// (outage.ts) and the topic check (topic.ts).
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { pino, type Logger } from 'pino';
 import {
