@@ -3,6 +3,7 @@
 // (config-doc.ts). A setting is added here, then given its place in SidecarConfig.
 import {
   PRODUCER_DEFAULTS,
+  RECORD_ENVELOPE_BYTES,
   TOPIC_STRATEGIES,
   topicTemplateProblems,
   parsePartitionMap,
@@ -127,8 +128,8 @@ export const SETTINGS = {
   MAX_BODY_BYTES: setting({
     group: 'HTTP',
     parse: int({ min: 1024, max: 104_857_600 }),
-    default: 1_048_576,
-    description: 'Largest request body (larger bodies get 413) and gRPC message (RESOURCE_EXHAUSTED)',
+    derivedDefault: `PRODUCER_BATCH_MAX_BYTES - ${RECORD_ENVELOPE_BYTES}`,
+    description: `Largest request body (larger bodies get 413) and gRPC message (RESOURCE_EXHAUSTED). At most \`PRODUCER_BATCH_MAX_BYTES\` less the ${RECORD_ENVELOPE_BYTES} bytes a Kafka record adds to an event (key, headers, envelope), so that an event read is an event that fits in a record; one that still does not fit as a record gets 413 too, whether Kafka is up or away`,
   }),
   MAX_BATCH_EVENTS: setting({
     group: 'HTTP',
@@ -355,6 +356,13 @@ export const SETTINGS = {
     parse: int({ min: 0, max: 1000 }),
     default: 2,
     description: 'How long a spool write waits for others to share its transaction (group commit)',
+  }),
+  SPOOL_DEAD_LETTER_AFTER_MS: setting({
+    group: 'Spool',
+    parse: ms({ max: 86_400_000 }),
+    default: 60_000,
+    description:
+      'A spooled event Kafka keeps refusing while it is reachable, for a reason it calls retriable (an unknown topic or partition, ...), is moved to the dead letters after this long; a failure that never clears (record too large, authorization refused, ...) moves it at once. Dead letters no longer hold their trace; `event-sidecar dead-letters` lists, exports, requeues and drops them. Kafka being away never makes a dead letter',
   }),
   SPOOL_SYNC: setting({
     group: 'Spool',

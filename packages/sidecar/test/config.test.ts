@@ -40,9 +40,14 @@ test('a default derived from the environment is documented as loadConfig derives
   const derived = CONFIG_VARIABLES.filter((v) => v.derived);
   assert.deepEqual(
     derived.map((v) => [v.name, v.default]),
-    [['SPOOL_DIR', '$XDG_STATE_HOME/event-sidecar/spool']],
+    [
+      ['MAX_BODY_BYTES', 'PRODUCER_BATCH_MAX_BYTES - 512'],
+      ['SPOOL_DIR', '$XDG_STATE_HOME/event-sidecar/spool'],
+    ],
   );
   assert.equal(loadConfig({ XDG_STATE_HOME: '/x' }).spool?.dir, '/x/event-sidecar/spool');
+  assert.equal(loadConfig({}).http.maxBodyBytes, 1_000_000 - 512);
+  assert.equal(loadConfig({ PRODUCER_BATCH_MAX_BYTES: '65536' }).http.maxBodyBytes, 65_536 - 512);
 });
 
 test('empty and blank values count as unset', () => {
@@ -138,7 +143,7 @@ test('reads every setting', () => {
       maxQueue: 10,
       lanes: 2,
     },
-    spool: { dir: '/var/spool/es', maxBytes: 4096, lingerMs: 5, sync: 'normal' },
+    spool: { dir: '/var/spool/es', maxBytes: 4096, lingerMs: 5, sync: 'normal', deadLetterAfterMs: 60_000 },
     logLevel: 'warn',
     shutdownTimeoutMs: 2000,
   });
@@ -313,7 +318,7 @@ test('PARTITION_MAP is checked with the producer parser and against the partitio
 });
 
 test('the spool is on by default, in the user state directory; SPOOL_DIR=off turns it off', () => {
-  const defaults = { maxBytes: 1_073_741_824, lingerMs: 2, sync: 'full' };
+  const defaults = { maxBytes: 1_073_741_824, lingerMs: 2, sync: 'full', deadLetterAfterMs: 60_000 };
   const noHome = () => '/home/from-passwd';
   assert.deepEqual(loadConfig({ XDG_STATE_HOME: '/state' }).spool, { dir: '/state/event-sidecar/spool', ...defaults });
   assert.equal(loadConfig({ HOME: '/home/u' }).spool?.dir, '/home/u/.local/state/event-sidecar/spool');
@@ -334,6 +339,7 @@ test('SPOOL_DIR is made absolute; a switch word is refused, not taken for a dire
     maxBytes: 1_073_741_824,
     lingerMs: 2,
     sync: 'full',
+    deadLetterAfterMs: 60_000,
   });
   assert.equal(loadConfig({ SPOOL_DIR: 'state/spool' }).spool?.dir, join(process.cwd(), 'state/spool'));
   for (const word of ['false', 'none', '0', 'no', 'disabled', 'true', 'on'])
@@ -348,13 +354,31 @@ test('SPOOL_DIR is made absolute; a switch word is refused, not taken for a dire
 
 test('the spool settings are checked', () => {
   assert.deepEqual(
-    loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '2048', SPOOL_LINGER_MS: '0', SPOOL_SYNC: 'normal' }).spool,
-    { dir: '/s', maxBytes: 2048, lingerMs: 0, sync: 'normal' },
+    loadConfig({
+      SPOOL_DIR: '/s',
+      SPOOL_MAX_BYTES: '2048',
+      SPOOL_LINGER_MS: '0',
+      SPOOL_SYNC: 'normal',
+      SPOOL_DEAD_LETTER_AFTER_MS: '5000',
+    }).spool,
+    { dir: '/s', maxBytes: 2048, lingerMs: 0, sync: 'normal', deadLetterAfterMs: 5000 },
   );
   assert.throws(
-    () => loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '10', SPOOL_SYNC: 'off' }),
-    (err: ConfigError) => err.problems.length === 2,
+    () => loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '10', SPOOL_SYNC: 'off', SPOOL_DEAD_LETTER_AFTER_MS: '0' }),
+    (err: ConfigError) => err.problems.length === 3,
   );
+});
+
+test('MAX_BODY_BYTES and the producer record limit agree: an event read is an event that fits in a record', () => {
+  assert.equal(loadConfig({ MAX_BODY_BYTES: String(1_000_000 - 512) }).http.maxBodyBytes, 999_488);
+  assert.throws(
+    () => loadConfig({ MAX_BODY_BYTES: '1048576' }),
+    (err: ConfigError) =>
+      err.problems.length === 1 &&
+      err.problems[0]!.startsWith('MAX_BODY_BYTES must be at most PRODUCER_BATCH_MAX_BYTES - 512 (999488)'),
+  );
+  const raised = loadConfig({ MAX_BODY_BYTES: '1048576', PRODUCER_BATCH_MAX_BYTES: String(1_048_576 + 512) });
+  assert.equal(raised.http.maxBodyBytes, 1_048_576);
 });
 
 test('--help lists every setting under its group, with its default', () => {

@@ -15,13 +15,22 @@ import { SpoolStore, type SpoolStats, type SpoolSync } from './store.js';
 export {
   SpoolStore,
   SPOOL_FILE,
+  type SpoolFault,
   type SpoolStoreOptions,
   type SpooledEvent,
   type SpoolStats,
   type SpoolSync,
 } from './store.js';
-export { Replayer, type ReplayerOptions } from './replayer.js';
-export { LOCK_FILE, lockSpoolDir, type SpoolLock } from './lock.js';
+export { Replayer, replayVerdict, type ReplayerOptions, type ReplayVerdict } from './replayer.js';
+export {
+  listDeadLetters,
+  requeueDeadLetters,
+  dropDeadLetters,
+  type DeadLetter,
+  type DeadLetterReason,
+  type DeadLetterSelection,
+} from './dead-letters.js';
+export { LOCK_FILE, lockSpoolDir, spoolUnusable, type SpoolLock } from './lock.js';
 export { DEFAULT_SPOOL_DIR_SHOWN, SPOOL_OFF, defaultSpoolDir } from './location.js';
 
 export interface SpoolConfig {
@@ -29,13 +38,18 @@ export interface SpoolConfig {
   readonly maxBytes: number;
   readonly lingerMs: number;
   readonly sync: SpoolSync;
+  /** How long a reason that may clear may keep failing an event before it becomes a dead letter; default 60 s. */
+  readonly deadLetterAfterMs?: number;
 }
+
+/** Why an event went to the spool: Kafka could not take it, its trace had spooled events, or for load. */
+export type SpoolReason = 'kafka' | 'trace' | 'busy' | 'overloaded';
 
 /**
  * Producer failures that mean "Kafka is away", after which the event is spooled: unreachable, not
- * confirmed in time, or refused for a retriable reason. Not OVERLOADED (the sidecar is too slow, not Kafka
- * gone: spooling would only move the queue to disk), not CLOSED (shutdown: the spool closes too), and
- * never an invalid or too large event.
+ * confirmed in time, or refused for a retriable reason. Not CLOSED (shutdown: the spool closes too), and
+ * never an invalid or too large event. OVERLOADED (the producer's queue is full) is no outage, and a start
+ * does not wait for it; the ingress spools such an event for load instead (spooling-publisher.ts).
  */
 export function shouldSpool(error: unknown): boolean {
   if (!isProducerError(error)) return false;
@@ -58,7 +72,7 @@ export interface Spool {
   /** True when events of this trace are spooled: a new one goes behind them. */
   holds(event: EventMessage): boolean;
   /** Resolves once the event is on disk; rejects with SPOOL_FULL / SPOOL_FAILED. */
-  append(event: EventMessage, acceptedAt: number): Promise<void>;
+  append(event: EventMessage, acceptedAt: number, reason?: SpoolReason): Promise<void>;
   stats(): SpoolStats;
   /** Starts delivering (after the producer connected). */
   start(): void;
@@ -114,16 +128,40 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
         metrics.unreadable(count);
         logger.error({ unreadable: count, reason }, 'spool records could not be read and were dropped');
       },
+      onDamaged: (fault) => {
+        metrics.damaged();
+        if (fault.repaired) logger.error({ dir: config.dir, fault: fault.message }, 'spool damaged: rebuilt in place');
+        else
+          logger.error(
+            { dir: config.dir, fault: fault.message },
+            'spool damaged: events that need it are refused until it is rebuilt',
+          );
+      },
     });
   }
   const replayer = new Replayer({
     store,
     producer: deps.producer,
     logger,
+    ...(config.deadLetterAfterMs === undefined ? {} : { deadLetterAfterMs: config.deadLetterAfterMs }),
     onReplayed: (count) => {
       metrics.replayed(count);
       const left = store.stats().events;
       if (left === 0) logger.info('spool drained: every spooled event is on Kafka');
+    },
+    onDeadLetter: ({ event, acceptedAt }, why) => {
+      metrics.deadLettered(why.code);
+      logger.warn(
+        {
+          eventId: event.id,
+          traceId: event.metadata.trace.traceId,
+          type: event.metadata.event.type,
+          acceptedAt: new Date(acceptedAt).toISOString(),
+          code: why.code,
+          reason: why.reason,
+        },
+        'spooled event moved to the dead letters: Kafka will not take it (see `event-sidecar dead-letters`)',
+      );
     },
   });
   const initial = store.stats();
@@ -137,9 +175,9 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
   return {
     store,
     holds: (event) => store.holds(event.metadata.trace.traceId),
-    async append(event, acceptedAt) {
+    async append(event, acceptedAt, reason = 'kafka') {
       await store.append(event, acceptedAt);
-      metrics.spooled();
+      metrics.spooled(reason);
     },
     stats: () => store.stats(),
     start: () => replayer.start(),
