@@ -1,7 +1,8 @@
 // Admission: whether the sidecar takes a request now, decided in one place for every transport and both
 // HTTP paths. Refusals here come before a body is read: while shutting down (503, the connection closes),
-// while the event loop runs late (503 BUSY), while the producer's queue is full (429, batches only) and while
-// the bodies already being handled reach MAX_IN_FLIGHT_BYTES (429).
+// while the event bodies already being handled reach MAX_IN_FLIGHT_BYTES (429: the sidecar's memory), and
+// without a spool while the event loop runs late (503 BUSY) or the producer's queue is full (429, batches
+// only). With a spool those last two are not refused: the ingress spools what it would have shed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProducerError } from '@event-sidecar/producer';
 import type { SidecarConfig } from './config.js';
@@ -38,8 +39,8 @@ export interface AdmissionDeps {
   producer: HealthSource;
   metrics: SidecarMetrics;
   /**
-   * With a spool, events of a spooled trace bypass the producer's queue, so a full queue is no reason to
-   * refuse them.
+   * With a spool, an event that would be refused for load (a late event loop, a full producer queue) is spooled
+   * instead, so neither is a reason to refuse a request unread.
    */
   spooled: boolean;
 }
@@ -100,7 +101,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       }
       // Only event requests carry bodies worth refusing; probes and scrapes are always answered.
       if (req.method !== 'POST') return true;
-      if (loadMonitor.overloaded()) return refuse(req, res, 'BUSY', busy);
+      // With a spool an event of a late event loop is read and spooled instead (ingress): the SDK drops a refusal.
+      if (!spooled && loadMonitor.overloaded()) return refuse(req, res, 'BUSY', busy);
       // A single event is not refused for a full queue: it costs little, and the producer counts it by its type.
       if (!spooled && isBatchRoute(req.url) && producer.health().queueDepth >= config.producer.maxQueue)
         return refuse(req, res, 'OVERLOADED', queueFull);

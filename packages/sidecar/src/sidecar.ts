@@ -21,6 +21,7 @@ import { createHttpLogger, createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import { createLifecycle } from './lifecycle.js';
 import { createSpool, type Spool } from './spool/index.js';
+import { recordCheck } from './spool/spooling-publisher.js';
 import type { SidecarProducer } from './producer-views.js';
 import { acceptingState, type Transport } from './transport.js';
 
@@ -130,7 +131,13 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const spool = config.spool ? createSpool(config.spool, { producer, logger, registry }) : undefined;
   const admission = createAdmission({ config, producer, metrics, spooled: spool !== undefined });
   const validate = deps.validate ?? validateEvent;
-  const ingress = createIngress({ producer, validate, metrics, admission, ...(spool ? { spool } : {}) });
+  const ingress = createIngress({
+    producer,
+    validate,
+    metrics,
+    admission,
+    ...(spool ? { spool, recordCheck: recordCheck(config.producer.batchMaxBytes) } : {}),
+  });
   const startTime = new Date();
   // One request logger for both HTTP paths, so their lines are alike and its set-up is paid once.
   const httpLogger = createHttpLogger(logger);
