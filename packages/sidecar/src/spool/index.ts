@@ -144,10 +144,15 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     producer: deps.producer,
     logger,
     ...(config.deadLetterAfterMs === undefined ? {} : { deadLetterAfterMs: config.deadLetterAfterMs }),
-    onReplayed: (count) => {
-      metrics.replayed(count);
-      const left = store.stats().events;
-      if (left === 0) logger.info('spool drained: every spooled event is on Kafka');
+    onReplayed: (count) => metrics.replayed(count),
+    onDrained: () => {
+      const { deadLetters } = store.stats();
+      if (deadLetters === 0) logger.info('spool drained: every spooled event is on Kafka');
+      else
+        logger.info(
+          { deadLetters },
+          'spool drained: every spooled event is on Kafka but the dead letters (see `event-sidecar dead-letters`)',
+        );
     },
     onDeadLetter: ({ event, acceptedAt }, why) => {
       metrics.deadLettered(why.code);

@@ -57,6 +57,8 @@ export interface ReplayerOptions {
   onReplayed?: (count: number) => void;
   /** Called for each event moved to the dead letters. */
   onDeadLetter?: (event: SpooledEvent, why: DeadLetterReason) => void;
+  /** Called when a round left the spool empty. */
+  onDrained?: () => void;
 }
 
 /** Failures of the rounds since the last that delivered everything: what the log says about them. */
@@ -71,8 +73,8 @@ interface FailingSince {
 const FAILING_LOG_MS = 60_000;
 
 export class Replayer {
-  private readonly opts: Required<Omit<ReplayerOptions, 'onReplayed' | 'onDeadLetter'>> &
-    Pick<ReplayerOptions, 'onReplayed' | 'onDeadLetter'>;
+  private readonly opts: Required<Omit<ReplayerOptions, 'onReplayed' | 'onDeadLetter' | 'onDrained'>> &
+    Pick<ReplayerOptions, 'onReplayed' | 'onDeadLetter' | 'onDrained'>;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -140,14 +142,15 @@ export class Replayer {
         outcome = await this.round(events);
         // Closed under a round that outlived the shutdown bound: what Kafka took is sent again next run.
         if (store.isClosed) return;
-        if (outcome.delivered.length > 0) {
-          store.remove(outcome.delivered);
-          this.opts.onReplayed?.(outcome.delivered.length);
-        }
         for (const { event, why } of outcome.dead) {
           store.bury(event, why);
           this.opts.onDeadLetter?.(event, why);
         }
+        if (outcome.delivered.length > 0) {
+          store.remove(outcome.delivered);
+          this.opts.onReplayed?.(outcome.delivered.length);
+        }
+        if (outcome.delivered.length + outcome.dead.length > 0 && store.stats().events === 0) this.opts.onDrained?.();
       } catch (err) {
         if (store.isClosed) return;
         logger.error({ err }, 'replay failed; retrying');
