@@ -12,6 +12,8 @@
 //            beside raw kafkajs send() of one record
 //   curve    gRPC through @mojaloop/event-sdk at 1, 4, 16 and 64 calls in flight, ACK_MODE=confirmed beside a
 //            second sidecar with ACK_MODE=received
+//   outage   gRPC through @mojaloop/event-sdk at 16 calls in flight for 30 s with a broker of its own SIGKILLed for
+//            8 s, beside the same 30 s without a fault
 //   idle     the sidecar's CPU with Kafka connected and no traffic (once, after the rounds)
 //   soak     POST /event at half the peak rate, RSS at its start and end (once, after the rounds)
 // This file only orchestrates: options, shared resources, the rounds, the report and its files.
@@ -39,6 +41,7 @@ import { httpPhase } from './phases/http.js';
 import { idlePhase } from './phases/idle.js';
 import { kafkaPhase } from './phases/kafka.js';
 import { latencyPhase } from './phases/latency.js';
+import { outagePhase } from './phases/outage.js';
 import { Failures, type BenchContext, type BenchPhase, type Payloads } from './phases/phase.js';
 import { release } from './phases/resources.js';
 import { roundSteps } from './phases/order.js';
@@ -67,6 +70,7 @@ function allPhases(): BenchPhase[] {
     grpcPhase(),
     latencyPhase(),
     curvePhase(),
+    outagePhase(),
     idlePhase(),
     soakPhase(),
   ];
