@@ -129,7 +129,14 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const producer =
     deps.producer ?? new EventProducer({ ...producerOptions(config, logger, metrics), ...deps.producerOverrides });
   // Opened at once, so a damaged file is reported (and what an earlier run left counted) before start.
-  const spool = config.spool ? createSpool(config.spool, { producer, logger, registry }) : undefined;
+  const spool = config.spool
+    ? createSpool(config.spool, {
+        producer,
+        logger,
+        registry,
+        kafkaDown: () => producer.health().state === 'down',
+      })
+    : undefined;
   const admission = createAdmission({ config, producer, metrics, spooled: spool !== undefined });
   const validate = deps.validate ?? validateEvent;
   const ingress = createIngress({

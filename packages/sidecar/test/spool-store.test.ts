@@ -194,3 +194,44 @@ test('only outage failures are spooled', () => {
   assert.ok(!shouldSpool(new ProducerError('RECORD_TOO_LARGE', 'x')));
   assert.ok(!shouldSpool(new Error('x')));
 });
+
+test('while Kafka is away the replay waits out its backoff, whatever is spooled meanwhile, and skips rounds while down', async (t) => {
+  const dir = tempDir(t);
+  const store = new SpoolStore({ dir, maxBytes: 1 << 20, lingerMs: 0 });
+  t.after(() => store.close());
+  await store.append(event(trace(1), 0), 0);
+  let calls = 0;
+  let down = false;
+  const replayer = new Replayer({
+    store,
+    logger: pino({ level: 'silent' }),
+    backoffMs: 400,
+    maxBackoffMs: 400,
+    kafkaDown: () => down,
+    producer: {
+      publish() {
+        calls += 1;
+        return Promise.reject(new ProducerError('KAFKA_UNAVAILABLE', 'down'));
+      },
+    },
+  });
+  replayer.start();
+  t.after(() => replayer.stop());
+  for (let i = 0; i < 100 && calls === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(calls, 1, 'the first round');
+  // The spool's busiest time: a commit after another. None of them cuts the backoff short.
+  for (let i = 1; i <= 20; i += 1) await store.append(event(trace(1), i), i);
+  assert.equal(calls, 1, 'no round per commit');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(calls, 22, 'one round of all 21 events after the backoff');
+  // While the producer knows Kafka is down, no round at all.
+  down = true;
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.ok(calls <= 43, `at most the round already started (${calls})`);
+  const before = calls;
+  await new Promise((r) => setTimeout(r, 900));
+  assert.equal(calls, before, 'none while down');
+  down = false;
+  for (let i = 0; i < 200 && calls === before; i += 1) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(calls, before + 21, 'a round once it is back');
+});

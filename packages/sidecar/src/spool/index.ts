@@ -85,6 +85,8 @@ export interface Spool {
 
 export interface SpoolDeps {
   producer: ReplayPublisher;
+  /** True while the producer knows Kafka is away: the replay waits rather than fail rounds. */
+  kafkaDown?: () => boolean;
   logger: Logger;
   registry: Registry;
   prefix?: string;
@@ -143,6 +145,7 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     store,
     producer: deps.producer,
     logger,
+    ...(deps.kafkaDown ? { kafkaDown: deps.kafkaDown } : {}),
     ...(config.deadLetterAfterMs === undefined ? {} : { deadLetterAfterMs: config.deadLetterAfterMs }),
     onReplayed: (count) => metrics.replayed(count),
     onDrained: () => {

@@ -53,6 +53,11 @@ export interface ReplayerOptions {
   deadLetterAfterMs?: number;
   /** How often an idle replayer looks for events another process put on the spool; default 2000 ms. */
   idleCheckMs?: number;
+  /**
+   * True while the producer knows Kafka is away (it refuses every event at once): no round is sent then, it would
+   * only read, parse and fail every event of it. Looked at every `backoffMs`, so delivery resumes soon after.
+   */
+  kafkaDown?: () => boolean;
   /** Called with the number of events delivered in a round. */
   onReplayed?: (count: number) => void;
   /** Called for each event moved to the dead letters. */
@@ -73,8 +78,8 @@ interface FailingSince {
 const FAILING_LOG_MS = 60_000;
 
 export class Replayer {
-  private readonly opts: Required<Omit<ReplayerOptions, 'onReplayed' | 'onDeadLetter' | 'onDrained'>> &
-    Pick<ReplayerOptions, 'onReplayed' | 'onDeadLetter' | 'onDrained'>;
+  private readonly opts: Required<Omit<ReplayerOptions, 'onReplayed' | 'onDeadLetter' | 'onDrained' | 'kafkaDown'>> &
+    Pick<ReplayerOptions, 'onReplayed' | 'onDeadLetter' | 'onDrained' | 'kafkaDown'>;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -82,6 +87,8 @@ export class Replayer {
   /** Per `persistent` reason: when it was first and last seen. */
   private readonly persisting = new Map<string, { first: number; last: number }>();
   private failing: FailingSince | undefined;
+  /** Waiting for events (the spool was empty): a commit wakes it. A replayer backing off is not woken. */
+  private idle = false;
 
   constructor(options: ReplayerOptions) {
     this.opts = {
@@ -92,7 +99,11 @@ export class Replayer {
       idleCheckMs: 2000,
       ...options,
     };
-    this.opts.store.onCommit(() => this.kick());
+    // Only an idle replayer: one backing off after a failed round would otherwise send (and fail) a whole round
+    // after every commit while Kafka is away, the spool's busiest time.
+    this.opts.store.onCommit(() => {
+      if (this.idle) this.kick();
+    });
   }
 
   start(): void {
@@ -132,10 +143,18 @@ export class Replayer {
       let events: SpooledEvent[];
       let outcome: RoundOutcome;
       try {
+        if (this.opts.kafkaDown?.()) {
+          await this.sleep(this.opts.backoffMs);
+          // Meanwhile a damaged spool is still rebuilt, and a requeue noticed.
+          store.refresh();
+          continue;
+        }
         events = store.peek(this.opts.batch);
         if (events.length === 0) {
           // Idle: a commit wakes the loop; now and then it looks for what another process requeued.
+          this.idle = true;
           await this.sleep(this.opts.idleCheckMs);
+          this.idle = false;
           store.refresh();
           continue;
         }
