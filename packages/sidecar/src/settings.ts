@@ -161,7 +161,7 @@ export const SETTINGS = {
     parse: ms({ min: 0 }),
     default: 1_000,
     description:
-      'Load shedding: while the event loop runs later than this, events (HTTP and gRPC) are refused at once with 503 / `UNAVAILABLE` and `Retry-After` instead of queueing until clients time out (0: never)',
+      'Load shedding: while the event loop runs later than this, events (HTTP and gRPC) are not queued until clients time out: with a spool they are spooled (202 / `accepted`, delivered later; a full spool refuses), with `SPOOL_DIR=off` refused at once with 503 / `UNAVAILABLE` and `Retry-After` (0: never)',
   }),
   MAX_IN_FLIGHT_BYTES: setting({
     group: 'HTTP',
@@ -329,7 +329,7 @@ export const SETTINGS = {
     parse: int({ min: 1, max: 10_000_000 }),
     default: batch.maxQueue,
     description:
-      'Most events waiting for Kafka; beyond it requests get 429 with `Retry-After` (at least `MAX_BATCH_EVENTS`)',
+      'Most events waiting for Kafka (at least `MAX_BATCH_EVENTS`); beyond it an event is spooled (202 / `accepted`), or with `SPOOL_DIR=off` refused with 429 / `RESOURCE_EXHAUSTED` and `Retry-After`',
   }),
   PRODUCER_LANES: setting({
     group: 'Producer',
@@ -354,8 +354,9 @@ export const SETTINGS = {
   SPOOL_LINGER_MS: setting({
     group: 'Spool',
     parse: int({ min: 0, max: 1000 }),
-    default: 2,
-    description: 'How long a spool write waits for others to share its transaction (group commit)',
+    default: 0,
+    description:
+      'How long a spool write waits for others to share its transaction (group commit); 0: the writes of one turn of the event loop share one, and groups grow with the load (a commit blocks the loop for its fsync, and what arrives meanwhile forms the next group)',
   }),
   SPOOL_DEAD_LETTER_AFTER_MS: setting({
     group: 'Spool',

@@ -318,7 +318,7 @@ test('PARTITION_MAP is checked with the producer parser and against the partitio
 });
 
 test('the spool is on by default, in the user state directory; SPOOL_DIR=off turns it off', () => {
-  const defaults = { maxBytes: 1_073_741_824, lingerMs: 2, sync: 'full', deadLetterAfterMs: 60_000 };
+  const defaults = { maxBytes: 1_073_741_824, lingerMs: 0, sync: 'full', deadLetterAfterMs: 60_000 };
   const noHome = () => '/home/from-passwd';
   assert.deepEqual(loadConfig({ XDG_STATE_HOME: '/state' }).spool, { dir: '/state/event-sidecar/spool', ...defaults });
   assert.equal(loadConfig({ HOME: '/home/u' }).spool?.dir, '/home/u/.local/state/event-sidecar/spool');
@@ -337,7 +337,7 @@ test('SPOOL_DIR is made absolute; a switch word is refused, not taken for a dire
   assert.deepEqual(loadConfig({ SPOOL_DIR: '/var/spool/x' }).spool, {
     dir: '/var/spool/x',
     maxBytes: 1_073_741_824,
-    lingerMs: 2,
+    lingerMs: 0,
     sync: 'full',
     deadLetterAfterMs: 60_000,
   });

@@ -29,7 +29,7 @@ export interface SpoolStoreOptions {
   dir: string;
   /** Most bytes of spooled events (JSON text); an append beyond it fails with SPOOL_FULL. */
   maxBytes: number;
-  /** How long the first append of a group waits for company; default 2 ms. */
+  /** How long the first append of a group waits for company; 0 (default): the appends of one turn of the loop. */
   lingerMs?: number;
   /** Most events in one transaction; default 500. */
   maxBatch?: number;
@@ -116,7 +116,7 @@ export class SpoolStore {
     Pick<SpoolStoreOptions, 'onUnreadable' | 'onDamaged'>;
   private pending: Pending[] = [];
   private pendingBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private committedBytes = 0;
   private committedEvents = 0;
   private deadLetterCount = 0;
@@ -132,7 +132,7 @@ export class SpoolStore {
   private listeners: Array<() => void> = [];
 
   constructor(options: SpoolStoreOptions) {
-    this.opts = { lingerMs: 2, maxBatch: 500, sync: 'full', repairBackoffMs: 1000, ...options };
+    this.opts = { lingerMs: 0, maxBatch: 500, sync: 'full', repairBackoffMs: 1000, ...options };
     this.path = join(options.dir, SPOOL_FILE);
     this.open();
   }
@@ -317,13 +317,22 @@ export class SpoolStore {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ key, acceptedAt, body, crc: checksum(body), resolve, reject });
       if (this.pending.length >= this.opts.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs);
+      // Without a linger, the appends of one turn of the event loop share a commit (at its end). A commit blocks the
+      // loop for its fsync, and what arrives meanwhile is read in one turn after it: groups grow with the load.
+      else
+        this.timer ??=
+          this.opts.lingerMs > 0
+            ? setTimeout(() => this.flush(), this.opts.lingerMs)
+            : setImmediate(() => this.flush());
     });
   }
 
   /** Commits every pending append in one transaction. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+    }
     this.timer = undefined;
     const group = this.pending;
     if (group.length === 0) return;
