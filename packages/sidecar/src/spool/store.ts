@@ -1,6 +1,6 @@
 // The spool's storage: one SQLite database in WAL mode holding validated events Kafka could not take
-// yet. Writes are group-committed: every append made within `lingerMs` (or until `maxBatch` events)
-// goes into one transaction, and each caller is answered only once that transaction committed. With
+// yet. Writes are group-committed: the appends of one turn of the event loop (or made within `lingerMs`; at
+// most `maxBatch`) go into one transaction, and each caller is answered only once that transaction committed. With
 // `synchronous=FULL` a commit is fsynced, so an acknowledged event survives a crash of the machine,
 // not only of the process; the group commit pays that fsync once per group instead of once per event.
 // After each commit the file is checked (file-check.ts) before anyone is answered; a file found damaged,
@@ -16,6 +16,7 @@ import {
   type Bury,
   type DeadLetterReason,
 } from './dead-letters.js';
+import { SpoolFigures } from './figures.js';
 import { fileProblem, identify, type FileIdentity } from './file-check.js';
 import { spoolUnusable } from './lock.js';
 import { rebuildFrom } from './repair.js';
@@ -85,25 +86,6 @@ const describe = (err: unknown): string => {
   return `${typeof code === 'string' ? `${code}: ` : ''}${(err as Error)?.message ?? String(err)}`;
 };
 
-/** Counts per key, up and down. */
-class KeyCounts {
-  private readonly counts = new Map<string, number>();
-  add(key: string, n = 1): void {
-    const next = (this.counts.get(key) ?? 0) + n;
-    if (next > 0) this.counts.set(key, next);
-    else this.counts.delete(key);
-  }
-  has(key: string): boolean {
-    return this.counts.has(key);
-  }
-  get size(): number {
-    return this.counts.size;
-  }
-  clear(): void {
-    this.counts.clear();
-  }
-}
-
 export class SpoolStore {
   readonly path: string;
   private db!: Database.Database;
@@ -117,17 +99,12 @@ export class SpoolStore {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private committedBytes = 0;
-  private committedEvents = 0;
-  private deadLetterCount = 0;
+  private readonly figures = new SpoolFigures();
   private unreadable = 0;
   private fault: SpoolFault | undefined;
   /** What made the spool unusable, while it is (the fault's message adds why the rebuild failed). */
   private faultCause: string | undefined;
   private nextRepairAt = 0;
-  /** Spooled events per key, committed and not yet committed: a new one of such a key must queue behind them. */
-  private readonly committedKeys = new KeyCounts();
-  private readonly pendingKeys = new KeyCounts();
   private closed = false;
   private listeners: Array<() => void> = [];
 
@@ -169,7 +146,7 @@ export class SpoolStore {
       const bad: number[] = [];
       for (const row of db.prepare('SELECT seq, key, accepted_at, body, crc FROM events ORDER BY seq').iterate()) {
         const decoded = decode(row as Row);
-        if (decoded) this.count(decoded.key, decoded.bytes);
+        if (decoded) this.figures.count(decoded.key, decoded.bytes);
         else bad.push((row as Row).seq);
       }
       if (bad.length > 0) {
@@ -177,7 +154,7 @@ export class SpoolStore {
         db.transaction(() => bad.forEach((seq) => del.run(seq)))();
         this.reportUnreadable(bad.length, 'checksum or JSON mismatch');
       }
-      this.deadLetterCount = countDeadLetters(db);
+      this.figures.deadLetters = countDeadLetters(db);
     } catch (err) {
       try {
         db?.close();
@@ -191,8 +168,7 @@ export class SpoolStore {
 
   /** At start: the damaged file is read on its own (read-only) and rebuilt. */
   private salvage(cause: Error): void {
-    this.committedKeys.clear();
-    this.committedBytes = this.committedEvents = 0;
+    this.figures.clear();
     let damaged: Database.Database;
     try {
       damaged = new Database(this.path, { readonly: true, fileMustExist: true });
@@ -203,7 +179,7 @@ export class SpoolStore {
     }
     const rebuilt = rebuildFrom(damaged, this.path, this.opts.dir);
     this.attach(new Database(this.path));
-    this.recount();
+    this.figures.recount(this.db);
     this.reportUnreadable(
       rebuilt.unreadable,
       `damaged file${rebuilt.aside ? ` moved to ${rebuilt.aside}` : ''}: ${cause.message}`,
@@ -226,7 +202,7 @@ export class SpoolStore {
     try {
       const rebuilt = rebuildFrom(this.db, this.path, this.opts.dir);
       this.attach(new Database(this.path));
-      this.recount();
+      this.figures.recount(this.db);
       this.reportUnreadable(rebuilt.unreadable, `damaged file: ${cause}`);
       this.fault = {
         message: `${cause}; rebuilt with ${rebuilt.kept} records kept, ${rebuilt.unreadable} unreadable${rebuilt.aside ? `, the damaged file moved to ${rebuilt.aside}` : ''}`,
@@ -246,27 +222,10 @@ export class SpoolStore {
     return !this.repair(this.faultCause ?? this.fault.message);
   }
 
-  /** The committed figures and keys from the database (after a rebuild, or another process's change). */
-  private recount(): void {
-    this.committedKeys.clear();
-    this.committedBytes = this.committedEvents = 0;
-    for (const row of this.db.prepare('SELECT key, length(CAST(body AS BLOB)) AS bytes FROM events').iterate()) {
-      const { key, bytes } = row as { key: string; bytes: number };
-      this.count(key, bytes);
-    }
-    this.deadLetterCount = countDeadLetters(this.db);
-  }
-
   private reportUnreadable(count: number, reason: string): void {
     if (count === 0) return;
     this.unreadable += count;
     this.opts.onUnreadable?.(count, reason);
-  }
-
-  private count(key: string, bytes: number, sign = 1): void {
-    this.committedEvents += sign;
-    this.committedBytes += sign * bytes;
-    this.committedKeys.add(key, sign);
   }
 
   /**
@@ -279,9 +238,9 @@ export class SpoolStore {
       const version = this.db.pragma('data_version', { simple: true }) as number;
       if (version === this.dataVersion) return false;
       this.dataVersion = version;
-      const before = this.committedEvents;
-      this.recount();
-      return this.committedEvents > before;
+      const before = this.figures.events;
+      this.figures.recount(this.db);
+      return this.figures.events > before;
     } catch (err) {
       if (isDamage(err)) this.repair(`reading ${SPOOL_FILE} failed: ${describe(err)}`);
       return false;
@@ -292,12 +251,12 @@ export class SpoolStore {
 
   /** True while events of this key are spooled: a new one must be spooled behind them to keep the order. */
   holds(key: string): boolean {
-    return this.committedKeys.has(key) || this.pendingKeys.has(key);
+    return this.figures.holds(key);
   }
 
   /** True when anything is spooled or being spooled. */
   get active(): boolean {
-    return this.committedKeys.size > 0 || this.pendingKeys.size > 0;
+    return this.figures.active;
   }
 
   /** Resolves once the event is committed to disk; rejects with SPOOL_FULL or SPOOL_FAILED. */
@@ -306,13 +265,13 @@ export class SpoolStore {
     if (this.broken) return Promise.reject(new SidecarError('SPOOL_FAILED', this.fault!.message));
     const body = JSON.stringify(event);
     const bytes = Buffer.byteLength(body);
-    if (this.committedBytes + this.pendingBytes + bytes > this.opts.maxBytes) {
+    if (this.figures.bytes + this.pendingBytes + bytes > this.opts.maxBytes) {
       return Promise.reject(
-        new SidecarError('SPOOL_FULL', `the spool holds ${this.committedBytes + this.pendingBytes} bytes`),
+        new SidecarError('SPOOL_FULL', `the spool holds ${this.figures.bytes + this.pendingBytes} bytes`),
       );
     }
     const key = event.metadata.trace.traceId;
-    this.pendingKeys.add(key);
+    this.figures.pendingKeys.add(key);
     this.pendingBytes += bytes;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ key, acceptedAt, body, crc: checksum(body), resolve, reject });
@@ -339,7 +298,7 @@ export class SpoolStore {
     this.pending = [];
     this.pendingBytes = 0;
     const failure = this.commit(group);
-    for (const p of group) this.pendingKeys.add(p.key, -1);
+    for (const p of group) this.figures.pendingKeys.add(p.key, -1);
     if (failure) {
       for (const p of group) p.reject(failure);
       return;
@@ -369,7 +328,7 @@ export class SpoolStore {
       }
       const problem = fileProblem(this.path, this.identity);
       if (problem === undefined) {
-        for (const p of group) this.count(p.key, Buffer.byteLength(p.body));
+        for (const p of group) this.figures.count(p.key, Buffer.byteLength(p.body));
         return undefined;
       }
       // The group is in the connection's view, not in the file at the spool's path. The rebuild copies that
@@ -410,7 +369,7 @@ export class SpoolStore {
         if (decoded) out.push(decoded);
         else {
           this.db.prepare('DELETE FROM events WHERE seq = ?').run(row.seq);
-          this.count(row.key, Buffer.byteLength(String(row.body)), -1);
+          this.figures.count(row.key, Buffer.byteLength(String(row.body)), -1);
           this.reportUnreadable(1, 'checksum or JSON mismatch');
         }
       }
@@ -431,15 +390,15 @@ export class SpoolStore {
         for (const e of events) del.run(e.seq);
       })(),
     );
-    for (const e of events) this.count(e.key, e.bytes, -1);
+    for (const e of events) this.figures.count(e.key, e.bytes, -1);
   }
 
   /** Moves a spooled event to the dead letters: it leaves the replay, and no longer holds its trace. */
   bury(event: SpooledEvent, why: DeadLetterReason, at = Date.now()): void {
     const moved = this.guarded(() => this.buryTx(event.seq, event.event.id, at, why));
     if (!moved) return;
-    this.count(event.key, event.bytes, -1);
-    this.deadLetterCount += 1;
+    this.figures.count(event.key, event.bytes, -1);
+    this.figures.deadLetters += 1;
   }
 
   /** Runs a write of the replay; damage starts a rebuild (the write is then done again by the next round). */
@@ -454,7 +413,7 @@ export class SpoolStore {
 
   stats(): SpoolStats {
     let oldestAcceptedAt: number | undefined;
-    if (this.committedEvents > 0 && !this.closed) {
+    if (this.figures.events > 0 && !this.closed) {
       try {
         const row = this.db.prepare('SELECT accepted_at FROM events ORDER BY seq LIMIT 1').get() as
           { accepted_at: number } | undefined;
@@ -464,11 +423,11 @@ export class SpoolStore {
       }
     }
     return {
-      events: this.committedEvents,
-      bytes: this.committedBytes,
+      events: this.figures.events,
+      bytes: this.figures.bytes,
       ...(oldestAcceptedAt === undefined ? {} : { oldestAcceptedAt }),
       unreadable: this.unreadable,
-      deadLetters: this.deadLetterCount,
+      deadLetters: this.figures.deadLetters,
       ...(this.fault ? { fault: this.fault } : {}),
     };
   }
