@@ -1,8 +1,8 @@
 // Admission: whether the sidecar takes a request now, decided in one place for every transport and both
 // HTTP paths. Refusals here come before a body is read: while shutting down (503, the connection closes),
-// while the event bodies already being handled reach MAX_IN_FLIGHT_BYTES (429: the sidecar's memory), and
-// without a spool while the event loop runs late (503 BUSY) or the producer's queue is full (429, batches
-// only). With a spool those last two are not refused: the ingress spools what it would have shed.
+// while the event bodies already being handled reach MAX_IN_FLIGHT_BYTES (429: the sidecar's memory), while
+// the producer's queue is full (429, batches only), and without a spool while the event loop runs late (503
+// BUSY). With a spool a late event loop is no refusal: the ingress spools what it would have shed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProducerError } from '@event-sidecar/producer';
 import type { SidecarConfig } from './config.js';
@@ -39,8 +39,8 @@ export interface AdmissionDeps {
   producer: HealthSource;
   metrics: SidecarMetrics;
   /**
-   * With a spool, an event that would be refused for load (a late event loop, a full producer queue) is spooled
-   * instead, so neither is a reason to refuse a request unread.
+   * With a spool, an event that would be refused for a late event loop is spooled instead, so that is no reason
+   * to refuse a request unread.
    */
   spooled: boolean;
 }
@@ -103,8 +103,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       if (req.method !== 'POST') return true;
       // With a spool an event of a late event loop is read and spooled instead (ingress): the SDK drops a refusal.
       if (!spooled && loadMonitor.overloaded()) return refuse(req, res, 'BUSY', busy);
-      // A single event is not refused for a full queue: it costs little, and the producer counts it by its type.
-      if (!spooled && isBatchRoute(req.url) && producer.health().queueDepth >= config.producer.maxQueue)
+      // A single event is not refused for a full queue: it costs little, and the producer counts it by its type (with
+      // a spool it is spooled). A batch is, spool or not: spooling batches of a bulk sender that Kafka cannot keep
+      // up with would only move the backlog into the sidecar's memory and disk; it is told 429 before it is read.
+      if (isBatchRoute(req.url) && producer.health().queueDepth >= config.producer.maxQueue)
         return refuse(req, res, 'OVERLOADED', queueFull);
       if (!reserve(req, res)) return refuse(req, res, 'OVERLOADED', queueFull);
       return true;

@@ -329,7 +329,7 @@ export const SETTINGS = {
     parse: int({ min: 1, max: 10_000_000 }),
     default: batch.maxQueue,
     description:
-      'Most events waiting for Kafka (at least `MAX_BATCH_EVENTS`); beyond it an event is spooled (202 / `accepted`), or with `SPOOL_DIR=off` refused with 429 / `RESOURCE_EXHAUSTED` and `Retry-After`',
+      'Most events waiting for Kafka (at least `MAX_BATCH_EVENTS`); beyond it a single event (`POST /event`, gRPC) is spooled (202 / `accepted`), or with `SPOOL_DIR=off` refused with 429 / `RESOURCE_EXHAUSTED` and `Retry-After`; a `POST /events` gets 429 before it is read',
   }),
   PRODUCER_LANES: setting({
     group: 'Producer',
