@@ -13,7 +13,7 @@ import type { SidecarMetrics } from './metrics.js';
 import type { HealthSource } from './producer-views.js';
 
 export interface Admission {
-  /** True while the event loop's delay exceeds MAX_EVENT_LOOP_DELAY_MS: events are refused BUSY. */
+  /** True while the event loop's delay exceeds MAX_EVENT_LOOP_DELAY_MS: events are refused BUSY, or with a spool spooled. */
   busy(): boolean;
   /** True once shutdown began; each call counts as a refusal, which keeps the drain going. */
   refusing(): boolean;
