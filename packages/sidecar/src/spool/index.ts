@@ -42,8 +42,11 @@ export interface SpoolConfig {
   readonly deadLetterAfterMs?: number;
 }
 
-/** Why an event went to the spool: Kafka could not take it, its trace had spooled events, or for load. */
-export type SpoolReason = 'kafka' | 'trace' | 'busy' | 'overloaded';
+/**
+ * Why an event went to the spool: Kafka could not take it, its trace had spooled events, the spool held events
+ * (it goes behind them), or for load.
+ */
+export type SpoolReason = 'kafka' | 'trace' | 'behind' | 'busy' | 'overloaded';
 
 /**
  * Producer failures that mean "Kafka is away", after which the event is spooled: unreachable, not
@@ -71,6 +74,8 @@ export interface Spool {
   readonly store: SpoolStore;
   /** True when events of this trace are spooled: a new one goes behind them. */
   holds(event: EventMessage): boolean;
+  /** True while anything is spooled or being spooled (an outage, or the replay after it). */
+  readonly active: boolean;
   /** Resolves once the event is on disk; rejects with SPOOL_FULL / SPOOL_FAILED. */
   append(event: EventMessage, acceptedAt: number, reason?: SpoolReason): Promise<void>;
   stats(): SpoolStats;
@@ -183,6 +188,9 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
   return {
     store,
     holds: (event) => store.holds(event.metadata.trace.traceId),
+    get active() {
+      return store.active;
+    },
     async append(event, acceptedAt, reason = 'kafka') {
       await store.append(event, acceptedAt);
       metrics.spooled(reason);

@@ -9,7 +9,7 @@ export interface SpoolMetrics {
   /** Spooled events delivered to Kafka. */
   replayed(count: number): void;
   /** One event written to the spool; `busy` and `overloaded` are counted apart too (spooled instead of refused). */
-  spooled(reason: 'kafka' | 'trace' | 'busy' | 'overloaded'): void;
+  spooled(reason: 'kafka' | 'trace' | 'behind' | 'busy' | 'overloaded'): void;
   /** One spooled event moved to the dead letters, by the producer's error code. */
   deadLettered(code: string): void;
   /** The spool's file found damaged while running. */

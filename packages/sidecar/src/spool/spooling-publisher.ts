@@ -37,7 +37,8 @@ export interface SpoolingOptions {
 
 /**
  * Publishes one valid event, or spools it: when its trace already has spooled events (the order of a trace
- * holds), when Kafka fails in a way the spool is for, and under load, when the event would otherwise be refused
+ * holds), when the spool holds any events (it queues behind them until the replay has drained the spool), when
+ * Kafka fails in a way the spool is for, and under load, when the event would otherwise be refused
  * (the event loop runs late, or the producer's queue is full): `@mojaloop/event-sdk` drops a refused event, and an
  * append costs less than serving it. Only a full or failing spool refuses then. Callers enter events in acceptance
  * order (a batch calls this for each event before any await).
@@ -54,6 +55,9 @@ export function spoolingDelivery(
     try {
       let reason: SpoolReason;
       if (ticket.follows || spool.holds(event)) reason = 'trace';
+      // While the spool holds events (Kafka away, or back and the replay under way) a new event goes behind them:
+      // answered once on disk instead of after the replay's requests, delivered by the replay in its turn.
+      else if (spool.active) reason = 'behind';
       else if (options.busy?.()) reason = 'busy';
       else {
         try {
@@ -65,7 +69,7 @@ export function spoolingDelivery(
         }
       }
       // publish() refused the others for what they are before anything else; these it has not seen.
-      if (reason === 'trace' || reason === 'busy') options.check?.(event);
+      if (reason !== 'kafka' && reason !== 'overloaded') options.check?.(event);
       // Behind every earlier event of the trace: one still waiting for Kafka may yet be spooled (see order.ts).
       await ticket.toSpool();
       const appended = spool.append(event, acceptedAt, reason);
