@@ -150,7 +150,8 @@ test('with a spool, a busy sidecar spools what it would shed: never asks Kafka, 
   );
   assert.equal(producer.seen.length, 0, 'Kafka was not asked');
   assert.equal(spool.stats().events, 3);
-  assert.match(await registry.metrics(), /event_sidecar_events_spooled_for_load_total\{reason="busy"\} 1/);
+  // Events spooled for load make no backlog: each later one is judged for load again, not queued behind them.
+  assert.match(await registry.metrics(), /event_sidecar_events_spooled_for_load_total\{reason="busy"\} 3/);
   // Only a full spool refuses: then 503 SPOOL_FULL.
   const outcomes = [];
   for (let i = 0; i < 12; i += 1)
@@ -169,9 +170,8 @@ test('with a spool, a busy sidecar spools what it would shed: never asks Kafka, 
   assert.ok(refused && !refused.ok, 'the spool filled up');
   assert.equal(resolveError(refused.error).code, 'SPOOL_FULL');
   overloaded = false;
-  spool.store.remove(spool.store.peek(100));
   const calm = await ingress.accept(traced('calm', 'a9'), 'grpc');
-  assert.ok(calm.ok && !calm.spooled, 'published once the load is gone and the spool drained');
+  assert.ok(calm.ok && !calm.spooled, 'published once the load is gone');
 });
 
 test('with a spool, an event too large for a record is refused 413 even when it would be spooled unasked', async (t) => {

@@ -74,8 +74,11 @@ export interface Spool {
   readonly store: SpoolStore;
   /** True when events of this trace are spooled: a new one goes behind them. */
   holds(event: EventMessage): boolean;
-  /** True while anything is spooled or being spooled (an outage, or the replay after it). */
-  readonly active: boolean;
+  /**
+   * True while the spool holds a backlog of an outage: events spooled because Kafka was away (or left by an earlier
+   * run), not yet all delivered. New events go behind it until it is empty. Events spooled for load alone make none.
+   */
+  readonly backlog: boolean;
   /** Resolves once the event is on disk; rejects with SPOOL_FULL / SPOOL_FAILED. */
   append(event: EventMessage, acceptedAt: number, reason?: SpoolReason): Promise<void>;
   stats(): SpoolStats;
@@ -154,6 +157,7 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     ...(config.deadLetterAfterMs === undefined ? {} : { deadLetterAfterMs: config.deadLetterAfterMs }),
     onReplayed: (count) => metrics.replayed(count),
     onDrained: () => {
+      backlog = false;
       const { deadLetters } = store.stats();
       if (deadLetters === 0) logger.info('spool drained: every spooled event is on Kafka');
       else
@@ -184,14 +188,18 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     'spool opened',
   );
   let closing: Promise<void> | undefined;
+  // What an earlier run left was spooled while Kafka was away, most likely: a backlog to deliver first.
+  let backlog = initial.events > 0;
 
   return {
     store,
     holds: (event) => store.holds(event.metadata.trace.traceId),
-    get active() {
-      return store.active;
+    get backlog() {
+      if (backlog && !store.active) backlog = false;
+      return backlog;
     },
     async append(event, acceptedAt, reason = 'kafka') {
+      if (reason === 'kafka') backlog = true;
       await store.append(event, acceptedAt);
       metrics.spooled(reason);
     },

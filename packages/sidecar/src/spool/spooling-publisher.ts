@@ -37,7 +37,7 @@ export interface SpoolingOptions {
 
 /**
  * Publishes one valid event, or spools it: when its trace already has spooled events (the order of a trace
- * holds), when the spool holds any events (it queues behind them until the replay has drained the spool), when
+ * holds), when the spool holds an outage's backlog (it queues behind it until the replay has drained it), when
  * Kafka fails in a way the spool is for, and under load, when the event would otherwise be refused
  * (the event loop runs late, or the producer's queue is full): `@mojaloop/event-sdk` drops a refused event, and an
  * append costs less than serving it. Only a full or failing spool refuses then. Callers enter events in acceptance
@@ -55,9 +55,10 @@ export function spoolingDelivery(
     try {
       let reason: SpoolReason;
       if (ticket.follows || spool.holds(event)) reason = 'trace';
-      // While the spool holds events (Kafka away, or back and the replay under way) a new event goes behind them:
-      // answered once on disk instead of after the replay's requests, delivered by the replay in its turn.
-      else if (spool.active) reason = 'behind';
+      // While the spool holds an outage's backlog (Kafka away, or back and the replay under way) a new event goes
+      // behind it: answered once on disk instead of after the replay's requests, delivered by the replay in its
+      // turn. Not behind events spooled for load: under an overload that would put every event through the spool.
+      else if (spool.backlog) reason = 'behind';
       else if (options.busy?.()) reason = 'busy';
       else {
         try {
