@@ -79,6 +79,8 @@ export function createEntry(event: EventMessage, target: EntryTarget): Entry {
 /** The events taken and not yet settled, over all lanes; close() waits here for them. */
 export class Ledger {
   depth = 0;
+  /** Bytes of their records (Entry.bytes), for batch.maxQueueBytes. */
+  bytes = 0;
   private drainWaiters: (() => void)[] = [];
 
   constructor(
@@ -87,13 +89,15 @@ export class Ledger {
     private readonly anyInFlight: () => boolean,
   ) {}
 
-  take(): void {
+  take(entry: Entry): void {
     this.depth++;
+    this.bytes += entry.bytes;
   }
 
   confirm(entry: Entry, result: PublishResult, now: number): void {
     entry.done = true;
     this.depth--;
+    this.bytes -= entry.bytes;
     this.metrics.publishLatency((now - entry.startedAt) / 1000);
     entry.resolve(result);
   }
@@ -104,6 +108,7 @@ export class Ledger {
       if (entry.done) continue;
       entry.done = true;
       this.depth--;
+      this.bytes -= entry.bytes;
       counts.set(entry.type, (counts.get(entry.type) ?? 0) + 1);
       entry.reject(error);
     }

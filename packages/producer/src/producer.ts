@@ -16,7 +16,13 @@ import { createEntry, Ledger, type Entry, type PublishResult } from './entry.js'
 import { classifyKafkaError, isProducerError, ProducerError } from './errors.js';
 import { Lane, type LaneContext } from './lane.js';
 import { noop, safeMetrics } from './metrics.js';
-import { resolveOptions, type EventProducerOptions, type ProducerMetrics, type ResolvedOptions } from './options.js';
+import {
+  resolveOptions,
+  type EventProducerOptions,
+  type ProducerMetrics,
+  type ResolvedOptions,
+  type WhenUnavailable,
+} from './options.js';
 import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
@@ -36,11 +42,29 @@ export interface PublishOptions {
 
 export type PublishOutcome = { ok: true; result: PublishResult } | { ok: false; error: ProducerError };
 
+export interface CloseOptions {
+  /**
+   * How long close() waits for the events it took to be confirmed before it gives up on the rest (default:
+   * publishTimeoutMs + requestTimeoutMs; with whenUnavailable 'wait', 20,000 ms).
+   */
+  timeoutMs?: number;
+}
+
+/** What close() could not deliver: events that failed with CLOSED when its wait ended. */
+export interface CloseResult {
+  undelivered: number;
+}
+
+/** How long close() waits for waiting events by default with whenUnavailable 'wait': within a pod's grace period. */
+export const CLOSE_WAIT_MS = 20_000;
+
 export class EventProducer {
   /** The topic of every event with topicStrategy 'single'. */
   readonly topic: string;
   /** The topic of each event type (all `topic` with 'single'). */
   readonly topics: TopicsByType;
+  /** What publish() does with an event Kafka cannot take yet (the option, resolved). */
+  readonly whenUnavailable: WhenUnavailable;
   private readonly opts: ResolvedOptions;
   private readonly log: Logger;
   private readonly metrics: ProducerMetrics;
@@ -59,12 +83,16 @@ export class EventProducer {
   private routes: Routes | undefined;
   private batchMsAvg = 5;
 
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseResult> | undefined;
+  /** close() has given up on what was left: nothing is sent or probed any more. */
+  private stopped = false;
 
   constructor(options: EventProducerOptions, internals: EventProducerInternals = {}) {
     this.opts = resolveOptions(options);
     this.topic = this.opts.topic;
     this.topics = this.opts.topics;
+    this.whenUnavailable = this.opts.whenUnavailable;
+    const waits = this.whenUnavailable === 'wait';
     const root = this.opts.logger ?? pino({ enabled: false });
     this.log = root.child({ component: 'producer' });
     this.metrics = safeMetrics(this.opts.metrics, this.log);
@@ -78,21 +106,28 @@ export class EventProducer {
       batch: this.opts.batch,
       requestTimeoutMs: this.opts.requestTimeoutMs,
       publishTimeoutMs: this.opts.publishTimeoutMs,
+      waits,
       log: this.log,
       metrics: this.metrics,
       ledger: this.ledger,
       lanes: () => this.lanes,
       isDown: () => this.status.state === 'down',
-      isClosing: () => this.closing !== undefined,
+      // With 'wait', close() keeps probing for the events that wait, until it gives up on them.
+      isClosing: () => (waits ? this.stopped : this.closing !== undefined),
       noteError: (error) => this.status.noteError(error),
       requestTook: (ms) => {
         this.batchMsAvg = this.batchMsAvg * 0.8 + ms * 0.2;
       },
       confirmed: () => this.status.set('connected'),
-      recovered: () => this.status.set('connected'),
+      recovered: () => {
+        this.status.set('connected');
+        if (waits) for (const lane of this.lanes) lane.resume();
+      },
       requestFailed: (error, unreachable) => (unreachable ? this.goDown(error) : this.status.degrade()),
       requestTimedOut: () => this.status.degrade(),
-      failWaiting: (lane) => this.failQueued(undefined, [lane]),
+      failWaiting: (lane) => {
+        if (!waits) this.failQueued(undefined, [lane]);
+      },
       rebalance: (lane) => rebalance(this.lanes, lane),
     };
     this.deadlines = new Deadlines(this.hooks);
@@ -155,25 +190,62 @@ export class EventProducer {
   }
 
   /**
-   * Stops taking events (publish() then fails with CLOSED), delivers every event already taken (each one still
-   * resolves or rejects; none is dropped silently), and disconnects.
+   * Stops taking events (publish() then fails with CLOSED), delivers the events already taken within
+   * `options.timeoutMs` (each one still resolves or rejects; none is dropped silently), fails with CLOSED those
+   * still unconfirmed then, and disconnects. Resolves with how many it could not deliver (also logged, by type).
    */
-  close(): Promise<void> {
-    this.closing ??= this.doClose();
+  close(options: CloseOptions = {}): Promise<CloseResult> {
+    this.closing ??= this.doClose(this.closeTimeout(options));
     return this.closing;
   }
 
-  private async doClose(): Promise<void> {
+  private closeTimeout(options: CloseOptions): number {
+    const given = options?.timeoutMs;
+    if (given !== undefined) {
+      if (!Number.isInteger(given) || given < 0) {
+        throw new ProducerError('INVALID_OPTIONS', `close(): timeoutMs must be an integer >= 0, got ${String(given)}`);
+      }
+      return given;
+    }
+    return this.whenUnavailable === 'wait' ? CLOSE_WAIT_MS : this.opts.publishTimeoutMs + this.opts.requestTimeoutMs;
+  }
+
+  private async doClose(timeoutMs: number): Promise<CloseResult> {
     for (const lane of this.lanes) lane.flushNow();
-    await this.ledger.drained(this.opts.publishTimeoutMs + this.opts.requestTimeoutMs, () =>
-      this.log.warn({ queueDepth: this.ledger.depth }, 'close: a produce request is still running; disconnecting'),
+    await this.ledger.drained(timeoutMs, () =>
+      this.log.warn({ queueDepth: this.ledger.depth, timeoutMs }, 'close: events still unconfirmed; giving up on them'),
     );
+    const undelivered = this.abandon(timeoutMs);
+    this.stopped = true;
     this.prober.stop();
     this.deadlines.stop();
+    for (const lane of this.lanes) lane.stop();
     await this.connecting?.catch(noop);
     await Promise.all(this.lanes.map((lane) => lane.producer.close()));
     this.status.set('closed');
-    this.log.info('producer closed');
+    this.log.info({ undelivered }, 'producer closed');
+    return { undelivered };
+  }
+
+  /** Fails with CLOSED every event still waiting or in a request when close() stops waiting; how many. */
+  private abandon(timeoutMs: number): number {
+    const left: Entry[] = [];
+    for (const lane of this.lanes) {
+      for (const entry of lane.inFlight ?? []) if (!entry.done) left.push(entry);
+      left.push(...lane.takeWaiting());
+    }
+    if (left.length === 0) return 0;
+    const byType: Record<string, number> = {};
+    for (const entry of left) byType[entry.type] = (byType[entry.type] ?? 0) + 1;
+    this.log.warn({ undelivered: left.length, byType, timeoutMs }, 'close: events Kafka did not confirm in time');
+    this.ledger.fail(
+      left,
+      new ProducerError(
+        'CLOSED',
+        `the producer closed before Kafka confirmed the event (close timeout ${timeoutMs} ms); if it was in a request it may still be stored`,
+      ),
+    );
+    return left.length;
   }
 
   // ---------------------------------------------------------------- health
@@ -184,10 +256,13 @@ export class EventProducer {
     return health;
   }
 
-  /** The brokers are unreachable: refuse new events at once, fail the waiting ones, and probe until back. */
+  /**
+   * The brokers are unreachable: refuse new events at once and fail the waiting ones (with 'wait': keep them, and
+   * take new ones), and probe until back.
+   */
   private goDown(error: ProducerError): void {
     this.status.set('down');
-    this.failQueued(error);
+    if (this.whenUnavailable !== 'wait') this.failQueued(error);
     this.prober.schedule();
   }
 
@@ -248,10 +323,21 @@ export class EventProducer {
     } catch (e) {
       return this.refuse(event, isProducerError(e) ? e : classifyKafkaError(e).error);
     }
+    const { maxQueueBytes } = this.opts.batch;
+    if (this.ledger.bytes + entry.bytes > maxQueueBytes) {
+      return this.refuse(
+        event,
+        new ProducerError(
+          'OVERLOADED',
+          `the producer holds ${this.ledger.bytes} bytes of events awaiting Kafka; this one (${entry.bytes} bytes) would pass batch.maxQueueBytes ${maxQueueBytes}`,
+          { retryAfterMs: this.retryAfterHint() },
+        ),
+      );
+    }
     return new Promise<PublishResult>((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
-      this.ledger.take();
+      this.ledger.take(entry);
       const lane = laneFor(this.lanes, entry);
       lane.push(entry);
       this.deadlines.watch();
@@ -284,7 +370,7 @@ export class EventProducer {
         retryAfterMs: 1000,
       });
     }
-    if (this.status.state === 'down') {
+    if (this.status.state === 'down' && this.whenUnavailable !== 'wait') {
       return new ProducerError(
         'KAFKA_UNAVAILABLE',
         `Kafka is unavailable (${this.status.lastError?.message ?? 'last send failed'}); retrying the connection`,
