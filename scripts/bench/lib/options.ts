@@ -13,6 +13,7 @@ export const PHASES = [
   'latency',
   'curve',
   'idle',
+  'recorder',
   'soak',
 ] as const;
 export type Phase = (typeof PHASES)[number];
