@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { EventType } from '@event-sidecar/contract';
 import type { Logger } from 'pino';
 import { isProducerError, ProducerError, type ProducerErrorCode } from './errors.js';
+import { loadSqlite } from './journal.js';
 import { normalizePartitionMap, parsePartitionMap, type PartitionMap, type PartitionStrategy } from './partitioning.js';
 import {
   DEFAULT_TOPIC_TEMPLATE,
@@ -97,6 +98,12 @@ export interface EventProducerOptions {
    * queue (batch.maxQueue, batch.maxQueueBytes), the deadline or an error Kafka gives for the event itself fail it.
    */
   whenUnavailable?: WhenUnavailable;
+  /**
+   * With whenUnavailable 'wait': a file (SQLite, node:sqlite: Node.js 22.13 or newer) where each event waits on
+   * disk as well as in memory, so that the events of a process that dies (a crash, SIGKILL, or close() before
+   * Kafka took them) are sent by the next run's connect(), before any new one. One producer per file. Default: none.
+   */
+  journal?: string;
   idempotent?: boolean;
   batch?: BatchOptions;
   /** pino; the producer logs through logger.child({ component: 'producer' }). */
@@ -122,6 +129,7 @@ export interface ResolvedOptions {
   readonly requestTimeoutMs: number;
   readonly publishTimeoutMs: number;
   readonly whenUnavailable: WhenUnavailable;
+  readonly journal: string | undefined;
   readonly idempotent: boolean;
   readonly batch: Readonly<Required<BatchOptions>>;
   readonly logger: Logger | undefined;
@@ -169,6 +177,7 @@ const OPTION_KEYS = new Set([
   'requestTimeoutMs',
   'publishTimeoutMs',
   'whenUnavailable',
+  'journal',
   'idempotent',
   'batch',
   'logger',
@@ -316,6 +325,15 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
     problems.push(`whenUnavailable must be ${WHEN_UNAVAILABLE.join(' or ')}, got ${JSON.stringify(whenUnavailable)}`);
   }
   const waits = whenUnavailable === 'wait';
+  const journal = options.journal;
+  if (journal !== undefined) {
+    if (typeof journal !== 'string' || journal.trim() === '') problems.push('journal must be the path of a file');
+    else if (!waits) problems.push("journal needs whenUnavailable 'wait' (a refusing producer keeps nothing)");
+    else {
+      const sqlite = loadSqlite();
+      if (typeof sqlite === 'string') problems.push(sqlite);
+    }
+  }
   const publishTimeoutMs = intOption(
     problems,
     'publishTimeoutMs',
@@ -381,6 +399,7 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
     requestTimeoutMs,
     publishTimeoutMs,
     whenUnavailable,
+    journal,
     idempotent,
     batch,
     logger,

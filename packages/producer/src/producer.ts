@@ -11,8 +11,10 @@ import {
   type EventProducerInternals,
   type KafkaClient,
 } from './client.js';
+import { abandon, CLOSE_WAIT_MS, type CloseOptions, type CloseResult } from './closing.js';
 import { Deadlines, type DeadlineContext } from './deadlines.js';
 import { createEntry, Ledger, type Entry, type PublishResult } from './entry.js';
+import { Journal } from './journal.js';
 import { classifyKafkaError, isProducerError, ProducerError } from './errors.js';
 import { Lane, type LaneContext } from './lane.js';
 import { noop, safeMetrics } from './metrics.js';
@@ -32,6 +34,7 @@ import { checkTopics, connectionError } from './topic.js';
 import type { TopicsByType } from './topic-layout.js';
 
 export type { PublishResult } from './entry.js';
+export { CLOSE_WAIT_MS, type CloseOptions, type CloseResult } from './closing.js';
 export type { EventProducerInternals, KafkaClient } from './client.js';
 export type { ProducerHealth } from './status.js';
 
@@ -41,22 +44,6 @@ export interface PublishOptions {
 }
 
 export type PublishOutcome = { ok: true; result: PublishResult } | { ok: false; error: ProducerError };
-
-export interface CloseOptions {
-  /**
-   * How long close() waits for the events it took to be confirmed before it gives up on the rest (default:
-   * publishTimeoutMs + requestTimeoutMs; with whenUnavailable 'wait', 20,000 ms).
-   */
-  timeoutMs?: number;
-}
-
-/** What close() could not deliver: events that failed with CLOSED when its wait ended. */
-export interface CloseResult {
-  undelivered: number;
-}
-
-/** How long close() waits for waiting events by default with whenUnavailable 'wait': within a pod's grace period. */
-export const CLOSE_WAIT_MS = 20_000;
 
 export class EventProducer {
   /** The topic of every event with topicStrategy 'single'. */
@@ -84,6 +71,9 @@ export class EventProducer {
   private batchMsAvg = 5;
 
   private closing: Promise<CloseResult> | undefined;
+  private journal: Journal | undefined;
+  private replayed = false;
+  private journalWarnedAt = 0;
   /** close() has given up on what was left: nothing is sent or probed any more. */
   private stopped = false;
 
@@ -148,6 +138,10 @@ export class EventProducer {
 
   private async doConnect(): Promise<void> {
     this.status.set('connecting');
+    if (this.opts.journal !== undefined && !this.journal) {
+      this.journal = Journal.open(this.opts.journal);
+      this.ledger.journal = this.journal;
+    }
     const admin = this.kafka.admin({ retry: { ...CONNECT_RETRY } });
     try {
       try {
@@ -171,6 +165,7 @@ export class EventProducer {
       }
       this.connected = true;
       this.status.set('connected');
+      this.replayJournal();
       const strategy = typeof this.opts.strategy === 'function' ? 'custom' : this.opts.strategy;
       const topics = Object.fromEntries(partitions);
       this.log.info({ topics, strategy, lanes: this.lanes.length }, 'producer connected');
@@ -182,6 +177,21 @@ export class EventProducer {
     } finally {
       await admin.disconnect().catch(noop);
     }
+  }
+
+  /**
+   * Queues what an earlier run left in the journal, before any new event: each partition keeps its order across
+   * the restart. A record for a topic or partition the producer no longer writes is dropped, with a warning.
+   */
+  private replayJournal(): void {
+    if (!this.journal || this.replayed) return;
+    this.replayed = true;
+    const partitions = new Map(topicsOf(this.routes!).map((t) => [t.topic, t.partitions]));
+    const { entries, dropped } = this.journal.restore(partitions, this.opts.publishTimeoutMs);
+    for (const entry of entries) this.enqueue(entry);
+    if (entries.length + dropped === 0) return;
+    const level = dropped > 0 ? 'warn' : 'info';
+    this.log[level]({ replayed: entries.length, dropped }, 'journal: events of an earlier run sent first');
   }
 
   private newLane(index: number): Lane {
@@ -215,37 +225,18 @@ export class EventProducer {
     await this.ledger.drained(timeoutMs, () =>
       this.log.warn({ queueDepth: this.ledger.depth, timeoutMs }, 'close: events still unconfirmed; giving up on them'),
     );
-    const undelivered = this.abandon(timeoutMs);
+    const undelivered = abandon(this.lanes, this.ledger, this.log, timeoutMs);
     this.stopped = true;
     this.prober.stop();
     this.deadlines.stop();
     for (const lane of this.lanes) lane.stop();
+    // What close() gave up on (CLOSED) stays in the journal, for the next run.
+    this.journal?.close();
     await this.connecting?.catch(noop);
     await Promise.all(this.lanes.map((lane) => lane.producer.close()));
     this.status.set('closed');
     this.log.info({ undelivered }, 'producer closed');
     return { undelivered };
-  }
-
-  /** Fails with CLOSED every event still waiting or in a request when close() stops waiting; how many. */
-  private abandon(timeoutMs: number): number {
-    const left: Entry[] = [];
-    for (const lane of this.lanes) {
-      for (const entry of lane.inFlight ?? []) if (!entry.done) left.push(entry);
-      left.push(...lane.takeWaiting());
-    }
-    if (left.length === 0) return 0;
-    const byType: Record<string, number> = {};
-    for (const entry of left) byType[entry.type] = (byType[entry.type] ?? 0) + 1;
-    this.log.warn({ undelivered: left.length, byType, timeoutMs }, 'close: events Kafka did not confirm in time');
-    this.ledger.fail(
-      left,
-      new ProducerError(
-        'CLOSED',
-        `the producer closed before Kafka confirmed the event (close timeout ${timeoutMs} ms); if it was in a request it may still be stored`,
-      ),
-    );
-    return left.length;
   }
 
   // ---------------------------------------------------------------- health
@@ -334,15 +325,33 @@ export class EventProducer {
         ),
       );
     }
+    this.journalAppend(entry);
     return new Promise<PublishResult>((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
-      this.ledger.take(entry);
-      const lane = laneFor(this.lanes, entry);
-      lane.push(entry);
-      this.deadlines.watch();
-      lane.scheduleFlush();
+      this.enqueue(entry);
     });
+  }
+
+  private enqueue(entry: Entry): void {
+    this.ledger.take(entry);
+    const lane = laneFor(this.lanes, entry);
+    lane.push(entry);
+    this.deadlines.watch();
+    lane.scheduleFlush();
+  }
+
+  /** Writes the entry to the journal, if any; one that cannot be written still waits in memory (and is warned of). */
+  private journalAppend(entry: Entry): void {
+    try {
+      this.journal?.append(entry);
+    } catch (err) {
+      const now = Date.now();
+      if (now - this.journalWarnedAt > 10_000) {
+        this.journalWarnedAt = now;
+        this.log.warn({ err }, 'journal: cannot write an event; it waits in memory only');
+      }
+    }
   }
 
   /** One outcome per event, in order; never rejects for per-event failures. */
