@@ -155,7 +155,9 @@ export function recorderRows(results: BenchResults): string[] {
       `opens a child span that logs and finishes, then finishes; at most one span per 10 ms each), ${r.loadSeconds} s ` +
       `per run, one after the other, each in a process of its own; ` +
       `the broker SIGKILLed ${r.killAfterSeconds} s in and started again ${r.downSeconds} s later. "logged": events ` +
-      'the SDK handed to the recorder; record() latency from the call to its outcome; CPU of the whole process.',
+      "the SDK handed to the recorder; record() latency from the call to its outcome (Kafka's confirmation for " +
+      'EventSdkRecorder, the in-memory queue for the direct mode); CPU of the whole process over the load and the ' +
+      'drain that follows it.',
     '',
     '| recorder | not awaited | logged | on Kafka | lost | duplicates | events/s | record() p50 / p99 / max ms | CPU µs/event | peak RSS MiB | broker back in |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -182,7 +182,7 @@ export interface RecorderLoadResult extends TopicCount {
   recordMaxMs: number;
   failed: number;
   failures: Record<string, number>;
-  /** CPU (user + system) of the load's process over the load, per logged event. */
+  /** CPU (user + system) of the load's process over the load and the drain, per logged event. */
   cpuUsPerEvent: number;
   peakRssMiB: number;
   /** How long the drain took after the load (the recorder's close, or node-rdkafka's flush). */
