@@ -29,6 +29,7 @@ const loadMs = Number(env('SPAN_LOAD_MS'));
 const drainMs = Number(env('SPAN_LOAD_DRAIN_MS'));
 const partitions = Number(env('SPAN_LOAD_PARTITIONS'));
 const prefix = env('SPAN_LOAD_TOPIC_PREFIX');
+const journal = process.env.SPAN_LOAD_JOURNAL || undefined;
 const TYPES = ['log', 'audit', 'trace'] as const;
 const MiB = 1024 * 1024;
 
@@ -90,6 +91,7 @@ async function ours(): Promise<Subject> {
     topicTemplate: `${prefix}-{type}`,
     createTopic: { partitions },
     whenUnavailable: 'wait',
+    ...(journal ? { journal } : {}),
   });
   await producer.connect();
   return {
@@ -164,6 +166,8 @@ async function main(): Promise<void> {
   const count = await countOnTopics(brokers, subject.topics, logged);
   const result: RecorderLoadResult = {
     recorder: kind,
+    journal: journal !== undefined,
+    node: process.version,
     logged: logged.ids.size,
     loadSeconds,
     eventsPerSecond: logged.ids.size / loadSeconds,

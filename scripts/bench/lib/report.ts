@@ -163,7 +163,7 @@ export function recorderRows(results: BenchResults): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...r.rows.map(
       (row) =>
-        `| ${name[row.recorder]} | ${row.asyncOverride} | ${num(row.logged)} | ${num(row.onKafka)} | ${num(row.lost)} | ${num(row.duplicates)} | ` +
+        `| ${name[row.recorder]}${row.journal ? ', journal' : ''} (Node ${row.node}) | ${row.asyncOverride} | ${num(row.logged)} | ${num(row.onKafka)} | ${num(row.lost)} | ${num(row.duplicates)} | ` +
         `${num(row.eventsPerSecond)} | ${num(row.recordP50Ms, 1)} / ${num(row.recordP99Ms)} / ${num(row.recordMaxMs)} | ` +
         `${num(row.cpuUsPerEvent)} | ${num(row.peakRssMiB)} | ${num(row.restartMs / 1000, 1)} s |`,
     ),

@@ -173,6 +173,9 @@ export type RecorderKind = 'recorder' | 'direct';
 /** What one recorder's process measured; written by recorder-load.ts as one JSON line. */
 export interface RecorderLoadResult extends TopicCount {
   recorder: RecorderKind;
+  /** Whether our recorder's producer kept a journal, and the Node.js that ran it. */
+  journal: boolean;
+  node: string;
   logged: number;
   loadSeconds: number;
   eventsPerSecond: number;
@@ -214,6 +217,10 @@ export interface RecorderLoadOptions {
   partitions?: number;
   /** Where the process's stderr goes (default: inherited). */
   stderr?: 'inherit' | 'ignore';
+  /** The node that runs it (default this one's); the journal needs one with node:sqlite (22.13+). */
+  node?: string;
+  /** Our recorder's producer journal: a file of its own (EventProducerOptions.journal). */
+  journal?: string;
 }
 
 /** A recorder-load.ts process: `started` once its load runs, `result` when it has counted its events on Kafka. */
@@ -223,9 +230,10 @@ export function startRecorderLoad(options: RecorderLoadOptions): {
   result: Promise<RecorderLoadResult>;
 } {
   const script = fileURLToPath(new URL('../recorder-load.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(options.node ?? process.execPath, ['--import', 'tsx', script], {
     env: {
       ...process.env,
+      SPAN_LOAD_JOURNAL: options.journal ?? '',
       SPAN_LOAD_RECORDER: options.recorder,
       SPAN_LOAD_BROKERS: options.brokers.join(','),
       SPAN_LOAD_MS: String(options.loadMs),

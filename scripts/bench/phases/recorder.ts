@@ -3,6 +3,9 @@
 // Mojaloop's chart settings), each in a process of its own, one after the other on a broker of the phase's own,
 // each time SIGKILLed mid-way and started again: events/s, record() latency, CPU per event, peak RSS, and logged /
 // on Kafka / lost. Measured once, after the rounds.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OwnBroker } from '../lib/own-broker.js';
 import { describeLoad, startRecorderLoad, type RecorderKind } from '../lib/span-load.js';
@@ -13,11 +16,21 @@ import type { BenchPhase } from './phase.js';
  * direct mode's record() never waits for Kafka (it resolves once node-rdkafka queued the event): the pace of the
  * load then depends on the recorder's cost, not on Kafka's confirmation of each audit.
  */
-const RUNS: { recorder: RecorderKind; asyncOverride: string }[] = [
+const RUNS: { recorder: RecorderKind; asyncOverride: string; node?: string; journal?: boolean }[] = [
   { recorder: 'recorder', asyncOverride: 'log,trace' },
   { recorder: 'recorder', asyncOverride: 'audit,log,trace' },
   { recorder: 'direct', asyncOverride: 'log,trace' },
 ];
+
+/**
+ * BENCH_JOURNAL_NODE, a node with node:sqlite (Node.js 22.13+; this one may be 20): the journal's cost, our recorder
+ * on that node with nothing awaited, without and with the producer's journal.
+ */
+function journalRuns(): typeof RUNS {
+  const node = process.env.BENCH_JOURNAL_NODE?.trim();
+  if (!node) return [];
+  return [false, true].map((journal) => ({ recorder: 'recorder', asyncOverride: 'audit,log,trace', node, journal }));
+}
 
 export function recorderPhase(): BenchPhase {
   return {
@@ -29,13 +42,17 @@ export function recorderPhase(): BenchPhase {
       const downMs = 8000;
       const broker = await OwnBroker.create(ctx.repo);
       ctx.resources.closers.push(() => broker.killNow());
+      const dir = mkdtempSync(join(tmpdir(), 'bench-recorder-'));
+      ctx.resources.dirs.push(dir);
       try {
         await broker.start();
         const rows = [];
-        for (const { recorder, asyncOverride } of RUNS) {
+        for (const { recorder, asyncOverride, node, journal } of [...RUNS, ...journalRuns()]) {
           const load = startRecorderLoad({
             recorder,
             asyncOverride,
+            ...(node ? { node } : {}),
+            ...(journal ? { journal: join(dir, `journal-${rows.length}.db`) } : {}),
             brokers: broker.brokers,
             loadMs,
             topicPrefix: `bench-recorder-${Date.now().toString(36)}`,
