@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES, configTable, helpText } from '../src/config-doc.js';
+import { CONFIG_VARIABLES, configTable, helpText, originalKeysTable } from '../src/config-doc.js';
 import { loadConfig, redactConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
@@ -40,9 +40,15 @@ test('a default derived from the environment is documented as loadConfig derives
   const derived = CONFIG_VARIABLES.filter((v) => v.derived);
   assert.deepEqual(
     derived.map((v) => [v.name, v.default]),
-    [['SPOOL_DIR', '$XDG_STATE_HOME/event-sidecar/spool']],
+    [
+      ['SPOOL_DIR', '$XDG_STATE_HOME/event-sidecar/spool'],
+      ['CONFIG_FILE', 'config/default.json'],
+    ],
   );
   assert.equal(loadConfig({ XDG_STATE_HOME: '/x' }).spool?.dir, '/x/event-sidecar/spool');
+  const read: string[] = [];
+  loadConfig({}, { findConfigFile: true, cwd: '/srv', exists: (path) => (read.push(path), false) });
+  assert.equal(read[0], '/srv/config/default.json');
 });
 
 test('empty and blank values count as unset', () => {
@@ -213,7 +219,7 @@ test('lists every problem at once', () => {
     'KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, got "gssapi"',
     'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM',
     'PUBLISH_TIMEOUT_MS must be an integer from 1 to 3600000, got "1.5"',
-    'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, audit, perf, verbose, silly, got "loud"',
     'SHUTDOWN_TIMEOUT_MS must be an integer from 1 to 3600000, got "soon"',
   ]);
   assert.match(error.message, /^invalid configuration:\n {2}AUTH_TOKEN/);
@@ -292,9 +298,10 @@ test('loadConfig reads exactly the documented variables', () => {
   assert.deepEqual([...read].sort(), [...CONFIG_VARIABLES.map((v) => v.name), 'HOME', 'XDG_STATE_HOME'].sort());
 });
 
-test('CONFIG.md holds the current table', () => {
+test("CONFIG.md holds the current tables (settings, the original's keys)", () => {
   const doc = readFileSync(new URL('../CONFIG.md', import.meta.url), 'utf8');
   assert.ok(doc.includes(configTable()), 'CONFIG.md is stale: run npm run config-doc -w packages/sidecar');
+  assert.ok(doc.includes(originalKeysTable()), 'CONFIG.md is stale: run npm run config-doc -w packages/sidecar');
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   assert.ok(readme.includes(configTable()), 'README.md is stale: run npm run config-doc -w packages/sidecar');
 });
