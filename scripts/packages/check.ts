@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-// The lint of the published packages, on the tarballs `npm publish` would upload (run after `npm run build`):
+// The lint of the published packages, on the tarballs `npm publish` would upload (`npm run lint:packages` builds first):
 // - @arethetypeswrong/cli: every entry point resolves, types and JavaScript of one format, under node10, node16 from
 //   CommonJS and from ESM, and bundler (attw's strict profile). Only the packages named in ESM_ONLY are checked with
 //   its esm-only profile. Entry points that are files, not modules (the contract's .proto), are left out: no resolver
@@ -15,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { packWorkspaces, ROOT } from './pack.mjs';
+import { packWorkspaces, ROOT } from './pack.js';
 
 const MODULE = /\.(c|m)?js$|\.json$/;
 
@@ -26,19 +25,36 @@ const MODULE = /\.(c|m)?js$|\.json$/;
  */
 const ESM_ONLY = new Set(['@event-sidecar/sidecar']);
 
+type ExportsTarget = string | { [condition: string]: ExportsTarget };
+
+interface PackageJson {
+  name: string;
+  exports?: { [subpath: string]: ExportsTarget };
+  [field: string]: unknown;
+}
+
+interface Resolved {
+  types?: string;
+  default: string;
+}
+
 /** The condition `require` (else `default`, `import`) of an exports target, as `{ types, default }`. */
-function requireTarget(target) {
+function requireTarget(target: ExportsTarget | undefined): Resolved {
+  if (target === undefined) throw new Error('exports has no "." entry');
   if (typeof target === 'string') return { default: target };
   const chosen = target.require ?? target.default ?? target.import;
-  if (typeof chosen === 'string') return { types: target.types, default: chosen };
-  return { types: chosen.types ?? target.types, default: chosen.default };
+  const types = typeof target.types === 'string' ? target.types : undefined;
+  if (typeof chosen === 'string') return { types, default: chosen };
+  if (chosen === undefined) throw new Error(`no require, default or import condition in ${JSON.stringify(target)}`);
+  const inner = requireTarget(chosen);
+  return { types: inner.types ?? types, default: inner.default };
 }
 
 /** `main`, `types` and `typesVersions` as node10 consumers need them, derived from `exports`. */
-export function expectedFallbacks(pkg) {
+export function expectedFallbacks(pkg: PackageJson): Record<string, unknown> {
   const exports = pkg.exports ?? {};
   const root = requireTarget(exports['.']);
-  const paths = {};
+  const paths: Record<string, string[]> = {};
   for (const [subpath, target] of Object.entries(exports)) {
     if (subpath === '.' || subpath === './package.json') continue;
     const resolved = requireTarget(target);
@@ -53,7 +69,7 @@ export function expectedFallbacks(pkg) {
 }
 
 /** Differences between a package.json's node10 fields and what its `exports` implies. */
-export function fallbackProblems(pkg) {
+export function fallbackProblems(pkg: PackageJson): string[] {
   const expected = expectedFallbacks(pkg);
   return Object.entries(expected)
     .filter(([field, value]) => !isDeepStrictEqual(pkg[field], value))
@@ -64,7 +80,7 @@ export function fallbackProblems(pkg) {
 }
 
 /** attw's options for a package: its profile, and the entry points that are not modules. */
-export function attwArguments(pkg) {
+export function attwArguments(pkg: PackageJson): string[] {
   const exports = pkg.exports ?? {};
   const files = Object.entries(exports)
     .filter(([, target]) => typeof target === 'string' && !MODULE.test(target))
@@ -75,12 +91,12 @@ export function attwArguments(pkg) {
   ];
 }
 
-async function main() {
+async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'event-sidecar-packages-'));
   let failed = 0;
   try {
     for (const { name, dir, tarball } of packWorkspaces(work)) {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
       const problems = fallbackProblems(pkg);
       for (const problem of problems) console.error(`${name}: ${problem}`);
 
