@@ -19,6 +19,8 @@ import { nodeRelease } from '../image/node-release.js';
 const FIXTURES = join(ROOT, 'test/consumer/fixtures');
 /** The packages another repository imports; the sidecar is an application, run rather than imported. */
 const LIBRARIES = ['@event-sidecar/contract', '@event-sidecar/producer'];
+/** The oldest TypeScript the contract's README names (`export type *` in the declarations needs 5.0). */
+const OLDEST_TYPESCRIPT = '5.0.4';
 
 const version = (name: string) =>
   (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
@@ -67,12 +69,15 @@ test('the packed libraries install into a project of their own, with only the re
   // The same source as an ES module, for nodenext from ESM.
   copyFileSync(join(FIXTURES, 'service.ts'), join(project, 'service.mts'));
 
-  // The versions this repository tests with, so npm's cache has them. event-sdk's required peers would bring
-  // node-rdkafka (a native build) for its Kafka mode, which nothing here uses: peers are not installed, and the one
-  // the SDK loads at start-up (central-services-logger) is named.
-  const registry = ['@mojaloop/event-sdk', '@mojaloop/central-services-logger', 'typescript', '@types/node'].map(
-    (name) => `${name}@${version(name)}`,
-  );
+  // event-sdk's required peers would bring node-rdkafka (a native build) for its Kafka mode, which nothing here uses:
+  // peers are not installed, and the one the SDK loads at start-up (central-services-logger) is named.
+  // The versions this repository tests with, so npm's cache has them; and the oldest TypeScript, under an alias.
+  const registry = [
+    ...['@mojaloop/event-sdk', '@mojaloop/central-services-logger', 'typescript', '@types/node'].map(
+      (name) => `${name}@${version(name)}`,
+    ),
+    `typescript-oldest@npm:typescript@${OLDEST_TYPESCRIPT}`,
+  ];
   const started = Date.now();
   const install = run(
     'npm',
@@ -100,11 +105,23 @@ test('the packed libraries install into a project of their own, with only the re
   }
 });
 
-for (const config of ['mojaloop', 'nodenext', 'bundler']) {
-  test(`service.ts compiles under the ${config} tsconfig`, () => {
+const COMPILES = [
+  { config: 'mojaloop', typescript: 'typescript' },
+  { config: 'nodenext', typescript: 'typescript' },
+  { config: 'bundler', typescript: 'typescript' },
+  // The oldest TypeScript, under Mojaloop's settings, type-checked only (the emit is the same).
+  { config: 'mojaloop', typescript: 'typescript-oldest', args: ['--noEmit'] },
+];
+for (const { config, typescript, args = [] } of COMPILES) {
+  const tsVersion = typescript === 'typescript' ? version('typescript') : OLDEST_TYPESCRIPT;
+  test(`service.ts compiles under the ${config} tsconfig with TypeScript ${tsVersion}`, () => {
     assert.ok(packed.length > 0, 'installed');
-    const tsc = run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${config}.json`], project);
-    assert.equal(tsc.status, 0, `tsc -p tsconfig.${config}.json:\n${tsc.stdout}${tsc.stderr}`);
+    const tsc = run(
+      process.execPath,
+      [`node_modules/${typescript}/bin/tsc`, '-p', `tsconfig.${config}.json`, ...args],
+      project,
+    );
+    assert.equal(tsc.status, 0, `tsc ${tsVersion} -p tsconfig.${config}.json:\n${tsc.stdout}${tsc.stderr}`);
   });
 }
 
