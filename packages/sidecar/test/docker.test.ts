@@ -94,7 +94,8 @@ test('the runtime stage holds every file the workspaces publish', () => {
     );
   for (const name of ['contract', 'producer', 'sidecar']) {
     const pkg = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as { files: string[] };
-    for (const entry of pkg.files.filter((f) => !f.startsWith('!'))) {
+    // Not dist-cjs/: the CommonJS build is for other repositories' require(); the sidecar imports the ESM build.
+    for (const entry of pkg.files.filter((f) => !f.startsWith('!') && f !== 'dist-cjs')) {
       const path = `packages/${name}/${entry}`;
       assert.ok(copied.includes(path), `the runtime image has ${path}`);
     }
