@@ -8,8 +8,9 @@
 // one its Node bundles (node-release.ts); the pod's service container is this test process, with the real
 // @mojaloop/event-sdk configured as the chart configures it (EVENT_SDK_SIDECAR_DISABLED=false,
 // EVENT_SDK_SERVER_HOST/PORT); the kubelet's probes are HTTP GETs of the chart's paths on the chart's port, and its
-// stop is a SIGTERM to the container's first process, npm. The topic exists before the start, as in a Kafka
-// provisioned for Mojaloop (the chart's file asks for no topic creation).
+// stop is a SIGTERM to the container's first process, npm. The broker is one where `topic-event` does not exist yet
+// and auto-creation is on (Kafka's default, with num.partitions=3): as the original's brokers did at its first
+// event, the sidecar creates it with the broker's defaults, and says so.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -27,26 +28,26 @@ import { which, type RuntimeStage } from './runtime-stage.js';
 
 type Line = Record<string, unknown>;
 
-async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
-  const admin = new Kafka({ clientId: uniqueName('chart-admin'), brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 export async function chartCase(t: TestContext, image: RuntimeStage, dir: string): Promise<void> {
   const { stage, node, app } = image;
   const [filePort, fileGrpcPort, esGrpcPort] = (await freePorts(3)) as [number, number, number];
-  const broker = await dedicatedBroker(t, { prefix: 'kafka-chart-' });
+  const broker = await dedicatedBroker(t, {
+    prefix: 'kafka-chart-',
+    extraProperties: 'auto.create.topics.enable=true;num.partitions=3',
+  });
   await broker.start();
   const [host, port] = broker.brokers[0]!.split(':');
-  await createTopic(broker.brokers, 'topic-event', 3);
+  const admin = new Kafka({ clientId: uniqueName('chart-admin'), brokers: broker.brokers, logLevel: logLevel.NOTHING });
+  const topics = async () => {
+    const client = admin.admin();
+    await client.connect();
+    try {
+      return await client.fetchTopicMetadata({ topics: [] });
+    } finally {
+      await client.disconnect();
+    }
+  };
+  assert.ok(!(await topics()).topics.some((topic) => topic.name === 'topic-event'), 'topic-event does not exist yet');
 
   // The operator's values: where Kafka is, and ports free on this machine (the chart's are 4001 and 50051).
   const values = chartValues({
@@ -108,6 +109,17 @@ export async function chartCase(t: TestContext, image: RuntimeStage, dir: string
     warnings.map((l) => l.msg),
     ['original configuration: 2 keys not honoured'],
   );
+  // The file has no key for topic creation: as the original, the broker's auto-creation decides, said once.
+  assert.match(String((read.byDefault as Line).KAFKA_CREATE_TOPIC_PARTITIONS), /^broker: /);
+  const created = sidecar.logs.filter((l) => String(l.msg).startsWith('topic "topic-event" created as the brokers'));
+  assert.equal(created.length, 1, JSON.stringify(sidecar.logs));
+  assert.deepEqual(
+    [created[0]!.level, created[0]!.partitions, created[0]!.replicationFactor],
+    [40, 3, 1],
+    'a warning, with the partitions and replication factor the broker gave',
+  );
+  const made = (await topics()).topics.find((topic) => topic.name === 'topic-event');
+  assert.equal(made?.partitions.length, 3, "the broker's num.partitions");
 
   // The probes: GET on the chart's paths and port.
   const url = `http://127.0.0.1:${chart.port}`;

@@ -1,7 +1,7 @@
 // The settings table (settings.ts) as documentation: the Markdown table of CONFIG.md and of the README
 // (written by `npm run config-doc -w packages/sidecar`; a unit test fails when either is stale) and `--help`; and
 // the original sidecar's keys (original-config/keys.ts) as CONFIG.md's second table.
-import { CONTAINERS, ORIGINAL_KEYS } from './original-config/keys.js';
+import { CONTAINERS, IMPLIED, ORIGINAL_KEYS } from './original-config/keys.js';
 import { keyName } from './original-config/rc-env.js';
 import { SETTINGS, SETTING_NAMES, formatDefault, type SettingGroup } from './settings.js';
 
@@ -60,5 +60,8 @@ export function originalKeysTable(): string {
   const open = CONTAINERS.filter((c) => c.open).map(
     (c) => `| \`${escape(keyName(c.path))}\`, any other key | not honoured: ${escape(c.open!)} |`,
   );
-  return ['| Key | Here |', '| --- | --- |', ...rows, ...open].join('\n') + '\n';
+  const implied = IMPLIED.map(
+    ({ setting, raw, why }) => `| no key | \`${setting}=${raw}\` unless the variable is set: ${escape(why)} |`,
+  );
+  return ['| Key | Here |', '| --- | --- |', ...rows, ...open, ...implied].join('\n') + '\n';
 }

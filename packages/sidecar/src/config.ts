@@ -70,8 +70,11 @@ export interface KafkaConfig {
   /** With topicStrategy 'single' (per-type topics are partitioned by trace id). */
   readonly strategy: PartitionStrategyName;
   readonly partitionMap?: string;
-  /** Create the topic at start when it is missing; false: a missing topic stops the start. */
-  readonly createTopic: false | { readonly partitions: number; readonly replicationFactor: number };
+  /**
+   * Create the topic at start when it is missing; 'broker': as the brokers would (auto.create.topics.enable, with
+   * their defaults); false: a missing topic stops the start.
+   */
+  readonly createTopic: false | 'broker' | { readonly partitions: number; readonly replicationFactor: number };
   /** false, true (system CAs) or a CA bundle (PEM) read from KAFKA_SSL_CA_FILE. */
   readonly ssl: false | { readonly ca?: string; readonly rejectUnauthorized: boolean };
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
@@ -148,12 +151,17 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
 /** loadConfig, with what the original's configuration gave (the CLI logs it once at start). */
 export function loadConfigWithSources(env: Env = process.env, options: LoadConfigOptions = {}): LoadedConfig {
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
-  const original = readOriginalConfig(env, {
+  const read = readOriginalConfig(env, {
     readFile,
     find: options.findConfigFile ?? false,
     exists: options.exists ?? existsSync,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+  // A default the file implies (no key of it sets it) gives way to a variable as if it had never been.
+  const original: OriginalConfig = {
+    ...read,
+    values: new Map([...read.values].filter(([name, v]) => !(v.implied && rawValue(env, name) !== undefined))),
+  };
   // The table's variables win; the original's values fill the settings they leave unset.
   const overridden: SettingName[] = [];
   const layered: Record<string, string | undefined> = {};
@@ -182,7 +190,8 @@ export function loadConfigWithSources(env: Env = process.env, options: LoadConfi
   // Said even when the map itself is refused: the two are separate mistakes.
   if (rawValue(env, 'PARTITION_MAP') !== undefined && v.PARTITION_STRATEGY !== 'event-type')
     problem('PARTITION_MAP', 'PARTITION_MAP applies only to PARTITION_STRATEGY=event-type');
-  if (v.PARTITION_MAP !== undefined && v.KAFKA_CREATE_TOPIC_PARTITIONS !== undefined) {
+  // With `broker` the brokers' num.partitions is known only at connect, where the producer checks the map.
+  if (v.PARTITION_MAP !== undefined && typeof v.KAFKA_CREATE_TOPIC_PARTITIONS === 'number') {
     const needed = partitionsNeeded(parsePartitionMap(v.PARTITION_MAP));
     if (v.KAFKA_CREATE_TOPIC_PARTITIONS < needed)
       problem(
@@ -190,6 +199,12 @@ export function loadConfigWithSources(env: Env = process.env, options: LoadConfi
         `KAFKA_CREATE_TOPIC_PARTITIONS must be at least ${needed} for PARTITION_MAP`,
       );
   }
+
+  if (v.KAFKA_CREATE_TOPIC_PARTITIONS === 'broker' && layered.KAFKA_CREATE_TOPIC_REPLICATION_FACTOR !== undefined)
+    problem(
+      'KAFKA_CREATE_TOPIC_REPLICATION_FACTOR',
+      "KAFKA_CREATE_TOPIC_REPLICATION_FACTOR applies only to a number of KAFKA_CREATE_TOPIC_PARTITIONS: with broker, the topic gets the brokers' default.replication.factor",
+    );
 
   let ca: string | undefined;
   if (v.KAFKA_SSL_CA_FILE !== undefined) {
@@ -269,9 +284,9 @@ function assemble(v: SettingValues, extra: Derived): SidecarConfig {
       strategy: v.PARTITION_STRATEGY,
       ...(v.PARTITION_MAP === undefined ? {} : { partitionMap: v.PARTITION_MAP }),
       createTopic:
-        v.KAFKA_CREATE_TOPIC_PARTITIONS === undefined
-          ? false
-          : { partitions: v.KAFKA_CREATE_TOPIC_PARTITIONS, replicationFactor: v.KAFKA_CREATE_TOPIC_REPLICATION_FACTOR },
+        typeof v.KAFKA_CREATE_TOPIC_PARTITIONS === 'number'
+          ? { partitions: v.KAFKA_CREATE_TOPIC_PARTITIONS, replicationFactor: v.KAFKA_CREATE_TOPIC_REPLICATION_FACTOR }
+          : (v.KAFKA_CREATE_TOPIC_PARTITIONS ?? false),
       ssl: v.KAFKA_SSL
         ? { ...(extra.ca === undefined ? {} : { ca: extra.ca }), rejectUnauthorized: v.KAFKA_SSL_REJECT_UNAUTHORIZED }
         : false,

@@ -103,6 +103,15 @@ const topicTemplate: Parser<string> = (value, name) => {
     : bad(...problems.map((p) => `${name}: ${p.replace(/^topicTemplate /, '')}`));
 };
 
+/** A partition count, or `broker`: as the brokers would create the topic (auto.create.topics.enable). */
+const partitionCount = int({ min: 1, max: 10_000 });
+const createTopicPartitions: Parser<number | 'broker'> = (value, name) =>
+  value.toLowerCase() === 'broker'
+    ? ok('broker')
+    : /^[+-]?\d+$/.test(value)
+      ? partitionCount(value, name)
+      : bad(`${name} must be a number of partitions from 1 to 10000, or broker, got "${value}"`);
+
 const topicStrategy = oneOf(TOPIC_STRATEGIES);
 const ackMode = oneOf(ACK_MODES);
 const strategy = oneOf(PARTITION_STRATEGIES);
@@ -267,15 +276,16 @@ export const SETTINGS = {
   }),
   KAFKA_CREATE_TOPIC_PARTITIONS: setting({
     group: 'Kafka',
-    parse: int({ min: 1, max: 10_000 }),
+    parse: createTopicPartitions,
     description:
-      'When set, a missing topic (each per-type topic) is created at start with this many partitions; unset: a missing topic stops the start, naming it',
+      "A number: a missing topic (each per-type topic) is created at start with this many partitions. `broker`: created as the brokers would create it at its first event (the original's way), only if every broker has `auto.create.topics.enable=true`, with their `num.partitions` and `default.replication.factor`, and named in a warning; if not, the start stops naming the topic and that setting. Unset: a missing topic stops the start, naming it; with the original's `default.json` (`CONFIG_FILE`), unset means `broker`",
   }),
   KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: setting({
     group: 'Kafka',
     parse: int({ min: 1, max: 32 }),
     default: 1,
-    description: 'Replication factor of a topic created at start',
+    description:
+      "Replication factor of a topic created at start with a number of `KAFKA_CREATE_TOPIC_PARTITIONS` (with `broker`: the brokers' `default.replication.factor`)",
   }),
   KAFKA_SSL: setting({ group: 'Kafka', parse: bool, default: false, description: 'Connect to Kafka over TLS' }),
   KAFKA_SSL_CA_FILE: setting({

@@ -102,7 +102,7 @@ export function producerOptions(config: SidecarConfig, logger: Logger, metrics: 
     ...(kafka.partitionMap === undefined || kafka.topicStrategy === 'per-type'
       ? {}
       : { partitionMap: kafka.partitionMap }),
-    createTopic: kafka.createTopic === false ? false : { ...kafka.createTopic },
+    createTopic: typeof kafka.createTopic === 'object' ? { ...kafka.createTopic } : kafka.createTopic,
     ssl,
     ...(kafka.sasl === undefined ? {} : { sasl: { ...kafka.sasl } }),
     connectionTimeoutMs: kafka.connectionTimeoutMs,

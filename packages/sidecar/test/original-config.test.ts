@@ -59,6 +59,8 @@ function only(path: readonly string[], from: JsonObject): JsonObject {
 }
 
 const EVENT = 'KAFKA.PRODUCER.EVENT.config';
+const IMPLIED_TOPIC =
+  "the original's producer let the brokers create a missing topic at its first event (auto.create.topics.enable)";
 const PREFIX_REASON =
   'INSTRUMENTATION.METRICS.config.prefix: metric names keep their documented prefix event_sidecar_ (the original served no metrics)';
 const QUEUE_REASON = `${EVENT}.rdkafkaConf."queue.buffering.max.messages": events waiting for Kafka are bounded by PRODUCER_MAX_QUEUE (then refused with 429, or spooled), not held in memory`;
@@ -146,6 +148,9 @@ test('the start-up lines for the chart: settings and keys with no effect, then o
         KAFKA_BROKERS: `${EVENT}.rdkafkaConf."metadata.broker.list"`,
         KAFKA_CLIENT_ID: `${EVENT}.rdkafkaConf."client.id"`,
         PARTITION_STRATEGY: `${EVENT}.topicConf.partitioner`,
+      },
+      byDefault: {
+        KAFKA_CREATE_TOPIC_PARTITIONS: `broker: ${IMPLIED_TOPIC}`,
       },
       overriddenByVariables: ['HTTP_PORT'],
       noEffect: [
@@ -342,6 +347,44 @@ test('ES_ variables: a value replaces an object, the nested one under a value is
     'ES_config: rc would read another file named here; this sidecar reads CONFIG_FILE',
   ]);
   assert.deepEqual(mapKeys({}, { es_port: '1' }).unknown, ['es_port: unknown key (keys are case-sensitive: PORT?)']);
+});
+
+test('a file implies KAFKA_CREATE_TOPIC_PARTITIONS=broker (its brokers created topics); a variable wins, unnamed', () => {
+  const chart = files({ [FILE]: renderSidecarConfig() });
+  const loaded = loadConfigWithSources({}, chart);
+  assert.equal(loaded.config.kafka.createTopic, 'broker');
+  assert.deepEqual(loaded.original.values.get('KAFKA_CREATE_TOPIC_PARTITIONS'), {
+    raw: 'broker',
+    from: `${FILE}, by default: ${IMPLIED_TOPIC}`,
+    key: IMPLIED_TOPIC,
+    implied: true,
+  });
+  // The chart's partitioner gives trace-id: any partition count the brokers give places every event.
+  assert.equal(loaded.config.kafka.strategy, 'trace-id');
+  assert.equal(
+    loadConfigWithSources({}, files({ [FILE]: '{"EVENT_LOGGER_GRPC_PORT": 50051}' })).config.kafka.createTopic,
+    'broker',
+  );
+
+  // A variable of the table wins, and is not reported as overriding a key the file does not have.
+  const own = loadConfigWithSources({ KAFKA_CREATE_TOPIC_PARTITIONS: '12', HTTP_PORT: '4002' }, chart);
+  assert.deepEqual(own.config.kafka.createTopic, { partitions: 12, replicationFactor: 1 });
+  assert.deepEqual(own.overridden, ['HTTP_PORT']);
+  assert.equal(originalConfigReport(own.original, own.overridden).info?.fields.byDefault, undefined);
+
+  // Without the original's file (no file, CONFIG_FILE=off, ES_ variables alone) a missing topic stops the start.
+  assert.equal(loadConfig({}, files({})).kafka.createTopic, false);
+  assert.equal(loadConfig({ CONFIG_FILE: 'off' }, chart).kafka.createTopic, false);
+  assert.equal(loadConfig({ ES_PORT: '4002' }, files({})).kafka.createTopic, false);
+
+  // A replication factor asked for beside it is refused, saying where `broker` came from.
+  assert.throws(
+    () => loadConfig({ KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: '3' }, chart),
+    (err: ConfigError) =>
+      assert.deepEqual(err.problems, [
+        `KAFKA_CREATE_TOPIC_REPLICATION_FACTOR applies only to a number of KAFKA_CREATE_TOPIC_PARTITIONS: with broker, the topic gets the brokers' default.replication.factor (KAFKA_CREATE_TOPIC_PARTITIONS from ${FILE}, by default: ${IMPLIED_TOPIC})`,
+      ]) === undefined,
+  );
 });
 
 test('precedence: the table variables, then ES_ variables, then the file, then the defaults', () => {

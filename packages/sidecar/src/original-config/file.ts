@@ -1,7 +1,9 @@
 // The original's configuration file read, as strict JSON (the original's `require` read it so), the `ES_`
-// variables laid over its keys, and the whole mapped to this sidecar's settings (map.ts).
+// variables laid over its keys, and the whole mapped to this sidecar's settings (map.ts), with the settings a
+// file implies where none of its keys speaks (keys.ts, IMPLIED).
 import { existsSync, readFileSync } from 'node:fs';
 import type { Env } from '../env.js';
+import { IMPLIED } from './keys.js';
 import { locateConfigFile, SIDECAR_KEYS } from './location.js';
 import { describe, mapOriginal, type OriginalMapping } from './map.js';
 import { isObject, keyName, layer, rcOverrides, type Json, type JsonObject } from './rc-env.js';
@@ -87,5 +89,14 @@ export function readOriginalConfig(env: Env, options: ReadOriginalOptions = {}):
   }
   const overrides = rcOverrides(env);
   if (file === undefined && overrides.length === 0) return nothing;
-  return { ...mapOriginal(layer(keys, overrides), file), ...(file === undefined ? {} : { file }) };
+  const mapped = mapOriginal(layer(keys, overrides), file);
+  return file === undefined ? mapped : { ...mapped, values: withImplied(mapped.values, file), file };
+}
+
+/** The settings a file implies where no key set them: what the original did without being asked (keys.ts). */
+function withImplied(values: OriginalMapping['values'], file: string): OriginalMapping['values'] {
+  const out = new Map(values);
+  for (const { setting, raw, why } of IMPLIED)
+    if (!out.has(setting)) out.set(setting, { raw, from: `${file}, by default: ${why}`, key: why, implied: true });
+  return out;
 }

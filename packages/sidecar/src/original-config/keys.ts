@@ -273,6 +273,23 @@ export const ORIGINAL_KEYS: readonly OriginalKey[] = Object.freeze([
   ]),
 ]);
 
+/** A setting the original's file implies without a key: what the original did when nothing asked otherwise. */
+export interface Implied {
+  readonly setting: SettingName;
+  readonly raw: string;
+  /** What the original did, for the start-up log and CONFIG.md. */
+  readonly why: string;
+}
+
+/** Applied when a file is read and no key (nor variable of the table) sets the setting. */
+export const IMPLIED: readonly Implied[] = Object.freeze([
+  {
+    setting: 'KAFKA_CREATE_TOPIC_PARTITIONS',
+    raw: 'broker',
+    why: "the original's producer let the brokers create a missing topic at its first event (auto.create.topics.enable)",
+  },
+]);
+
 export const CONTAINERS: readonly Container[] = Object.freeze([
   { path: [] },
   { path: ['KAFKA'] },

@@ -23,6 +23,8 @@ export interface MappedValue {
   readonly key: string;
   /** The `ES_` variable that set it, when one did. */
   readonly variable?: string;
+  /** Set by no key: what the original did without one (keys.ts, IMPLIED). */
+  readonly implied?: true;
 }
 
 export interface OriginalMapping {

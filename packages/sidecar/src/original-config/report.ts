@@ -20,10 +20,13 @@ export function originalConfigReport(
   overridden: readonly SettingName[],
 ): OriginalConfigReport {
   const where = original.file === undefined ? {} : { configFile: original.file };
+  const kept = [...original.values].filter(([name]) => !overridden.includes(name));
   const settings = Object.fromEntries(
-    [...original.values]
-      .filter(([name]) => !overridden.includes(name))
-      .map(([name, { key, variable }]) => [name, variable ?? key]),
+    kept.filter(([, v]) => !v.implied).map(([name, { key, variable }]) => [name, variable ?? key]),
+  );
+  // What the original did without a key, said once here: e.g. topics created as the brokers would.
+  const implied = Object.fromEntries(
+    kept.filter(([, v]) => v.implied).map(([name, { raw, key }]) => [name, `${raw}: ${key}`]),
   );
   const info: LogLine | undefined =
     original.file === undefined && original.values.size === 0
@@ -32,6 +35,7 @@ export function originalConfigReport(
           fields: {
             ...where,
             settings,
+            ...(Object.keys(implied).length > 0 ? { byDefault: implied } : {}),
             ...(overridden.length > 0 ? { overriddenByVariables: [...overridden] } : {}),
             ...(original.inert.length > 0 ? { noEffect: [...original.inert] } : {}),
           },
