@@ -64,7 +64,21 @@ export interface ProducerErrorOptions {
   retryAfterMs?: number;
 }
 
+/**
+ * Marks every ProducerError, whichever copy of this module made it: a process that loads this package both with
+ * `import` (dist/) and with `require` (dist-cjs/) holds two ProducerError classes, and each must know the other's
+ * errors. Symbol.for gives both copies the same symbol.
+ */
+const PRODUCER_ERROR = Symbol.for('@event-sidecar/producer.ProducerError');
+
 export class ProducerError extends Error {
+  /** `instanceof ProducerError` holds for a ProducerError of either build of this package (see PRODUCER_ERROR). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' && value !== null && (value as { [PRODUCER_ERROR]?: unknown })[PRODUCER_ERROR] === true
+    );
+  }
+
   declare readonly code: ProducerErrorCode;
   declare readonly canRetry: boolean;
   declare readonly retryAfterMs?: number;
@@ -86,6 +100,9 @@ export class ProducerError extends Error {
   }
 }
 
+Object.defineProperty(ProducerError.prototype, PRODUCER_ERROR, { value: true });
+
+/** True for a ProducerError from either build of this package (ESM or CommonJS). */
 export function isProducerError(e: unknown): e is ProducerError {
   return e instanceof ProducerError;
 }

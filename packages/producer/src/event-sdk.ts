@@ -3,7 +3,7 @@
 // bytes, but each event confirmed by the broker (acks=all), partitioned and batched, and kept through an outage
 // (the producer's whenUnavailable 'wait') as librdkafka keeps it.
 // Only the SDK's types are used: it stays an optional peer dependency, loaded by the service, not by us.
-import type { EventMessage } from '@event-sidecar/contract';
+import { toEventMessage, type EventMessage } from '@event-sidecar/contract';
 import type { EventMessage as SdkEventMessage, TypeMessageMetadata } from '@mojaloop/event-sdk';
 // Not re-exported by the SDK's index; the SDK has no exports map, so its file is reachable.
 import type { IEventRecorder } from '@mojaloop/event-sdk/dist/Recorder.js';
@@ -85,9 +85,14 @@ export class EventSdkRecorder implements IEventRecorder {
       if (event?.content === undefined || event.content === null) {
         return Promise.reject(new ProducerError('INVALID_EVENT', 'Invalid eventMessage: content is mandatory'));
       }
-      // The SDK's classes hold the same fields as the contract's plain objects; the producer checks what the
-      // record needs (trace id, type, action) and serializes own enumerable fields only, as the SDK does.
-      return producer.publish(event as unknown as EventMessage);
+      // The SDK's EventMessage is an EventMessageLike: checked against the contract before it goes to Kafka, as the
+      // sidecar checks what it receives; the producer serializes own enumerable fields only, as the SDK does.
+      const checked = toEventMessage(event);
+      if (!checked.ok) {
+        const issues = checked.errors.map((issue) => `${issue.field || '/'} ${issue.message}`).join('; ');
+        return Promise.reject(new ProducerError('INVALID_EVENT', `Invalid eventMessage: ${issues}`));
+      }
+      return producer.publish(checked.event);
     };
   }
 

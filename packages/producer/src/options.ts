@@ -79,8 +79,12 @@ export interface EventProducerOptions {
   strategy?: PartitionStrategy;
   /** Strategy 'event-type' only, e.g. 'log=0-3,audit=4-5,trace=6-9,error=10-11'; default: an even split. */
   partitionMap?: string | PartitionMap;
-  /** Create the topic in connect() when it is missing (default false: connect() fails with TOPIC_NOT_FOUND). */
-  createTopic?: { partitions: number; replicationFactor?: number } | false;
+  /**
+   * Create the topic in connect() when it is missing (default false: connect() fails with TOPIC_NOT_FOUND).
+   * 'broker': only as the brokers would create it at its first record, when every one has
+   * auto.create.topics.enable=true, with their num.partitions and default.replication.factor (a warning names it).
+   */
+  createTopic?: { partitions: number; replicationFactor?: number } | 'broker' | false;
   ssl?: boolean | ConnectionOptions;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   connectionTimeoutMs?: number;
@@ -122,7 +126,7 @@ export interface ResolvedOptions {
   /** 'trace-id' with topicStrategy 'per-type'. */
   readonly strategy: PartitionStrategy;
   readonly partitionMap: PartitionMap | undefined;
-  readonly createTopic: { readonly partitions: number; readonly replicationFactor: number } | false;
+  readonly createTopic: { readonly partitions: number; readonly replicationFactor: number } | 'broker' | false;
   readonly ssl: boolean | ConnectionOptions | undefined;
   readonly sasl: EventProducerOptions['sasl'];
   readonly connectionTimeoutMs: number;
@@ -273,9 +277,12 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
   }
 
   let createTopic: ResolvedOptions['createTopic'] = false;
-  if (options.createTopic !== undefined && options.createTopic !== false) {
+  if (options.createTopic === 'broker') createTopic = 'broker';
+  else if (options.createTopic !== undefined && options.createTopic !== false) {
     if (!isObject(options.createTopic)) {
-      problems.push('createTopic must be false or { partitions, replicationFactor? }');
+      problems.push(
+        `createTopic must be false, 'broker' or { partitions, replicationFactor? }, got ${JSON.stringify(options.createTopic)}`,
+      );
     } else {
       const partitions = intOption(problems, 'createTopic.partitions', options.createTopic.partitions, 1, 1, 100_000);
       if (options.createTopic.partitions === undefined) problems.push('createTopic.partitions is required');

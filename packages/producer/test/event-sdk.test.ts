@@ -84,6 +84,31 @@ test('record() refuses an event without content, as the SDK client does, without
   assert.equal(publisher.pending.length, 0);
 });
 
+test('record() checks the SDK event against the contract, refusing one that breaks it without publishing it', async () => {
+  const publisher = heldPublisher();
+  const recorder = new EventSdkRecorder(publisher);
+  const span = Tracer.createSpan('recorder-unit');
+  const event = messageOf(span, { a: 1 }, 'log', 'info');
+  // The SDK copies a B3 header as it came: a trace id that is not 32 hex characters cannot be the Kafka key.
+  event.metadata = { ...event.metadata!, trace: { ...event.metadata!.trace!, traceId: 'not-a-trace-id' } };
+  await assert.rejects(recorder.record(event, false), {
+    code: 'INVALID_EVENT',
+    message: 'Invalid eventMessage: /metadata/trace/traceId must be 32 lowercase hex characters',
+  });
+  assert.equal(publisher.pending.length, 0);
+
+  // What passes is the contract's EventMessage, timestamps as ISO strings even when the service gave a Date.
+  const dated = messageOf(span, { b: 2 }, 'audit', 'start');
+  const createdAt = new Date('2026-01-02T03:04:05.678Z');
+  dated.metadata = { ...dated.metadata!, event: { ...dated.metadata!.event, createdAt } };
+  const recorded = recorder.record(dated, false);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(publisher.pending.length, 1);
+  assert.equal(publisher.pending[0]!.event.metadata.event.createdAt, '2026-01-02T03:04:05.678Z');
+  publisher.pending[0]!.resolve(ack('audit'));
+  assert.deepEqual(await recorded, { status: 'accepted' });
+});
+
 test('record() tells its callback and onLog (the doLog flag) what happened', async () => {
   const publisher = heldPublisher();
   const logged: string[] = [];

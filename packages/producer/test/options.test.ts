@@ -93,6 +93,20 @@ test('invalid options: one INVALID_OPTIONS error listing every problem', () => {
   });
 });
 
+test("createTopic 'broker' is kept as is; any other word is refused, naming the choices", () => {
+  assert.equal(resolveOptions({ brokers: ['k:1'], createTopic: 'broker' }).createTopic, 'broker');
+  assert.deepEqual(resolveOptions({ brokers: ['k:1'], createTopic: { partitions: 3 } }).createTopic, {
+    partitions: 3,
+    replicationFactor: 1,
+  });
+  for (const word of ['brokers', 'Broker', 'auto', true]) {
+    assert.throws(() => resolveOptions({ brokers: ['k:1'], createTopic: word } as unknown as EventProducerOptions), {
+      code: 'INVALID_OPTIONS',
+      message: `invalid producer options: createTopic must be false, 'broker' or { partitions, replicationFactor? }, got ${JSON.stringify(word)}`,
+    });
+  }
+});
+
 test('produceRetryFor keeps kafkajs retries within half the publish timeout', () => {
   assert.deepEqual(produceRetryFor(10_000), { retries: 7, initialRetryTime: 100, maxRetryTime: 1000 });
   assert.deepEqual(produceRetryFor(3000), { retries: 4, initialRetryTime: 100, maxRetryTime: 1000 });
