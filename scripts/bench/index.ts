@@ -13,6 +13,8 @@
 //   curve    gRPC through @mojaloop/event-sdk at 1, 4, 16 and 64 calls in flight, ACK_MODE=confirmed beside a
 //            second sidecar with ACK_MODE=received
 //   idle     the sidecar's CPU with Kafka connected and no traffic (once, after the rounds)
+//   recorder a service logging straight to Kafka through event-sdk's Span API: EventSdkRecorder beside the SDK's
+//            direct mode, each with a broker of the phase's own SIGKILLed mid-way (once, after the rounds)
 //   soak     POST /event at half the peak rate, RSS at its start and end (once, after the rounds)
 // This file only orchestrates: options, shared resources, the rounds, the report and its files.
 // Writes <out>/<name>.json, .md and .svg (bench/results/latest.* by default, quick.* with --quick).
@@ -39,6 +41,7 @@ import { httpPhase } from './phases/http.js';
 import { idlePhase } from './phases/idle.js';
 import { kafkaPhase } from './phases/kafka.js';
 import { latencyPhase } from './phases/latency.js';
+import { recorderPhase } from './phases/recorder.js';
 import { Failures, type BenchContext, type BenchPhase, type Payloads } from './phases/phase.js';
 import { release } from './phases/resources.js';
 import { roundSteps } from './phases/order.js';
@@ -68,6 +71,7 @@ function allPhases(): BenchPhase[] {
     latencyPhase(),
     curvePhase(),
     idlePhase(),
+    recorderPhase(),
     soakPhase(),
   ];
 }

@@ -21,7 +21,10 @@ export type ProducerErrorCode = (typeof PRODUCER_ERROR_CODES)[number];
 /** What each code means and whether trying again (the same event, later or elsewhere) can succeed. */
 export const PRODUCER_ERROR_DESCRIPTIONS: Readonly<Record<ProducerErrorCode, { canRetry: boolean; meaning: string }>> =
   Object.freeze({
-    INVALID_OPTIONS: { canRetry: false, meaning: 'the options given to the producer are invalid; nothing was started' },
+    INVALID_OPTIONS: {
+      canRetry: false,
+      meaning: 'the options given to the producer are invalid (or its journal cannot be opened); nothing was started',
+    },
     TOPIC_NOT_FOUND: {
       canRetry: false,
       meaning: 'the topic does not exist and the producer was not told to create it',
@@ -33,7 +36,7 @@ export const PRODUCER_ERROR_DESCRIPTIONS: Readonly<Record<ProducerErrorCode, { c
     CONNECTION_FAILED: { canRetry: true, meaning: 'connect() could not reach the brokers (or authenticate)' },
     OVERLOADED: {
       canRetry: true,
-      meaning: 'the queue of events awaiting confirmation is full; retry after retryAfterMs',
+      meaning: 'the queue of events awaiting confirmation is full (batch.maxQueue or maxQueueBytes); retry later',
     },
     PUBLISH_TIMEOUT: {
       canRetry: true,
@@ -42,7 +45,11 @@ export const PRODUCER_ERROR_DESCRIPTIONS: Readonly<Record<ProducerErrorCode, { c
     },
     KAFKA_UNAVAILABLE: { canRetry: true, meaning: 'the brokers cannot be reached (or the producer is not connected)' },
     RECORD_TOO_LARGE: { canRetry: false, meaning: 'the event is larger than the producer or the broker accepts' },
-    CLOSED: { canRetry: true, meaning: 'the producer is closing or closed; another instance may take the event' },
+    CLOSED: {
+      canRetry: true,
+      meaning:
+        'the producer is closing or closed, or close() stopped waiting for the event; another instance may take it',
+    },
     KAFKA_ERROR: { canRetry: false, meaning: 'Kafka rejected the request; canRetry follows the Kafka error code' },
     INVALID_EVENT: {
       canRetry: false,
