@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs node:test over TypeScript test files (loaded through tsx).
-// Usage: run-tests.mjs unit|integration|reliability|image [--package NAME] [--match SUBSTRING] [--skip SUBSTRING]
+// Usage: run-tests.mjs unit|consumer|integration|reliability|image [--package NAME] [--match SUBSTRING] [--skip SUBSTRING]
 // Node 20's --test does not expand globs or pick up .ts files by itself, hence this file list.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -38,6 +38,8 @@ const dirs = {
     // tests of the repository's own tooling (audit, release, CI config) and of the benchmark's pure helpers
     ...(onlyPackage ? [] : [join(root, 'test', 'repo'), join(root, 'scripts', 'bench', 'test')]),
   ],
+  // the packed packages installed into a project of their own, compiled and run as other repositories do
+  consumer: () => [join(root, 'test', 'consumer')],
   integration: () => [join(root, 'test', 'integration')],
   reliability: () => [join(root, 'test', 'reliability')],
   // the image's runtime rebuilt without a container engine, and the README's commands on a fresh clone

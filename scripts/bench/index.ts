@@ -15,6 +15,8 @@
 //   outage   gRPC through @mojaloop/event-sdk at 16 calls in flight for 30 s with a broker of its own SIGKILLed for
 //            8 s, beside the same 30 s without a fault
 //   idle     the sidecar's CPU with Kafka connected and no traffic (once, after the rounds)
+//   recorder a service logging straight to Kafka through event-sdk's Span API: EventSdkRecorder beside the SDK's
+//            direct mode, each with a broker of the phase's own SIGKILLed mid-way (once, after the rounds)
 //   soak     POST /event at half the peak rate, RSS at its start and end (once, after the rounds)
 // This file only orchestrates: options, shared resources, the rounds, the report and its files.
 // Writes <out>/<name>.json, .md and .svg (bench/results/latest.* by default, quick.* with --quick).
@@ -42,6 +44,7 @@ import { idlePhase } from './phases/idle.js';
 import { kafkaPhase } from './phases/kafka.js';
 import { latencyPhase } from './phases/latency.js';
 import { outagePhase } from './phases/outage.js';
+import { recorderPhase } from './phases/recorder.js';
 import { Failures, type BenchContext, type BenchPhase, type Payloads } from './phases/phase.js';
 import { release } from './phases/resources.js';
 import { roundSteps } from './phases/order.js';
@@ -72,6 +75,7 @@ function allPhases(): BenchPhase[] {
     curvePhase(),
     outagePhase(),
     idlePhase(),
+    recorderPhase(),
     soakPhase(),
   ];
 }

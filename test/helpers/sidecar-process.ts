@@ -19,6 +19,8 @@ export interface RunOptions {
   /** The command line to run instead of this Node with the built CLI (e.g. the image's ENTRYPOINT). */
   argv?: string[];
   cwd?: string;
+  /** Its own process group (to kill whatever it started with it: `process.kill(-child.pid)`). */
+  detached?: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export function runCli(args: string[], env: Record<string, string>, options: Run
     env: { PATH: process.env.PATH ?? '', SPOOL_DIR: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.detached ? { detached: true } : {}),
   });
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{

@@ -1,5 +1,5 @@
 // docker/Dockerfile read the way the image parity check needs it: its stages, and for one stage what a container of
-// it would get (ENV, WORKDIR, COPY, RUN, VOLUME, ENTRYPOINT, HEALTHCHECK), so the check runs what the image runs.
+// it would get (ENV, WORKDIR, COPY, RUN, VOLUME, EXPOSE, ENTRYPOINT, HEALTHCHECK), so the check runs what the image runs.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ export interface Stage {
   /** COPY and RUN in the order they build the stage; a RUN (shell form) with the ENV in force where it runs. */
   steps: ({ copy: Copy } | { run: string; env: Record<string, string> })[];
   volumes: string[];
+  /** The ports of EXPOSE. */
+  expose: string[];
   entrypoint: string[];
   healthcheck: { command: string[]; options: Record<string, string> };
 }
@@ -90,6 +92,7 @@ export function stage(name: string, text = readFileSync(DOCKERFILE, 'utf8')): St
     workdir: '/',
     steps: [],
     volumes: [],
+    expose: [],
     entrypoint: [],
     healthcheck: { command: [], options: {} },
   };
@@ -98,6 +101,7 @@ export function stage(name: string, text = readFileSync(DOCKERFILE, 'utf8')): St
     else if (op === 'WORKDIR') result.workdir = rest;
     else if (op === 'RUN') result.steps.push({ run: rest, env: { ...result.env } });
     else if (op === 'VOLUME') result.volumes.push(...execForm(rest, 'VOLUME'));
+    else if (op === 'EXPOSE') result.expose.push(...rest.split(/\s+/));
     else if (op === 'ENTRYPOINT') result.entrypoint = execForm(rest, 'ENTRYPOINT');
     else if (op === 'COPY') {
       const words = rest.split(/\s+/);

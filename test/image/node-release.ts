@@ -1,8 +1,18 @@
 // A Node.js release of a given major, fetched from the npm registry (`node-<platform>-<arch>`, the official binary
-// with its headers) and kept under .cache/node/, so the image's Node can run here without a container engine.
+// with its headers) and kept under .cache/node/, so the image's Node can run here without a container engine; and
+// the npm that release bundles (the registry's package holds node alone), for what the image runs with npm.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './dockerfile.js';
 
@@ -16,6 +26,7 @@ export interface NodeRelease {
 }
 
 const CACHE = join(ROOT, '.cache', 'node');
+const NPM_CACHE = join(ROOT, '.cache', 'npm');
 
 function run(command: string, args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 300_000 });
@@ -25,6 +36,30 @@ function run(command: string, args: string[], cwd?: string): { status: number | 
 function release(dir: string, version: string): NodeRelease {
   const binDir = join(dir, 'package', 'bin');
   return { version, binDir, node: join(binDir, 'node'), nodedir: join(dir, 'package') };
+}
+
+/** A package of the registry unpacked into `dir` (kept: nothing is fetched when `dir` already holds `marker`). */
+function fetchPackage(spec: string, dir: string, marker: string): void {
+  if (existsSync(join(dir, marker))) return;
+  const parent = join(dir, '..');
+  mkdirSync(parent, { recursive: true });
+  // Unpacked beside its place, so the move into place is a rename on one file system.
+  const work = mkdtempSync(join(parent, '.partial-'));
+  try {
+    const pack = run('npm', ['pack', spec, '--pack-destination', work, '--json'], work);
+    assert.equal(pack.status, 0, `npm pack ${spec}: ${pack.stderr}`);
+    const [packed] = JSON.parse(pack.stdout) as { filename: string }[];
+    assert.ok(packed, pack.stdout);
+    const unpacked = join(work, 'unpacked');
+    mkdirSync(unpacked);
+    const tar = run('tar', ['-xzf', join(work, packed.filename), '-C', unpacked]);
+    assert.equal(tar.status, 0, tar.stderr);
+    // Moved into place whole, so a run that stops half-way leaves nothing that looks cached.
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(unpacked, dir);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** The newest release of `major` on the registry (or, offline, the newest one cached). */
@@ -47,29 +82,33 @@ export function nodeRelease(major: string): NodeRelease {
   }
   assert.ok(version);
   const dir = join(CACHE, version);
-  if (!existsSync(join(dir, 'package/bin/node'))) {
-    mkdirSync(CACHE, { recursive: true });
-    // Unpacked beside its place, so the move into place is a rename on one file system.
-    const work = mkdtempSync(join(CACHE, '.partial-'));
-    try {
-      const pack = run('npm', ['pack', `${pkg}@${version}`, '--pack-destination', work, '--json'], work);
-      assert.equal(pack.status, 0, `npm pack ${pkg}@${version}: ${pack.stderr}`);
-      const [packed] = JSON.parse(pack.stdout) as { filename: string }[];
-      assert.ok(packed, pack.stdout);
-      const { filename } = packed;
-      const unpacked = join(work, 'unpacked');
-      mkdirSync(unpacked);
-      const tar = run('tar', ['-xzf', join(work, filename), '-C', unpacked]);
-      assert.equal(tar.status, 0, tar.stderr);
-      // Moved into place whole, so a run that stops half-way leaves nothing that looks cached.
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(unpacked, dir);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-  }
+  fetchPackage(`${pkg}@${version}`, dir, 'package/bin/node');
   const found = release(dir, version);
   const v = run(found.node, ['--version']);
   assert.equal(v.stdout.trim(), `v${version}`, `${found.node}: ${v.stderr}`);
   return found;
+}
+
+export interface BundledNpm {
+  version: string;
+  /** A directory holding `npm`, as the official image's /usr/local/bin does. */
+  binDir: string;
+}
+
+/**
+ * The npm that `release` bundles, as the official image of that release has it: the version of the newest "upgrade
+ * npm to" of the release's CHANGELOG (newest first), fetched from the registry and kept under .cache/npm/.
+ */
+export function bundledNpm(release: NodeRelease): BundledNpm {
+  const changelog = readFileSync(join(release.nodedir, 'CHANGELOG.md'), 'utf8');
+  const version = /upgrade npm to (\d+\.\d+\.\d+)/.exec(changelog)?.[1];
+  assert.ok(version, `no npm upgrade in the CHANGELOG of Node ${release.version}`);
+  const dir = join(NPM_CACHE, version);
+  fetchPackage(`npm@${version}`, dir, 'package/bin/npm-cli.js');
+  const binDir = join(dir, 'bin');
+  if (!existsSync(join(binDir, 'npm'))) {
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync('../package/bin/npm-cli.js', join(binDir, 'npm'));
+  }
+  return { version, binDir };
 }

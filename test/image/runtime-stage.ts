@@ -7,8 +7,8 @@
 // maps; node-gyp takes the fetched release's headers (npm_config_nodedir) instead of downloading them.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, delimiter, join, relative } from 'node:path';
 import { args, ROOT, stage, type Copy, type Stage } from './dockerfile.js';
 import { nodeRelease, type NodeRelease } from './node-release.js';
 
@@ -21,6 +21,20 @@ export interface RuntimeStage {
   installed: { command: string; ms: number }[];
   /** The commands of the RUN that were not run, said aloud. */
   skipped: string[];
+}
+
+/** What a shell would run for `command` with this PATH. */
+export function which(command: string, path: string): string {
+  for (const dir of path.split(delimiter)) {
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`${command} is not on PATH ${path}`);
 }
 
 /** How this machine reaches the registry (proxies, the CAs of a TLS-inspecting proxy): the machine's, not the image's. */

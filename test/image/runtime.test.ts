@@ -1,11 +1,12 @@
 // Image parity: no container engine runs here, so the Dockerfile's runtime stage is rebuilt in a directory (its
-// Node from the npm registry, its production install run as the Dockerfile runs it, the dist/ of the build) and its
-// own ENTRYPOINT and HEALTHCHECK, read from the Dockerfile, are run against a real broker with the container's
-// environment; only the ports and the volume's path differ, as a container's port mapping and volume would.
+// Node from the npm registry, its production install run as the Dockerfile runs it, the dist/ of the build), once,
+// and run against a real broker with the container's environment two ways: with its own ENTRYPOINT and
+// HEALTHCHECK, as `docker run` runs it; and as Mojaloop's Helm chart runs it (runtime-chart.ts). Only the ports and
+// the paths of volumes and mounts differ, as a container's port mapping and mounts would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { uniqueName } from '../helpers/kafka.js';
@@ -16,20 +17,22 @@ import { runCli } from '../helpers/sidecar-process.js';
 import { consumeIds } from '../helpers/spool.js';
 import { args, durationMs, stage as runtimeStageOf } from './dockerfile.js';
 import { nodeRelease } from './node-release.js';
-import { buildRuntimeStage } from './runtime-stage.js';
+import { chartCase } from './runtime-chart.js';
+import { buildRuntimeStage, which, type RuntimeStage } from './runtime-stage.js';
 
-/** What a shell would run for `command` with this PATH. */
-function which(command: string, path: string): string {
-  for (const dir of path.split(delimiter)) {
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error(`${command} is not on PATH ${path}`);
+const dir = mkdtempSync(join(tmpdir(), 'image-parity-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+let built: RuntimeStage | undefined;
+
+/** The runtime stage, rebuilt by the first test that needs it (the install takes minutes). */
+function runtimeStage(t: { diagnostic(message: string): void }): RuntimeStage {
+  if (built) return built;
+  const at = Date.now();
+  built = buildRuntimeStage(dir);
+  t.diagnostic(`runtime stage rebuilt in ${Date.now() - at} ms on Node ${built.node.version}`);
+  for (const c of built.installed) t.diagnostic(`RUN ${c.command}: ${c.ms} ms`);
+  t.diagnostic(`not run (the container's OS packages and directories): ${built.skipped.join(' | ')}`);
+  return built;
 }
 
 test("the Dockerfile's runtime stage, on its Node, starts, spools, publishes, passes its HEALTHCHECK and stops on SIGTERM", async (t) => {
@@ -48,17 +51,11 @@ test("the Dockerfile's runtime stage, on its Node, starts, spools, publishes, pa
   const onVolume = Object.entries(stage.env).filter(([, value]) => value === volume);
   assert.equal(onVolume.length, 1, `one ENV names the volume ${volume}: ${JSON.stringify(stage.env)}`);
 
-  const dir = mkdtempSync(join(tmpdir(), 'image-parity-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const spool = join(dir, 'volume');
   mkdirSync(spool);
-  const at = Date.now();
-  const image = buildRuntimeStage(dir);
+  const image = runtimeStage(t);
   const { app } = image;
   assert.equal(image.node.version, node.version);
-  t.diagnostic(`runtime stage rebuilt in ${Date.now() - at} ms on Node ${node.version}`);
-  for (const c of image.installed) t.diagnostic(`RUN ${c.command}: ${c.ms} ms`);
-  t.diagnostic(`not run (the container's OS packages and directories): ${image.skipped.join(' | ')}`);
 
   // The production install holds what the CLI imports and nothing of the dev tree.
   assert.ok(existsSync(join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')), 'built');
@@ -68,7 +65,7 @@ test("the Dockerfile's runtime stage, on its Node, starts, spools, publishes, pa
   const [httpPort, grpcPort] = await freePorts(2);
   const broker = await dedicatedBroker(t, { prefix: 'kafka-image-' });
   const topic = uniqueName('image-parity');
-  // The container's environment: the Dockerfile's ENV, with the ports and the volume's path mapped.
+  // The container's environment: the Dockerfile's ENV, with the volume's path mapped, and the ports as `-e` maps them.
   const env: Record<string, string> = {
     PATH: `${node.binDir}${delimiter}/usr/bin${delimiter}/bin`,
     HOME: dir,
@@ -81,7 +78,7 @@ test("the Dockerfile's runtime stage, on its Node, starts, spools, publishes, pa
     EVENT_TOPIC: topic,
     KAFKA_CREATE_TOPIC_PARTITIONS: '2',
   };
-  assert.equal(stage.env.HTTP_PORT, '4001', 'the image listens on 4001 (EXPOSE, probes)');
+  assert.deepEqual(stage.expose, ['4001', '50051'], 'the image listens on 4001 and 50051 (EXPOSE, probes)');
   const nodeOnPath = which(command, env.PATH!);
   assert.equal(nodeOnPath, node.node, `the ENTRYPOINT runs Node ${node.version}`);
 
@@ -141,4 +138,8 @@ test("the Dockerfile's runtime stage, on its Node, starts, spools, publishes, pa
   sidecar.child.kill('SIGTERM');
   assert.equal(await sidecar.exited, 0, sidecar.stderr());
   assert.notEqual(healthcheck(), 0, 'HEALTHCHECK fails once nothing answers');
+});
+
+test("Mojaloop's Helm chart: npm run start in the WORKDIR, the chart's default.json, event-sdk over gRPC, probes, SIGTERM", async (t) => {
+  await chartCase(t, runtimeStage(t), dir);
 });

@@ -96,6 +96,7 @@ test("records through EventSdkRecorder land like the SDK direct mode's: type top
     topicTemplate: `${prefix}-{type}`,
     createTopic: { partitions: 3 },
     clientId: uniqueName('it-sdk-recorder'),
+    whenUnavailable: 'wait',
   });
   await producer.connect();
   t.after(() => producer.close());

@@ -33,7 +33,9 @@ async function connectedProducer(
     createTopic: { partitions: 4 },
     ...options,
   });
-  t.after(() => producer.close());
+  t.after(async () => {
+    await producer.close();
+  });
   await producer.connect();
   return producer;
 }

@@ -38,7 +38,7 @@ test('a bad configuration lists every problem and exits 1', async () => {
     'event-sidecar: invalid configuration:\n' +
       '  HTTP_PORT must be an integer from 0 to 65535, got "x"\n' +
       '  KAFKA_BROKERS must be host:port items separated by commas, got "nope"\n' +
-      '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\n',
+      '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, audit, perf, verbose, silly, got "loud"\n',
   );
 });
 

@@ -34,7 +34,8 @@ test('the README runs the image with its own ports, volume, environment and heal
   const [volume] = runtime.volumes;
   assert.ok(section.includes(`-v event-sidecar-spool:${volume}`), 'docker run mounts the volume');
   for (const [name, value] of Object.entries(runtime.env)) assert.ok(section.includes(`\`${name}=${value}\``), name);
-  for (const port of [runtime.env.HTTP_PORT, runtime.env.GRPC_PORT]) assert.ok(section.includes(`-p ${port}:${port}`));
+  assert.deepEqual(runtime.expose, ['4001', '50051'], 'HTTP and gRPC, the original sidecar ports');
+  for (const port of runtime.expose) assert.ok(section.includes(`-p ${port}:${port}`));
   const healthUrl = /\/health/.exec(runtime.healthcheck.command.join(' '));
   assert.ok(healthUrl, 'the HEALTHCHECK asks /health');
 });
@@ -48,11 +49,8 @@ test('the pod snippet mounts the volume, probes /health and /live, and stops wit
   const sidecar = pod.spec.initContainers.find((c) => c.name === 'event-sidecar');
   assert.ok(sidecar);
   assert.equal(sidecar.restartPolicy, 'Always', 'a native sidecar container');
-  assert.deepEqual(
-    sidecar.ports.map((p) => String(p.containerPort)).sort(),
-    [runtime.env.HTTP_PORT, runtime.env.GRPC_PORT].sort(),
-  );
-  const http = sidecar.ports.find((p) => String(p.containerPort) === runtime.env.HTTP_PORT)!.name;
+  assert.deepEqual(sidecar.ports.map((p) => String(p.containerPort)).sort(), [...runtime.expose].sort());
+  const http = sidecar.ports.find((p) => String(p.containerPort) === runtime.expose[0])!.name;
   for (const probe of [sidecar.startupProbe, sidecar.readinessProbe])
     assert.deepEqual(probe.httpGet, { path: '/health', port: http });
   assert.deepEqual(sidecar.livenessProbe.httpGet, { path: '/live', port: http });

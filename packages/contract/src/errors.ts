@@ -4,7 +4,20 @@
 export const CONTRACT_ERROR_CODES = ['CONTRACT_INVALID_OPTION', 'CONTRACT_ARTIFACT_INVALID'] as const;
 export type ContractErrorCode = (typeof CONTRACT_ERROR_CODES)[number];
 
+/**
+ * Marks every ContractError, whichever copy of this module made it: a process that loads this package both with
+ * `import` (dist/) and with `require` (dist-cjs/) holds two ContractError classes; Symbol.for gives both the same
+ * symbol, so `instanceof` holds across them.
+ */
+const CONTRACT_ERROR = Symbol.for('@event-sidecar/contract.ContractError');
+
 export class ContractError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' && value !== null && (value as { [CONTRACT_ERROR]?: unknown })[CONTRACT_ERROR] === true
+    );
+  }
+
   override readonly name = 'ContractError';
   readonly code: ContractErrorCode;
   readonly canRetry = false;
@@ -17,3 +30,5 @@ export class ContractError extends Error {
     Object.defineProperty(this, 'cause', { enumerable: true, value: options?.cause });
   }
 }
+
+Object.defineProperty(ContractError.prototype, CONTRACT_ERROR, { value: true });

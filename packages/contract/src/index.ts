@@ -27,4 +27,10 @@ export {
   type ValidationResult,
   type EventValidator,
 } from './validate.js';
+export {
+  toEventMessage,
+  type EventMessageLike,
+  type EventMetadataLike,
+  type EventTraceMetadataLike,
+} from './sdk-event.js';
 export { ContractError, CONTRACT_ERROR_CODES, type ContractErrorCode } from './errors.js';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ProducerError } from './errors.js';
 import { fixRequestQueueTimers, noDelaySocketFactory } from './kafkajs-fixes.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log.js';
-import { produceRetryFor, type ResolvedOptions } from './options.js';
+import { PRODUCER_DEFAULTS, produceRetryFor, type ResolvedOptions } from './options.js';
 
 /** The part of a kafkajs client the producer uses. */
 export interface KafkaClient {
@@ -48,6 +48,10 @@ export function createLaneProducer(kafka: KafkaClient, opts: ResolvedOptions): P
       if (partition === undefined) throw new ProducerError('UNKNOWN', 'message without a partition');
       return partition;
     },
-    retry: produceRetryFor(opts.publishTimeoutMs),
+    retry: produceRetryFor(
+      opts.whenUnavailable === 'wait'
+        ? Math.min(opts.publishTimeoutMs, PRODUCER_DEFAULTS.publishTimeoutMs)
+        : opts.publishTimeoutMs,
+    ),
   });
 }

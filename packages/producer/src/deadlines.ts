@@ -59,7 +59,7 @@ export class Deadlines {
       // Still in a produce request: Kafka may store them after all (a retry by the caller may duplicate).
       const error = new ProducerError(
         'PUBLISH_TIMEOUT',
-        `Kafka did not confirm the event within ${publishTimeoutMs} ms; it may still be stored`,
+        `Kafka did not confirm the event within publishTimeoutMs (${publishTimeoutMs} ms); it may still be stored`,
         { retryAfterMs: 1000 },
       );
       this.ctx.noteError(error);
@@ -71,9 +71,13 @@ export class Deadlines {
     if (waited.length > 0) {
       ledger.fail(
         waited,
-        new ProducerError('PUBLISH_TIMEOUT', `the event waited ${publishTimeoutMs} ms for its turn and was not sent`, {
-          retryAfterMs: 1000,
-        }),
+        new ProducerError(
+          'PUBLISH_TIMEOUT',
+          `the event waited publishTimeoutMs (${publishTimeoutMs} ms) for Kafka and was not sent`,
+          {
+            retryAfterMs: 1000,
+          },
+        ),
       );
     }
     ledger.checkDrained();

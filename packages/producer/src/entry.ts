@@ -1,10 +1,10 @@
 // An event taken by publish(), and the ledger of those not yet settled: each settles exactly once.
 import { performance } from 'node:perf_hooks';
 import type { EventMessage, EventType } from '@event-sidecar/contract';
-import type { Message } from 'kafkajs';
 import { ProducerError } from './errors.js';
 import { noop } from './metrics.js';
 import type { ProducerMetrics } from './options.js';
+import type { Journal, JournalRecord } from './journal.js';
 import { toKafkaRecord, type KafkaRecord } from './record.js';
 
 export interface PublishResult {
@@ -14,11 +14,21 @@ export interface PublishResult {
   offset: string;
 }
 
+/** An event's Kafka record as kafkajs sends it, with the partition chosen for it. */
+export interface EntryMessage {
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  partition: number;
+  /** Epoch ms, a decimal string. */
+  timestamp: string;
+}
+
 /** One event taken by publish(): its record, where it goes, and the caller awaiting its outcome. */
 export interface Entry {
   readonly topic: string;
   readonly type: EventType;
-  readonly message: Message & { partition: number };
+  readonly message: EntryMessage;
   /** Its partition of its topic, `partition:topic`: what keeps its order with the events around it. */
   readonly key: string;
   readonly bytes: number;
@@ -27,6 +37,8 @@ export interface Entry {
   resolve: (result: PublishResult) => void;
   reject: (error: ProducerError) => void;
   done: boolean;
+  /** Its place in the producer's journal, when it has one (journal.ts). */
+  seq?: number;
 }
 
 // Bytes a record costs beyond its key, value and headers in a v2 record batch (lengths, varints, attributes):
@@ -59,12 +71,12 @@ export interface SizedRecord {
 /**
  * The record of `event` at `createdAt`, and its size; RECORD_TOO_LARGE when it could never fit in a produce request
  * of `maxBytes` (INVALID_EVENT when it cannot be made at all). It needs no broker: publish() asks it before anything
- * about Kafka's state, so that an event too large is refused alike whether Kafka is up or away.
+ * about Kafka's state, so that an event too large is refused alike whether Kafka is up or away (or, with 'wait',
+ * refused at once rather than left to wait).
  */
 export function sizedRecord(event: EventMessage, createdAt: number, maxBytes: number): SizedRecord {
   const record = toKafkaRecord(event, createdAt);
-  let bytes = record.key.length + record.value.length + RECORD_OVERHEAD;
-  for (const name in record.headers) bytes += name.length + record.headers[name]!.length + 2;
+  const bytes = recordBytes(record.key, record.value, record.headers);
   if (bytes > maxBytes) {
     throw new ProducerError(
       'RECORD_TOO_LARGE',
@@ -78,21 +90,52 @@ export function sizedRecord(event: EventMessage, createdAt: number, maxBytes: nu
 export function createEntry(event: EventMessage, sized: SizedRecord, target: EntryTarget): Entry {
   const { record, bytes } = sized;
   const partition = target.choose(event);
-  const startedAt = performance.now();
-  return {
-    topic: target.topic,
-    type: event.metadata.event.type,
-    message: {
+  return newEntry(
+    target.topic,
+    event.metadata.event.type,
+    {
       key: record.key,
       value: record.value,
       headers: record.headers,
       partition,
       timestamp: String(target.createdAt),
     },
-    key: `${partition}:${target.topic}`,
+    bytes,
+    target.publishTimeoutMs,
+  );
+}
+
+/** The entry of a record an earlier run left in the journal: sent again with a deadline of its own from now. */
+export function restoreEntry(record: JournalRecord, publishTimeoutMs: number): Entry {
+  const { key, value, headers, partition, timestamp } = record;
+  const message = { key, value, headers, partition, timestamp };
+  const entry = newEntry(record.topic, record.type, message, recordBytes(key, value, headers), publishTimeoutMs);
+  entry.seq = record.seq;
+  return entry;
+}
+
+function recordBytes(key: string, value: Buffer, headers: Record<string, string>): number {
+  let bytes = key.length + value.length + RECORD_OVERHEAD;
+  for (const name in headers) bytes += name.length + headers[name]!.length + 2;
+  return bytes;
+}
+
+function newEntry(
+  topic: string,
+  type: EventType,
+  message: Entry['message'],
+  bytes: number,
+  publishTimeoutMs: number,
+): Entry {
+  const startedAt = performance.now();
+  return {
+    topic,
+    type,
+    message,
+    key: `${message.partition}:${topic}`,
     bytes,
     startedAt,
-    deadline: startedAt + target.publishTimeoutMs,
+    deadline: startedAt + publishTimeoutMs,
     resolve: noop,
     reject: noop,
     done: false,
@@ -102,6 +145,13 @@ export function createEntry(event: EventMessage, sized: SizedRecord, target: Ent
 /** The events taken and not yet settled, over all lanes; close() waits here for them. */
 export class Ledger {
   depth = 0;
+  /** Bytes of their records (Entry.bytes), for batch.maxQueueBytes. */
+  bytes = 0;
+  /**
+   * The producer's journal, if any: an event leaves it once confirmed or failed for good; one that failed because
+   * the producer closed (CLOSED) stays, for the next run to send.
+   */
+  journal: Pick<Journal, 'forget'> | undefined;
   private drainWaiters: (() => void)[] = [];
 
   constructor(
@@ -110,13 +160,16 @@ export class Ledger {
     private readonly anyInFlight: () => boolean,
   ) {}
 
-  take(): void {
+  take(entry: Entry): void {
     this.depth++;
+    this.bytes += entry.bytes;
   }
 
   confirm(entry: Entry, result: PublishResult, now: number): void {
     entry.done = true;
     this.depth--;
+    this.bytes -= entry.bytes;
+    if (entry.seq !== undefined) this.journal?.forget(entry.seq);
     this.metrics.publishLatency((now - entry.startedAt) / 1000);
     entry.resolve(result);
   }
@@ -127,6 +180,8 @@ export class Ledger {
       if (entry.done) continue;
       entry.done = true;
       this.depth--;
+      this.bytes -= entry.bytes;
+      if (entry.seq !== undefined && error.code !== 'CLOSED') this.journal?.forget(entry.seq);
       counts.set(entry.type, (counts.get(entry.type) ?? 0) + 1);
       entry.reject(error);
     }

@@ -21,7 +21,10 @@ export type ProducerErrorCode = (typeof PRODUCER_ERROR_CODES)[number];
 /** What each code means and whether trying again (the same event, later or elsewhere) can succeed. */
 export const PRODUCER_ERROR_DESCRIPTIONS: Readonly<Record<ProducerErrorCode, { canRetry: boolean; meaning: string }>> =
   Object.freeze({
-    INVALID_OPTIONS: { canRetry: false, meaning: 'the options given to the producer are invalid; nothing was started' },
+    INVALID_OPTIONS: {
+      canRetry: false,
+      meaning: 'the options given to the producer are invalid (or its journal cannot be opened); nothing was started',
+    },
     TOPIC_NOT_FOUND: {
       canRetry: false,
       meaning: 'the topic does not exist and the producer was not told to create it',
@@ -33,7 +36,7 @@ export const PRODUCER_ERROR_DESCRIPTIONS: Readonly<Record<ProducerErrorCode, { c
     CONNECTION_FAILED: { canRetry: true, meaning: 'connect() could not reach the brokers (or authenticate)' },
     OVERLOADED: {
       canRetry: true,
-      meaning: 'the queue of events awaiting confirmation is full; retry after retryAfterMs',
+      meaning: 'the queue of events awaiting confirmation is full (batch.maxQueue or maxQueueBytes); retry later',
     },
     PUBLISH_TIMEOUT: {
       canRetry: true,
@@ -42,7 +45,11 @@ export const PRODUCER_ERROR_DESCRIPTIONS: Readonly<Record<ProducerErrorCode, { c
     },
     KAFKA_UNAVAILABLE: { canRetry: true, meaning: 'the brokers cannot be reached (or the producer is not connected)' },
     RECORD_TOO_LARGE: { canRetry: false, meaning: 'the event is larger than the producer or the broker accepts' },
-    CLOSED: { canRetry: true, meaning: 'the producer is closing or closed; another instance may take the event' },
+    CLOSED: {
+      canRetry: true,
+      meaning:
+        'the producer is closing or closed, or close() stopped waiting for the event; another instance may take it',
+    },
     KAFKA_ERROR: { canRetry: false, meaning: 'Kafka rejected the request; canRetry follows the Kafka error code' },
     INVALID_EVENT: {
       canRetry: false,
@@ -57,7 +64,21 @@ export interface ProducerErrorOptions {
   retryAfterMs?: number;
 }
 
+/**
+ * Marks every ProducerError, whichever copy of this module made it: a process that loads this package both with
+ * `import` (dist/) and with `require` (dist-cjs/) holds two ProducerError classes, and each must know the other's
+ * errors. Symbol.for gives both copies the same symbol.
+ */
+const PRODUCER_ERROR = Symbol.for('@event-sidecar/producer.ProducerError');
+
 export class ProducerError extends Error {
+  /** `instanceof ProducerError` holds for a ProducerError of either build of this package (see PRODUCER_ERROR). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' && value !== null && (value as { [PRODUCER_ERROR]?: unknown })[PRODUCER_ERROR] === true
+    );
+  }
+
   declare readonly code: ProducerErrorCode;
   declare readonly canRetry: boolean;
   declare readonly retryAfterMs?: number;
@@ -79,6 +100,9 @@ export class ProducerError extends Error {
   }
 }
 
+Object.defineProperty(ProducerError.prototype, PRODUCER_ERROR, { value: true });
+
+/** True for a ProducerError from either build of this package (ESM or CommonJS). */
 export function isProducerError(e: unknown): e is ProducerError {
   return e instanceof ProducerError;
 }

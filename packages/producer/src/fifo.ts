@@ -23,6 +23,11 @@ export class Fifo<T> {
     }
     return item;
   }
+  /** Puts `items` back in front, in their order: events of a failed request, to be sent again first. */
+  unshiftAll(items: readonly T[]): void {
+    this.items = [...items, ...this.items.slice(this.head)];
+    this.head = 0;
+  }
   /** Takes out, in order, the items for which `test` holds; the others keep their order. */
   removeWhere(test: (item: T) => boolean): T[] {
     const kept: T[] = [];

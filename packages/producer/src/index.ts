@@ -1,13 +1,27 @@
-export { EventProducer } from './producer.js';
+export { EventProducer, CLOSE_WAIT_MS } from './producer.js';
 export type { KafkaClient, EventProducerInternals } from './producer.js';
-export type { PublishResult, PublishOutcome, PublishOptions, ProducerHealth } from './producer.js';
+export type {
+  PublishResult,
+  PublishOutcome,
+  PublishOptions,
+  ProducerHealth,
+  CloseOptions,
+  CloseResult,
+} from './producer.js';
 export type { TopicHealth } from './status.js';
-export { PRODUCER_DEFAULTS, produceRetryFor, checkProducerOptions } from './options.js';
+export {
+  PRODUCER_DEFAULTS,
+  WAIT_DEFAULTS,
+  WHEN_UNAVAILABLE,
+  produceRetryFor,
+  checkProducerOptions,
+} from './options.js';
 export type {
   EventProducerOptions,
   BatchOptions,
   ProducerMetrics,
   ProducerState,
+  WhenUnavailable,
   PartitionStrategy,
   CustomPartitioner,
 } from './options.js';

@@ -1,18 +1,24 @@
 // A lane: the events waiting for a produce request, the request itself, and the settling of its events.
 import { performance } from 'node:perf_hooks';
 import type { EventType } from '@event-sidecar/contract';
-import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
+import type { RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Entry, Ledger } from './entry.js';
 import { classifyKafkaError, ProducerError } from './errors.js';
 import type { BatchOptions, ProducerMetrics } from './options.js';
 import { Fifo } from './fifo.js';
+import { byTopic, offsetAt } from './request.js';
 import type { ProducerSlot } from './producer-slot.js';
 
 /** What a lane needs from its producer: settings, hooks and the producer-wide state. */
 export interface LaneContext {
   readonly batch: Readonly<Required<BatchOptions>>;
   readonly requestTimeoutMs: number;
+  /**
+   * whenUnavailable 'wait': the events of a request that failed in a way a later one may not are sent again (first
+   * of their lane, after a backoff, or once a probe finds the brokers back) instead of failing.
+   */
+  readonly waits: boolean;
   readonly log: Logger;
   readonly metrics: ProducerMetrics;
   readonly ledger: Ledger;
@@ -23,9 +29,9 @@ export interface LaneContext {
   noteError(error: ProducerError): void;
   /** A request failed for good; its events have failed with `error`. */
   requestFailed(error: ProducerError, unreachable: boolean): void;
-  /** Whether the brokers are unreachable: the lane's waiting events then fail instead of being sent. */
+  /** Whether the brokers are unreachable: the lane's waiting events then fail (or, with `waits`, wait) unsent. */
   isDown(): boolean;
-  /** Fails the events waiting in `lane` because the brokers are unreachable. */
+  /** The brokers are unreachable: fails the events waiting in `lane` (none with `waits`). */
   failWaiting(lane: Lane): void;
   /** `lane`'s request is over and events wait in it: the routing may hand some to their own lanes (routing.ts). */
   rebalance(lane: Lane): void;
@@ -49,6 +55,11 @@ export class Lane {
   private readonly broken = new Set<string>();
   /** Per partition (Entry.key), how many of its events this lane holds, waiting or in its request. */
   private readonly held = new Map<string, number>();
+  /** With `waits`: events of the request in flight to queue again, first, once it is over. */
+  private retry: Entry[] = [];
+  /** With `waits`: the pause after a failed request before the next one, doubling while requests keep failing. */
+  private backoffMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly index: number,
@@ -125,9 +136,10 @@ export class Lane {
   }
 
   /**
-   * Takes out of the queue, into `out`, the waiting events whose deadline has passed, and every event queued
-   * after one of them on its partition: sent on their own they could reach Kafka before the late one is
-   * delivered again (from the sidecar's spool), out of order.
+   * Takes out of the queue, into `out`, the waiting events whose deadline has passed, and (without `waits`) every
+   * event queued after one of them on its partition: sent on their own they could reach Kafka before the late one
+   * is delivered again (from the sidecar's spool), out of order. With `waits` nothing delivers a late event
+   * again, so the events after it go on.
    */
   takeLateWaiting(now: number, out: Entry[]): void {
     const late = new Set<string>();
@@ -138,7 +150,7 @@ export class Lane {
       late.add(entry.key);
       out.push(entry);
     }
-    if (late.size > 0) out.push(...this.takeQueued(late));
+    if (late.size > 0 && !this.ctx.waits) out.push(...this.takeQueued(late));
   }
 
   /** Empties the queue and returns what waited in it. */
@@ -186,12 +198,16 @@ export class Lane {
     else this.lingerTimer = setTimeout(() => this.flushNow(), Math.ceil(wait));
   }
 
-  /** Sends the next batch now, unless a request is in flight or nothing waits. */
+  /**
+   * Sends the next batch now, unless a request is in flight or nothing waits; with `waits`, not during the backoff
+   * after a failed request nor while the brokers are unreachable (resume() sends once a probe finds them back).
+   */
   flushNow(): void {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     if (this.immediate) clearImmediate(this.immediate);
     this.lingerTimer = this.immediate = undefined;
-    if (this.inFlight || this.queue.length === 0) return;
+    if (this.inFlight || this.queue.length === 0 || this.retryTimer) return;
+    if (this.ctx.waits && this.ctx.isDown()) return;
     this.broken.clear();
     const { maxEvents, maxBytes } = this.ctx.batch;
     const batch: Entry[] = [];
@@ -210,6 +226,7 @@ export class Lane {
     void this.deliver(batch, bytes).finally(() => {
       this.inFlight = undefined;
       this.release(batch);
+      if (this.retry.length > 0) this.requeue();
       metrics.queueDepth(ledger.depth);
       if (this.queue.length > 0) {
         if (this.ctx.isDown()) this.ctx.failWaiting(this);
@@ -221,6 +238,40 @@ export class Lane {
       }
       this.ctx.ledger.checkDrained();
     });
+  }
+
+  /** Sends now (the brokers are back): ends the backoff of a failed request. */
+  resume(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.flushNow();
+  }
+
+  /** Stops the backoff timer: the producer is closed. */
+  stop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /**
+   * With `waits`: the unsettled events of the failed request go back in front of the queue, in their order (they
+   * are older than every event queued behind them, so the queue stays in deadline order), held by this lane again;
+   * the next request goes after a backoff, unless the brokers are down (then resume() sends).
+   */
+  private requeue(): void {
+    const again = this.retry.filter((entry) => !entry.done);
+    this.retry = [];
+    if (again.length === 0) return;
+    this.queue.unshiftAll(again);
+    for (const entry of again) {
+      this.queuedBytes += entry.bytes;
+      this.hold(entry);
+    }
+    if (this.ctx.isDown()) return;
+    this.backoffMs = Math.min(Math.max(RETRY_FIRST_MS, this.backoffMs * 2), RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => this.resume(), this.backoffMs);
+    // The deadline timer keeps the process alive while events wait; this one need not.
+    this.retryTimer.unref();
   }
 
   private async deliver(batch: Entry[], bytes: number, attempt = 0): Promise<void> {
@@ -244,7 +295,7 @@ export class Lane {
         // Nothing was written: send the same records once more, through the new producer. An event that timed
         // out meanwhile is not resent, so neither are the events after it on its partition.
         const expired = batch.filter((x) => x.done);
-        if (expired.length > 0) {
+        if (expired.length > 0 && !this.ctx.waits) {
           this.failBehind(expired, lateError());
           live = live.filter((x) => !x.done);
         }
@@ -258,10 +309,22 @@ export class Lane {
           { events: live.length },
           'the broker refused a too large request; sending its events one by one',
         );
-        for (const entry of live) if (!this.broken.has(entry.key)) await this.deliver([entry], entry.bytes);
+        for (const entry of live) {
+          if (!this.broken.has(entry.key)) await this.deliver([entry], entry.bytes);
+          // Behind one of its partition that is to be sent again: sent again after it.
+          else if (this.ctx.waits && !entry.done) this.retry.push(entry);
+        }
         return;
       }
       this.ctx.noteError(error);
+      if (this.ctx.waits && error.canRetry) {
+        // Kafka may take them later: they wait for their turn again, first in the lane (requeue), and so do the
+        // events after them on their partitions.
+        for (const entry of live) this.broken.add(entry.key);
+        this.retry.push(...live);
+        this.ctx.requestFailed(error, unreachable);
+        return;
+      }
       this.ctx.ledger.fail(live, error);
       // An event refused for itself (too large, invalid, ...) is not sent again: the events after it may go on.
       if (error.canRetry) this.failBehind(batch, error);
@@ -312,6 +375,10 @@ export class Lane {
         // kafkajs 2.2.4 answers so when a partition's leader moved during the request to a broker that had
         // already answered for other partitions: it never resends that partition, so nothing of it was written
         // and sending again is safe (a leader election on a replicated cluster shows it).
+        if (this.ctx.waits) {
+          this.retry.push(entry);
+          continue;
+        }
         this.ctx.ledger.fail(
           [entry],
           new ProducerError('KAFKA_ERROR', `Kafka acknowledged the request without partition ${partition}`, {
@@ -326,30 +393,18 @@ export class Lane {
       this.ctx.ledger.confirm(entry, { topic, partition, offset: offsetAt(base, index) }, now);
     }
     for (const [type, { count, topic }] of counts) this.ctx.metrics.published(type, count, topic);
+    if (counts.size > 0) this.backoffMs = 0;
     this.ctx.confirmed();
   }
 }
+
+/** The first pause before a failed request's events are sent again (with `waits`), and the longest. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 /** For the events after one that timed out and was not written: they keep their place behind it. */
 function lateError(): ProducerError {
   return new ProducerError('PUBLISH_TIMEOUT', 'an earlier event of its partition timed out and was not sent', {
     retryAfterMs: 1000,
   });
-}
-
-/** The batch as kafkajs takes it: per topic, each topic's records in batch order. */
-function byTopic(batch: readonly Entry[]): TopicMessages[] {
-  const messages = new Map<string, Message[]>();
-  for (const entry of batch) {
-    const list = messages.get(entry.topic);
-    if (list) list.push(entry.message);
-    else messages.set(entry.topic, [entry.message]);
-  }
-  return Array.from(messages, ([topic, list]) => ({ topic, messages: list }));
-}
-
-function offsetAt(base: string, index: number): string {
-  const n = Number(base);
-  const sum = n + index;
-  return Number.isSafeInteger(sum) ? String(sum) : (BigInt(base) + BigInt(index)).toString();
 }

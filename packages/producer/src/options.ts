@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { EventType } from '@event-sidecar/contract';
 import type { Logger } from 'pino';
 import { isProducerError, ProducerError, type ProducerErrorCode } from './errors.js';
+import { loadSqlite } from './journal.js';
 import { normalizePartitionMap, parsePartitionMap, type PartitionMap, type PartitionStrategy } from './partitioning.js';
 import {
   DEFAULT_TOPIC_TEMPLATE,
@@ -15,6 +16,10 @@ import {
 } from './topic-layout.js';
 
 export type ProducerState = 'connecting' | 'connected' | 'degraded' | 'down' | 'closed';
+
+/** What publish() does with an event Kafka cannot take yet: see EventProducerOptions.whenUnavailable. */
+export const WHEN_UNAVAILABLE = ['refuse', 'wait'] as const;
+export type WhenUnavailable = (typeof WHEN_UNAVAILABLE)[number];
 
 /** Filled by the sidecar with prom-client; every method is optional. */
 export interface ProducerMetrics {
@@ -42,8 +47,13 @@ export interface BatchOptions {
   maxEvents?: number;
   /** Most bytes in one produce request, and the largest event accepted (default 1,000,000). */
   maxBytes?: number;
-  /** Most events taken but not yet confirmed; beyond it publish() fails with OVERLOADED (default 10,000). */
+  /**
+   * Most events taken but not yet confirmed; beyond it publish() fails with OVERLOADED (default 10,000; 100,000
+   * with whenUnavailable 'wait', librdkafka's queue.buffering.max.messages).
+   */
   maxQueue?: number;
+  /** Most bytes of records taken but not yet confirmed; beyond it publish() fails with OVERLOADED (default 256 MiB). */
+  maxQueueBytes?: number;
   /**
    * Produce requests in flight at once (default 4, at most the topic's partitions): each lane is its own kafkajs
    * producer, with its own queue and one request in flight, for the partitions p with p % lanes = its number,
@@ -69,14 +79,35 @@ export interface EventProducerOptions {
   strategy?: PartitionStrategy;
   /** Strategy 'event-type' only, e.g. 'log=0-3,audit=4-5,trace=6-9,error=10-11'; default: an even split. */
   partitionMap?: string | PartitionMap;
-  /** Create the topic in connect() when it is missing (default false: connect() fails with TOPIC_NOT_FOUND). */
-  createTopic?: { partitions: number; replicationFactor?: number } | false;
+  /**
+   * Create the topic in connect() when it is missing (default false: connect() fails with TOPIC_NOT_FOUND).
+   * 'broker': only as the brokers would create it at its first record, when every one has
+   * auto.create.topics.enable=true, with their num.partitions and default.replication.factor (a warning names it).
+   */
+  createTopic?: { partitions: number; replicationFactor?: number } | 'broker' | false;
   ssl?: boolean | ConnectionOptions;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** publish() rejects with PUBLISH_TIMEOUT when Kafka has not confirmed the event after this long. */
+  /**
+   * publish() rejects with PUBLISH_TIMEOUT when Kafka has not confirmed the event after this long (default 10,000;
+   * 300,000 with whenUnavailable 'wait', librdkafka's message.timeout.ms).
+   */
   publishTimeoutMs?: number;
+  /**
+   * What happens to an event Kafka cannot take yet. 'refuse' (default; the sidecar's, whose spool takes the event):
+   * while the brokers are unreachable publish() fails at once with KAFKA_UNAVAILABLE, and a failed request fails its
+   * events. 'wait' (a service that logs straight to Kafka, as librdkafka keeps a message): the event waits in memory
+   * and is sent again, in order per partition, until Kafka confirms it or publishTimeoutMs passes; only a full
+   * queue (batch.maxQueue, batch.maxQueueBytes), the deadline or an error Kafka gives for the event itself fail it.
+   */
+  whenUnavailable?: WhenUnavailable;
+  /**
+   * With whenUnavailable 'wait': a file (SQLite, node:sqlite: Node.js 22.13 or newer) where each event waits on
+   * disk as well as in memory, so that the events of a process that dies (a crash, SIGKILL, or close() before
+   * Kafka took them) are sent by the next run's connect(), before any new one. One producer per file. Default: none.
+   */
+  journal?: string;
   idempotent?: boolean;
   batch?: BatchOptions;
   /** pino; the producer logs through logger.child({ component: 'producer' }). */
@@ -95,12 +126,14 @@ export interface ResolvedOptions {
   /** 'trace-id' with topicStrategy 'per-type'. */
   readonly strategy: PartitionStrategy;
   readonly partitionMap: PartitionMap | undefined;
-  readonly createTopic: { readonly partitions: number; readonly replicationFactor: number } | false;
+  readonly createTopic: { readonly partitions: number; readonly replicationFactor: number } | 'broker' | false;
   readonly ssl: boolean | ConnectionOptions | undefined;
   readonly sasl: EventProducerOptions['sasl'];
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly publishTimeoutMs: number;
+  readonly whenUnavailable: WhenUnavailable;
+  readonly journal: string | undefined;
   readonly idempotent: boolean;
   readonly batch: Readonly<Required<BatchOptions>>;
   readonly logger: Logger | undefined;
@@ -116,9 +149,20 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   connectionTimeoutMs: 3000,
   requestTimeoutMs: 10_000,
   publishTimeoutMs: 10_000,
+  whenUnavailable: 'refuse',
   idempotent: true,
-  batch: Object.freeze({ lingerMs: 2, maxEvents: 500, maxBytes: 1_000_000, maxQueue: 10_000, lanes: 4 }),
+  batch: Object.freeze({
+    lingerMs: 2,
+    maxEvents: 500,
+    maxBytes: 1_000_000,
+    maxQueue: 10_000,
+    maxQueueBytes: 256 * 1024 * 1024,
+    lanes: 4,
+  }),
 } as const satisfies Partial<EventProducerOptions>);
+
+/** The defaults that differ with whenUnavailable 'wait': librdkafka's, which a service's direct mode runs with. */
+export const WAIT_DEFAULTS = Object.freeze({ publishTimeoutMs: 300_000, maxQueue: 100_000 });
 
 const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]/]+):(\d{1,5})$/;
 const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'];
@@ -136,6 +180,8 @@ const OPTION_KEYS = new Set([
   'connectionTimeoutMs',
   'requestTimeoutMs',
   'publishTimeoutMs',
+  'whenUnavailable',
+  'journal',
   'idempotent',
   'batch',
   'logger',
@@ -231,9 +277,12 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
   }
 
   let createTopic: ResolvedOptions['createTopic'] = false;
-  if (options.createTopic !== undefined && options.createTopic !== false) {
+  if (options.createTopic === 'broker') createTopic = 'broker';
+  else if (options.createTopic !== undefined && options.createTopic !== false) {
     if (!isObject(options.createTopic)) {
-      problems.push('createTopic must be false or { partitions, replicationFactor? }');
+      problems.push(
+        `createTopic must be false, 'broker' or { partitions, replicationFactor? }, got ${JSON.stringify(options.createTopic)}`,
+      );
     } else {
       const partitions = intOption(problems, 'createTopic.partitions', options.createTopic.partitions, 1, 1, 100_000);
       if (options.createTopic.partitions === undefined) problems.push('createTopic.partitions is required');
@@ -278,11 +327,25 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
     PRODUCER_DEFAULTS.requestTimeoutMs,
     1,
   );
+  const whenUnavailable = options.whenUnavailable ?? PRODUCER_DEFAULTS.whenUnavailable;
+  if (!WHEN_UNAVAILABLE.includes(whenUnavailable)) {
+    problems.push(`whenUnavailable must be ${WHEN_UNAVAILABLE.join(' or ')}, got ${JSON.stringify(whenUnavailable)}`);
+  }
+  const waits = whenUnavailable === 'wait';
+  const journal = options.journal;
+  if (journal !== undefined) {
+    if (typeof journal !== 'string' || journal.trim() === '') problems.push('journal must be the path of a file');
+    else if (!waits) problems.push("journal needs whenUnavailable 'wait' (a refusing producer keeps nothing)");
+    else {
+      const sqlite = loadSqlite();
+      if (typeof sqlite === 'string') problems.push(sqlite);
+    }
+  }
   const publishTimeoutMs = intOption(
     problems,
     'publishTimeoutMs',
     options.publishTimeoutMs,
-    PRODUCER_DEFAULTS.publishTimeoutMs,
+    waits ? WAIT_DEFAULTS.publishTimeoutMs : PRODUCER_DEFAULTS.publishTimeoutMs,
     1,
   );
 
@@ -296,7 +359,15 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
     lingerMs: intOption(problems, 'batch.lingerMs', b.lingerMs, d.lingerMs, 0, 60_000),
     maxEvents: intOption(problems, 'batch.maxEvents', b.maxEvents, d.maxEvents, 1, 1_000_000),
     maxBytes: intOption(problems, 'batch.maxBytes', b.maxBytes, d.maxBytes, 1024),
-    maxQueue: intOption(problems, 'batch.maxQueue', b.maxQueue, d.maxQueue, 1, 10_000_000),
+    maxQueue: intOption(
+      problems,
+      'batch.maxQueue',
+      b.maxQueue,
+      waits ? WAIT_DEFAULTS.maxQueue : d.maxQueue,
+      1,
+      10_000_000,
+    ),
+    maxQueueBytes: intOption(problems, 'batch.maxQueueBytes', b.maxQueueBytes, d.maxQueueBytes, 1024),
     lanes: intOption(problems, 'batch.lanes', b.lanes, d.lanes, 1, 64),
   });
   if (isObject(b)) {
@@ -334,6 +405,8 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
     connectionTimeoutMs,
     requestTimeoutMs,
     publishTimeoutMs,
+    whenUnavailable,
+    journal,
     idempotent,
     batch,
     logger,
@@ -343,7 +416,9 @@ export function resolveOptions(options: EventProducerOptions): ResolvedOptions {
 
 /**
  * kafkajs's retries for one produce request, bounded so that they end within about half of publishTimeoutMs:
- * a request that keeps failing is reported (and the producer marked down) well before callers time out.
+ * a request that keeps failing is reported (and the producer marked down) well before callers time out. With
+ * whenUnavailable 'wait' the producer sends a failed request's events again itself, so a request's own retries
+ * stay those of the default timeout (client.ts): an outage is noticed in seconds, not minutes.
  */
 export function produceRetryFor(publishTimeoutMs: number): {
   retries: number;

@@ -8,6 +8,7 @@ const PROBE_FIRST_MS = 250;
 const PROBE_MAX_MS = 1000;
 
 export interface ProbeContext {
+  /** Whether probing is of no more use: the producer is closing (or, with events that wait, closed). */
   isClosing(): boolean;
   isDown(): boolean;
   lanes(): readonly Lane[];

@@ -11,12 +11,20 @@ import {
   type EventProducerInternals,
   type KafkaClient,
 } from './client.js';
+import { abandon, CLOSE_WAIT_MS, type CloseOptions, type CloseResult } from './closing.js';
 import { Deadlines, type DeadlineContext } from './deadlines.js';
 import { createEntry, Ledger, sizedRecord, type Entry, type PublishResult, type SizedRecord } from './entry.js';
+import { Journal } from './journal.js';
 import { classifyKafkaError, isProducerError, ProducerError } from './errors.js';
 import { Lane, type LaneContext } from './lane.js';
 import { noop, safeMetrics } from './metrics.js';
-import { resolveOptions, type EventProducerOptions, type ProducerMetrics, type ResolvedOptions } from './options.js';
+import {
+  resolveOptions,
+  type EventProducerOptions,
+  type ProducerMetrics,
+  type ResolvedOptions,
+  type WhenUnavailable,
+} from './options.js';
 import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
@@ -26,6 +34,7 @@ import { checkTopics, connectionError } from './topic.js';
 import type { TopicsByType } from './topic-layout.js';
 
 export type { PublishResult } from './entry.js';
+export { CLOSE_WAIT_MS, type CloseOptions, type CloseResult } from './closing.js';
 export type { EventProducerInternals, KafkaClient } from './client.js';
 export type { ProducerHealth } from './status.js';
 
@@ -41,6 +50,8 @@ export class EventProducer {
   readonly topic: string;
   /** The topic of each event type (all `topic` with 'single'). */
   readonly topics: TopicsByType;
+  /** What publish() does with an event Kafka cannot take yet (the option, resolved). */
+  readonly whenUnavailable: WhenUnavailable;
   private readonly opts: ResolvedOptions;
   private readonly log: Logger;
   private readonly metrics: ProducerMetrics;
@@ -59,12 +70,19 @@ export class EventProducer {
   private routes: Routes | undefined;
   private batchMsAvg = 5;
 
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseResult> | undefined;
+  private journal: Journal | undefined;
+  private replayed = false;
+  private journalWarnedAt = 0;
+  /** close() has given up on what was left: nothing is sent or probed any more. */
+  private stopped = false;
 
   constructor(options: EventProducerOptions, internals: EventProducerInternals = {}) {
     this.opts = resolveOptions(options);
     this.topic = this.opts.topic;
     this.topics = this.opts.topics;
+    this.whenUnavailable = this.opts.whenUnavailable;
+    const waits = this.whenUnavailable === 'wait';
     const root = this.opts.logger ?? pino({ enabled: false });
     this.log = root.child({ component: 'producer' });
     this.metrics = safeMetrics(this.opts.metrics, this.log);
@@ -78,21 +96,28 @@ export class EventProducer {
       batch: this.opts.batch,
       requestTimeoutMs: this.opts.requestTimeoutMs,
       publishTimeoutMs: this.opts.publishTimeoutMs,
+      waits,
       log: this.log,
       metrics: this.metrics,
       ledger: this.ledger,
       lanes: () => this.lanes,
       isDown: () => this.status.state === 'down',
-      isClosing: () => this.closing !== undefined,
+      // With 'wait', close() keeps probing for the events that wait, until it gives up on them.
+      isClosing: () => (waits ? this.stopped : this.closing !== undefined),
       noteError: (error) => this.status.noteError(error),
       requestTook: (ms) => {
         this.batchMsAvg = this.batchMsAvg * 0.8 + ms * 0.2;
       },
       confirmed: () => this.status.set('connected'),
-      recovered: () => this.status.set('connected'),
+      recovered: () => {
+        this.status.set('connected');
+        if (waits) for (const lane of this.lanes) lane.resume();
+      },
       requestFailed: (error, unreachable) => (unreachable ? this.goDown(error) : this.status.degrade()),
       requestTimedOut: () => this.status.degrade(),
-      failWaiting: (lane) => this.failQueued(undefined, [lane]),
+      failWaiting: (lane) => {
+        if (!waits) this.failQueued(undefined, [lane]);
+      },
       rebalance: (lane) => rebalance(this.lanes, lane),
     };
     this.deadlines = new Deadlines(this.hooks);
@@ -113,6 +138,10 @@ export class EventProducer {
 
   private async doConnect(): Promise<void> {
     this.status.set('connecting');
+    if (this.opts.journal !== undefined && !this.journal) {
+      this.journal = Journal.open(this.opts.journal);
+      this.ledger.journal = this.journal;
+    }
     const admin = this.kafka.admin({ retry: { ...CONNECT_RETRY } });
     try {
       try {
@@ -136,6 +165,7 @@ export class EventProducer {
       }
       this.connected = true;
       this.status.set('connected');
+      this.replayJournal();
       const strategy = typeof this.opts.strategy === 'function' ? 'custom' : this.opts.strategy;
       const topics = Object.fromEntries(partitions);
       this.log.info({ topics, strategy, lanes: this.lanes.length }, 'producer connected');
@@ -149,31 +179,64 @@ export class EventProducer {
     }
   }
 
+  /**
+   * Queues what an earlier run left in the journal, before any new event: each partition keeps its order across
+   * the restart. A record for a topic or partition the producer no longer writes is dropped, with a warning.
+   */
+  private replayJournal(): void {
+    if (!this.journal || this.replayed) return;
+    this.replayed = true;
+    const partitions = new Map(topicsOf(this.routes!).map((t) => [t.topic, t.partitions]));
+    const { entries, dropped } = this.journal.restore(partitions, this.opts.publishTimeoutMs);
+    for (const entry of entries) this.enqueue(entry);
+    if (entries.length + dropped === 0) return;
+    const level = dropped > 0 ? 'warn' : 'info';
+    this.log[level]({ replayed: entries.length, dropped }, 'journal: events of an earlier run sent first');
+  }
+
   private newLane(index: number): Lane {
     const slot = new ProducerSlot(() => createLaneProducer(this.kafka, this.opts), this.log);
     return new Lane(index, slot, this.hooks);
   }
 
   /**
-   * Stops taking events (publish() then fails with CLOSED), delivers every event already taken (each one still
-   * resolves or rejects; none is dropped silently), and disconnects.
+   * Stops taking events (publish() then fails with CLOSED), delivers the events already taken within
+   * `options.timeoutMs` (each one still resolves or rejects; none is dropped silently), fails with CLOSED those
+   * still unconfirmed then, and disconnects. Resolves with how many it could not deliver (also logged, by type).
    */
-  close(): Promise<void> {
-    this.closing ??= this.doClose();
+  close(options: CloseOptions = {}): Promise<CloseResult> {
+    this.closing ??= this.doClose(this.closeTimeout(options));
     return this.closing;
   }
 
-  private async doClose(): Promise<void> {
+  private closeTimeout(options: CloseOptions): number {
+    const given = options?.timeoutMs;
+    if (given !== undefined) {
+      if (!Number.isInteger(given) || given < 0) {
+        throw new ProducerError('INVALID_OPTIONS', `close(): timeoutMs must be an integer >= 0, got ${String(given)}`);
+      }
+      return given;
+    }
+    return this.whenUnavailable === 'wait' ? CLOSE_WAIT_MS : this.opts.publishTimeoutMs + this.opts.requestTimeoutMs;
+  }
+
+  private async doClose(timeoutMs: number): Promise<CloseResult> {
     for (const lane of this.lanes) lane.flushNow();
-    await this.ledger.drained(this.opts.publishTimeoutMs + this.opts.requestTimeoutMs, () =>
-      this.log.warn({ queueDepth: this.ledger.depth }, 'close: a produce request is still running; disconnecting'),
+    await this.ledger.drained(timeoutMs, () =>
+      this.log.warn({ queueDepth: this.ledger.depth, timeoutMs }, 'close: events still unconfirmed; giving up on them'),
     );
+    const undelivered = abandon(this.lanes, this.ledger, this.log, timeoutMs);
+    this.stopped = true;
     this.prober.stop();
     this.deadlines.stop();
+    for (const lane of this.lanes) lane.stop();
+    // What close() gave up on (CLOSED) stays in the journal, for the next run.
+    this.journal?.close();
     await this.connecting?.catch(noop);
     await Promise.all(this.lanes.map((lane) => lane.producer.close()));
     this.status.set('closed');
-    this.log.info('producer closed');
+    this.log.info({ undelivered }, 'producer closed');
+    return { undelivered };
   }
 
   // ---------------------------------------------------------------- health
@@ -184,10 +247,13 @@ export class EventProducer {
     return health;
   }
 
-  /** The brokers are unreachable: refuse new events at once, fail the waiting ones, and probe until back. */
+  /**
+   * The brokers are unreachable: refuse new events at once and fail the waiting ones (with 'wait': keep them, and
+   * take new ones), and probe until back.
+   */
   private goDown(error: ProducerError): void {
     this.status.set('down');
-    this.failQueued(error);
+    if (this.whenUnavailable !== 'wait') this.failQueued(error);
     this.prober.schedule();
   }
 
@@ -256,15 +322,44 @@ export class EventProducer {
     } catch (e) {
       return this.refuse(event, isProducerError(e) ? e : classifyKafkaError(e).error);
     }
+    const { maxQueueBytes } = this.opts.batch;
+    if (this.ledger.bytes + entry.bytes > maxQueueBytes) {
+      return this.refuse(
+        event,
+        new ProducerError(
+          'OVERLOADED',
+          `the producer holds ${this.ledger.bytes} bytes of events awaiting Kafka; this one (${entry.bytes} bytes) would pass batch.maxQueueBytes ${maxQueueBytes}`,
+          { retryAfterMs: this.retryAfterHint() },
+        ),
+      );
+    }
+    this.journalAppend(entry);
     return new Promise<PublishResult>((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
-      this.ledger.take();
-      const lane = laneFor(this.lanes, entry);
-      lane.push(entry);
-      this.deadlines.watch();
-      lane.scheduleFlush();
+      this.enqueue(entry);
     });
+  }
+
+  private enqueue(entry: Entry): void {
+    this.ledger.take(entry);
+    const lane = laneFor(this.lanes, entry);
+    lane.push(entry);
+    this.deadlines.watch();
+    lane.scheduleFlush();
+  }
+
+  /** Writes the entry to the journal, if any; one that cannot be written still waits in memory (and is warned of). */
+  private journalAppend(entry: Entry): void {
+    try {
+      this.journal?.append(entry);
+    } catch (err) {
+      const now = Date.now();
+      if (now - this.journalWarnedAt > 10_000) {
+        this.journalWarnedAt = now;
+        this.log.warn({ err }, 'journal: cannot write an event; it waits in memory only');
+      }
+    }
   }
 
   /** One outcome per event, in order; never rejects for per-event failures. */
@@ -292,7 +387,7 @@ export class EventProducer {
         retryAfterMs: 1000,
       });
     }
-    if (this.status.state === 'down') {
+    if (this.status.state === 'down' && this.whenUnavailable !== 'wait') {
       return new ProducerError(
         'KAFKA_UNAVAILABLE',
         `Kafka is unavailable (${this.status.lastError?.message ?? 'last send failed'}); retrying the connection`,

@@ -1,6 +1,15 @@
 // connect()'s check of the topics: each exists (or is created when asked), and has the partitions the strategy needs.
-import type { Admin } from 'kafkajs';
+// kafkajs is CommonJS: Node finds this name only on its default export.
+import kafkajs, { type Admin } from 'kafkajs';
 import type { Logger } from 'pino';
+import {
+  AUTO_CREATE,
+  BROKER_TOPIC_CONFIGS,
+  brokerTopicDefaults,
+  NUM_PARTITIONS,
+  type BrokerTopicDefaults,
+  REPLICATION_FACTOR,
+} from './broker-defaults.js';
 import { classifyKafkaError, ProducerError, rootKafkaError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { partitionMapProblems, partitionsNeeded } from './partitioning.js';
@@ -21,6 +30,11 @@ export function connectionError(e: unknown, what: string, brokers: readonly stri
 type TopicOptions = Pick<ResolvedOptions, 'topics' | 'createTopic' | 'strategy' | 'partitionMap' | 'brokers'>;
 
 const quoted = (topics: readonly string[]) => topics.map((t) => `"${t}"`).join(', ');
+/** `topic "a" does not exist` / `topics "a", "b" do not exist`, and the pronoun for them. */
+const absent = (topics: readonly string[]) =>
+  topics.length === 1
+    ? { absent: `topic ${quoted(topics)} does not exist`, them: 'it' }
+    : { absent: `topics ${quoted(topics)} do not exist`, them: 'them' };
 
 /**
  * The partition count of each topic the producer writes to (one, or one per event type), after creating the
@@ -35,21 +49,22 @@ export async function checkTopics(admin: Admin, opts: TopicOptions, log: Logger)
   if (missing.length > 0) {
     const create = opts.createTopic;
     if (!create) {
-      throw new ProducerError(
-        'TOPIC_NOT_FOUND',
-        `${missing.length === 1 ? 'topic' : 'topics'} ${quoted(missing)} ${missing.length === 1 ? 'does' : 'do'} not exist; create ${missing.length === 1 ? 'it' : 'them'} (or set createTopic: { partitions })`,
-      );
+      const { absent: what, them } = absent(missing);
+      throw new ProducerError('TOPIC_NOT_FOUND', `${what}; create ${them} (or set createTopic: { partitions })`);
     }
+    const brokers = create === 'broker' ? await asTheBrokersWould(admin, missing, opts) : undefined;
+    const spec = create === 'broker' ? brokers! : create;
     try {
       await admin.createTopics({
         topics: missing.map((topic) => ({
           topic,
-          numPartitions: create.partitions,
-          replicationFactor: create.replicationFactor,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor,
         })),
         waitForLeaders: true,
       });
-      log.info({ topics: missing, partitions: create.partitions }, 'topics created');
+      if (brokers) warnCreated(log, missing, brokers);
+      else log.info({ topics: missing, partitions: spec.partitions }, 'topics created');
     } catch (e) {
       // Another instance may have created them meanwhile, or the broker created them and has not yet told every
       // listener (kafkajs's wait for the leaders gives up quickly): the metadata below tells.
@@ -75,6 +90,69 @@ export async function checkTopics(admin: Admin, opts: TopicOptions, log: Logger)
     }
   }
   return partitions;
+}
+
+/**
+ * createTopic 'broker': the partitions and replication factor the brokers would give the missing topics, read from
+ * them; fails naming the topics when a broker would not create them, or when the partition map needs more
+ * partitions than they would give (nothing is created then).
+ */
+async function asTheBrokersWould(
+  admin: Admin,
+  missing: readonly string[],
+  opts: TopicOptions,
+): Promise<BrokerTopicDefaults> {
+  const { absent: topics, them } = absent(missing);
+  let defaults: BrokerTopicDefaults;
+  try {
+    const { brokers } = await admin.describeCluster();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: brokers.map((b) => ({
+        type: kafkajs.ConfigResourceTypes.BROKER,
+        name: String(b.nodeId),
+        configNames: [...BROKER_TOPIC_CONFIGS],
+      })),
+    });
+    defaults = brokerTopicDefaults(resources);
+  } catch (e) {
+    const error = connectionError(e, `read the brokers' ${AUTO_CREATE}`, opts.brokers);
+    if (error.canRetry) throw error;
+    throw new ProducerError(
+      'TOPIC_NOT_FOUND',
+      `${topics}, and the brokers' ${AUTO_CREATE} cannot be read (${e instanceof Error ? e.message : String(e)}): create ${them} (or set createTopic: { partitions })`,
+      { cause: e },
+    );
+  }
+  if (defaults.refusing.length > 0) {
+    const which = defaults.refusing.length === 1 ? 'broker' : 'brokers';
+    throw new ProducerError(
+      'TOPIC_NOT_FOUND',
+      `${topics}, and the brokers do not create topics (${AUTO_CREATE}=false on ${which} ${defaults.refusing.join(', ')}): create ${them} (or set createTopic: { partitions })`,
+    );
+  }
+  const map = opts.strategy === 'event-type' ? opts.partitionMap : undefined;
+  if (map && partitionsNeeded(map) > defaults.partitions) {
+    throw new ProducerError(
+      'NOT_ENOUGH_PARTITIONS',
+      `${topics}, and the brokers would create ${them} with ${defaults.partitions} ${defaults.partitions === 1 ? 'partition' : 'partitions'} (${NUM_PARTITIONS}); the partition map needs ${partitionsNeeded(map)}: create ${them} with at least ${partitionsNeeded(map)} partitions (or set createTopic: { partitions })`,
+    );
+  }
+  return defaults;
+}
+
+/** Said once, as a warning: a topic made without being asked for by name, as the original's brokers made it. */
+function warnCreated(log: Logger, topics: readonly string[], d: BrokerTopicDefaults): void {
+  const partitions = `${d.partitions} ${d.partitions === 1 ? 'partition' : 'partitions'}`;
+  log.warn(
+    {
+      topics,
+      partitions: d.partitions,
+      replicationFactor: d.replicationFactor,
+      ...(d.differing.length > 0 ? { numbersOfBroker: d.broker, brokersDiffering: d.differing } : {}),
+    },
+    `${topics.length === 1 ? 'topic' : 'topics'} ${quoted(topics)} created as the brokers would at the first event (${AUTO_CREATE}=true): ${partitions} (${NUM_PARTITIONS}), replication factor ${d.replicationFactor} (${REPLICATION_FACTOR})`,
+  );
 }
 
 /** Errors of a topic that exists but whose metadata has not reached every broker yet. */

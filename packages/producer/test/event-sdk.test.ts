@@ -37,9 +37,11 @@ const messageOf = (span: object, content: object, type: string, action: string):
 
 const ack = (type: string): PublishResult => ({ topic: `topic-event-${type}`, partition: 0, offset: '0' });
 
+const quiet = { onError: () => undefined };
+
 test('record() resolves { status: accepted } only once the producer confirmed the event', async () => {
   const publisher = heldPublisher();
-  const recorder = new EventSdkRecorder(publisher);
+  const recorder = new EventSdkRecorder(publisher, quiet);
   const span = Tracer.createSpan('recorder-unit', {}, { defaultRecorder: recorder });
   let settled = false;
   const audit = span.audit({ step: 'one' }).then((r) => {
@@ -58,7 +60,7 @@ test('record() resolves { status: accepted } only once the producer confirmed th
 
 test('record() rejects with the ProducerError, and the Span swallows it as it does its own recorders', async () => {
   const publisher = heldPublisher();
-  const recorder = new EventSdkRecorder(publisher);
+  const recorder = new EventSdkRecorder(publisher, quiet);
   const span = Tracer.createSpan('recorder-unit', {}, { defaultRecorder: recorder });
   const error = new ProducerError('KAFKA_UNAVAILABLE', 'brokers down', { retryAfterMs: 500 });
 
@@ -76,23 +78,48 @@ test('record() rejects with the ProducerError, and the Span swallows it as it do
 
 test('record() refuses an event without content, as the SDK client does, without publishing it', async () => {
   const publisher = heldPublisher();
-  const recorder = new EventSdkRecorder(publisher);
+  const recorder = new EventSdkRecorder(publisher, quiet);
   const event = new SdkEventMessage({ type: 'application/json' } as never);
   await assert.rejects(recorder.record(event), { code: 'INVALID_EVENT', message: /content is mandatory/ });
   assert.equal(publisher.pending.length, 0);
 });
 
+test('record() checks the SDK event against the contract, refusing one that breaks it without publishing it', async () => {
+  const publisher = heldPublisher();
+  const recorder = new EventSdkRecorder(publisher);
+  const span = Tracer.createSpan('recorder-unit');
+  const event = messageOf(span, { a: 1 }, 'log', 'info');
+  // The SDK copies a B3 header as it came: a trace id that is not 32 hex characters cannot be the Kafka key.
+  event.metadata = { ...event.metadata!, trace: { ...event.metadata!.trace!, traceId: 'not-a-trace-id' } };
+  await assert.rejects(recorder.record(event, false), {
+    code: 'INVALID_EVENT',
+    message: 'Invalid eventMessage: /metadata/trace/traceId must be 32 lowercase hex characters',
+  });
+  assert.equal(publisher.pending.length, 0);
+
+  // What passes is the contract's EventMessage, timestamps as ISO strings even when the service gave a Date.
+  const dated = messageOf(span, { b: 2 }, 'audit', 'start');
+  const createdAt = new Date('2026-01-02T03:04:05.678Z');
+  dated.metadata = { ...dated.metadata!, event: { ...dated.metadata!.event, createdAt } };
+  const recorded = recorder.record(dated, false);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(publisher.pending.length, 1);
+  assert.equal(publisher.pending[0]!.event.metadata.event.createdAt, '2026-01-02T03:04:05.678Z');
+  publisher.pending[0]!.resolve(ack('audit'));
+  assert.deepEqual(await recorded, { status: 'accepted' });
+});
+
 test('record() tells its callback and onLog (the doLog flag) what happened', async () => {
   const publisher = heldPublisher();
   const logged: string[] = [];
-  const recorder = new EventSdkRecorder(publisher, { onLog: (e) => logged.push(e.id) });
+  const recorder = new EventSdkRecorder(publisher, { ...quiet, onLog: (e) => logged.push(e.id) });
   const event = messageOf(Tracer.createSpan('recorder-unit'), { a: 1 }, 'trace', 'span');
   const results: RecorderResponse[] = [];
 
-  const quiet = recorder.record(event, false, (r) => results.push(r));
+  const silent = recorder.record(event, false, (r) => results.push(r));
   await new Promise((r) => setImmediate(r));
   publisher.pending[0]!.resolve(ack('trace'));
-  await quiet;
+  await silent;
   assert.deepEqual(logged, []);
 
   const loud = recorder.record(event, true, (r) => results.push(r));
@@ -109,6 +136,31 @@ test('record() tells its callback and onLog (the doLog flag) what happened', asy
   );
 });
 
-test('the recorder needs a producer', () => {
+test('the recorder needs a producer, and refuses one that would drop events while Kafka is away', () => {
   assert.throws(() => new EventSdkRecorder(undefined as never), { code: 'INVALID_OPTIONS' });
+  const refusing = { ...heldPublisher(), whenUnavailable: 'refuse' as const };
+  assert.throws(() => new EventSdkRecorder(refusing), { code: 'INVALID_OPTIONS', message: /whenUnavailable: 'wait'/ });
+  assert.ok(new EventSdkRecorder({ ...heldPublisher(), whenUnavailable: 'wait' as const }));
+});
+
+test('a call nobody awaits (the SDK ASYNC_OVERRIDE_EVENTS) that fails leaks no unhandled rejection; onError sees it', async () => {
+  const publisher = heldPublisher();
+  const failures: Array<[string, string]> = [];
+  const recorder = new EventSdkRecorder(publisher, { onError: (e, event) => failures.push([e.code, event.id]) });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const event = messageOf(Tracer.createSpan('recorder-unit'), { a: 1 }, 'log', 'info');
+    // What Span.recordMessage does for such a type: calls record() and drops the promise.
+    void recorder.record(event, false);
+    await new Promise((r) => setImmediate(r));
+    publisher.pending[0]!.reject(new ProducerError('PUBLISH_TIMEOUT', 'waited publishTimeoutMs'));
+    // Unhandled rejections are reported after the microtask queue drains: give it a few turns.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+    assert.deepEqual(failures, [['PUBLISH_TIMEOUT', event.id]]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });

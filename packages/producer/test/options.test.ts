@@ -19,7 +19,23 @@ test('defaults are applied and the result is frozen', () => {
   assert.equal(o.createTopic, false);
   assert.deepEqual(o.batch, PRODUCER_DEFAULTS.batch);
   assert.equal(o.publishTimeoutMs, 10_000);
+  assert.equal(o.whenUnavailable, 'refuse');
   assert.ok(Object.isFrozen(o) && Object.isFrozen(o.batch) && Object.isFrozen(o.brokers));
+});
+
+test("whenUnavailable 'wait' defaults to librdkafka's message.timeout.ms and queue.buffering.max.messages", () => {
+  const o = resolveOptions({ brokers: ['127.0.0.1:9092'], whenUnavailable: 'wait' });
+  assert.equal(o.publishTimeoutMs, 300_000);
+  assert.equal(o.batch.maxQueue, 100_000);
+  assert.equal(o.batch.maxQueueBytes, 256 * 1024 * 1024);
+  const given = resolveOptions({
+    brokers: ['127.0.0.1:9092'],
+    whenUnavailable: 'wait',
+    publishTimeoutMs: 60_000,
+    batch: { maxQueue: 5000 },
+  });
+  assert.equal(given.publishTimeoutMs, 60_000);
+  assert.equal(given.batch.maxQueue, 5000);
 });
 
 test('a partition map string is parsed once', () => {
@@ -33,7 +49,8 @@ test('invalid options: one INVALID_OPTIONS error listing every problem', () => {
     topic: 'bad topic',
     strategy: 'round-robin',
     publishTimeoutMs: 0,
-    batch: { maxEvents: 0, lingerMs: -1, color: 'red' },
+    whenUnavailable: 'retry',
+    batch: { maxEvents: 0, lingerMs: -1, maxQueueBytes: 10, color: 'red' },
     createTopic: { replicationFactor: 0 },
     sasl: { mechanism: 'gssapi', username: '' },
     metrics: { published: 'yes', other: () => {} },
@@ -51,6 +68,8 @@ test('invalid options: one INVALID_OPTIONS error listing every problem', () => {
         'topic "bad topic"',
         "strategy must be 'event-type', 'trace-id' or a function",
         'publishTimeoutMs must be an integer from 1',
+        'whenUnavailable must be refuse or wait, got "retry"',
+        'batch.maxQueueBytes must be an integer from 1024',
         'batch.maxEvents',
         'batch.lingerMs',
         'unknown option "batch.color"',
@@ -72,6 +91,20 @@ test('invalid options: one INVALID_OPTIONS error listing every problem', () => {
     code: 'INVALID_OPTIONS',
     message: /"audit" has no partitions/,
   });
+});
+
+test("createTopic 'broker' is kept as is; any other word is refused, naming the choices", () => {
+  assert.equal(resolveOptions({ brokers: ['k:1'], createTopic: 'broker' }).createTopic, 'broker');
+  assert.deepEqual(resolveOptions({ brokers: ['k:1'], createTopic: { partitions: 3 } }).createTopic, {
+    partitions: 3,
+    replicationFactor: 1,
+  });
+  for (const word of ['brokers', 'Broker', 'auto', true]) {
+    assert.throws(() => resolveOptions({ brokers: ['k:1'], createTopic: word } as unknown as EventProducerOptions), {
+      code: 'INVALID_OPTIONS',
+      message: `invalid producer options: createTopic must be false, 'broker' or { partitions, replicationFactor? }, got ${JSON.stringify(word)}`,
+    });
+  }
 });
 
 test('produceRetryFor keeps kafkajs retries within half the publish timeout', () => {

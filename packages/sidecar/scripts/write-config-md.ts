@@ -1,15 +1,23 @@
-// Rewrites the configuration table of CONFIG.md and of the repository's README from src/config-doc.ts
-// (`npm run config-doc -w packages/sidecar`), so the two documents never disagree with the code.
+// Rewrites the configuration table of CONFIG.md and of the repository's README, and CONFIG.md's table of the
+// original sidecar's keys, from src/config-doc.ts (`npm run config-doc -w packages/sidecar`), so the documents
+// never disagree with the code.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configTable } from '../src/config-doc.js';
+import { configTable, originalKeysTable } from '../src/config-doc.js';
 
-const MARKED = /(<!-- config-table:start -->\n)[\s\S]*?(<!-- config-table:end -->)/;
+const marked = (name: string) => new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
+const CONFIG_MD = new URL('../CONFIG.md', import.meta.url);
+const README = new URL('../../../README.md', import.meta.url);
 
-for (const file of [new URL('../CONFIG.md', import.meta.url), new URL('../../../README.md', import.meta.url)]) {
+for (const [file, name, table] of [
+  [CONFIG_MD, 'config-table', configTable()],
+  [README, 'config-table', configTable()],
+  [CONFIG_MD, 'original-keys-table', originalKeysTable()],
+] as const) {
   const text = readFileSync(file, 'utf8');
-  if (!MARKED.test(text)) throw new Error(`${file.pathname} has no config-table markers`);
+  const markers = marked(name);
+  if (!markers.test(text)) throw new Error(`${file.pathname} has no ${name} markers`);
   writeFileSync(
     file,
-    text.replace(MARKED, (_all, start: string, end: string) => `${start}${configTable()}${end}`),
+    text.replace(markers, (_all, start: string, end: string) => `${start}${table}${end}`),
   );
 }

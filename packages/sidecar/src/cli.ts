@@ -6,10 +6,11 @@
 // held about 50 MiB of dead requests under load. The heap limit itself is unchanged.
 // The container's ENTRYPOINT passes the same flags.
 import { helpText } from './config-doc.js';
+import { loadConfigWithSources, type LoadedConfig } from './config.js';
 import { deadLetterCommand } from './dead-letter-cli.js';
-import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
+import { originalConfigReport } from './original-config/report.js';
 import { createSidecar, packageVersion, type Sidecar } from './sidecar.js';
 
 const USAGE = `Usage: event-sidecar [--help] [--version]
@@ -17,7 +18,9 @@ const USAGE = `Usage: event-sidecar [--help] [--version]
 
 Accepts Mojaloop events over HTTP (POST /event, POST /events) and gRPC
 (mojaloop.events.EventLoggerService/Log, as @mojaloop/event-sdk sends them), validates them
-against the contract and publishes them to Kafka. Configured through environment variables:
+against the contract and publishes them to Kafka. Configured through the environment variables
+below; the original sidecar's configuration file (CONFIG_FILE, default config/default.json) and
+its ES_* variables are read too, these variables taking precedence over both.
 `;
 
 function help(): string {
@@ -47,9 +50,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  let config;
+  let loaded: LoadedConfig;
   try {
-    config = loadConfig(process.env);
+    loaded = loadConfigWithSources(process.env, { findConfigFile: true });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`event-sidecar: ${err.message}\n`);
@@ -57,7 +60,12 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const logger = createLogger(config.logLevel);
+  const { config } = loaded;
+  const logger = createLogger(config.logLevel, undefined, config.logOnly);
+  // Once, at start: what the original's configuration file and ES_ variables set, and what they cannot.
+  const report = originalConfigReport(loaded.original, loaded.overridden);
+  if (report.info) logger.info(report.info.fields, report.info.msg);
+  if (report.warn) logger.warn(report.warn.fields, report.warn.msg);
   if (!config.spool)
     logger.warn('spool off (SPOOL_DIR=off): events are refused with 503 / UNAVAILABLE while Kafka is away');
   process.on('uncaughtException', (err) => {

@@ -1,5 +1,8 @@
 // The settings table (settings.ts) as documentation: the Markdown table of CONFIG.md and of the README
-// (written by `npm run config-doc -w packages/sidecar`; a unit test fails when either is stale) and `--help`.
+// (written by `npm run config-doc -w packages/sidecar`; a unit test fails when either is stale) and `--help`; and
+// the original sidecar's keys (original-config/keys.ts) as CONFIG.md's second table.
+import { CONTAINERS, IMPLIED, ORIGINAL_KEYS } from './original-config/keys.js';
+import { keyName } from './original-config/rc-env.js';
 import { SETTINGS, SETTING_NAMES, formatDefault, type SettingGroup } from './settings.js';
 
 export interface ConfigVariable {
@@ -48,4 +51,17 @@ export function helpText(): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** CONFIG.md's table of the original's keys: each key of its default.json, and what it becomes here. */
+export function originalKeysTable(): string {
+  const escape = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = ORIGINAL_KEYS.map((k) => `| \`${escape(keyName(k.path))}\` | ${escape(k.becomes)} |`);
+  const open = CONTAINERS.filter((c) => c.open).map(
+    (c) => `| \`${escape(keyName(c.path))}\`, any other key | not honoured: ${escape(c.open!)} |`,
+  );
+  const implied = IMPLIED.map(
+    ({ setting, raw, why }) => `| no key | \`${setting}=${raw}\` unless the variable is set: ${escape(why)} |`,
+  );
+  return ['| Key | Here |', '| --- | --- |', ...rows, ...open, ...implied].join('\n') + '\n';
 }

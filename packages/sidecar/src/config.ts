@@ -1,6 +1,7 @@
-// The sidecar's configuration: the settings of settings.ts read from the environment once, checked as a whole
-// (every problem listed in one ConfigError, in the order of the table), then deeply frozen.
-import { readFileSync } from 'node:fs';
+// The sidecar's configuration: the settings of settings.ts read once, checked as a whole (every problem listed in
+// one ConfigError, in the order of the table), then deeply frozen. Precedence, highest first: the settings'
+// variables, the original sidecar's `ES_*` variables, its configuration file (original-config/), the defaults.
+import { existsSync, readFileSync } from 'node:fs';
 import {
   RECORD_ENVELOPE_BYTES,
   parsePartitionMap,
@@ -9,6 +10,8 @@ import {
 } from '@event-sidecar/producer';
 import { rawValue, type Env } from './env.js';
 import { ConfigError } from './errors.js';
+import { effectiveLogLevels } from './log-levels.js';
+import { readOriginalConfig, type OriginalConfig } from './original-config/file.js';
 import { defaultSpoolDir } from './spool/location.js';
 import {
   SETTING_NAMES,
@@ -72,8 +75,11 @@ export interface KafkaConfig {
   /** With topicStrategy 'single' (per-type topics are partitioned by trace id). */
   readonly strategy: PartitionStrategyName;
   readonly partitionMap?: string;
-  /** Create the topic at start when it is missing; false: a missing topic stops the start. */
-  readonly createTopic: false | { readonly partitions: number; readonly replicationFactor: number };
+  /**
+   * Create the topic at start when it is missing; 'broker': as the brokers would (auto.create.topics.enable, with
+   * their defaults); false: a missing topic stops the start.
+   */
+  readonly createTopic: false | 'broker' | { readonly partitions: number; readonly replicationFactor: number };
   /** false, true (system CAs) or a CA bundle (PEM) read from KAFKA_SSL_CA_FILE. */
   readonly ssl: false | { readonly ca?: string; readonly rejectUnauthorized: boolean };
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
@@ -107,15 +113,38 @@ export interface SidecarConfig {
   readonly producer: ProducerTuning;
   /** Unset only with SPOOL_DIR=off: events Kafka cannot take are kept on disk and answered 202. */
   readonly spool?: SpoolSettings;
+  /** The level pino logs at (LOG_LEVEL, raised by LOG_FILTER when it lists nothing below). */
   readonly logLevel: LogLevel;
+  /** LOG_FILTER, when it leaves a gap above `logLevel`: the only levels written. */
+  readonly logOnly?: readonly LogLevel[];
+  /** EVENT_SDK_LOG_FILTER: events echoed to the log. */
+  readonly eventEcho?: { readonly events: readonly string[]; readonly metadataOnly: boolean };
+  readonly metricsDefaultLabels?: Readonly<Record<string, string>>;
   readonly shutdownTimeoutMs: number;
 }
 
 export interface LoadConfigOptions {
-  /** Reads KAFKA_SSL_CA_FILE; injectable for tests. */
+  /** Reads CONFIG_FILE and KAFKA_SSL_CA_FILE; injectable for tests. */
   readFile?: (path: string) => string;
+  /**
+   * Look for the original's configuration file in its default places when CONFIG_FILE is unset (the CLI does, as
+   * the original did; a program that embeds the sidecar reads only a file CONFIG_FILE names). Default false.
+   */
+  findConfigFile?: boolean;
+  /** Whether a default location of the configuration file holds one; default: fs.existsSync. */
+  exists?: (path: string) => boolean;
+  /** Where relative paths of CONFIG_FILE start; default: the working directory. */
+  cwd?: string;
   /** The user's home when `env` has no HOME (for the default spool directory); default: os.homedir. */
   homedir?: () => string;
+}
+
+/** The config and what the original's configuration (file and `ES_*` variables) gave, for the start-up log. */
+export interface LoadedConfig {
+  readonly config: SidecarConfig;
+  readonly original: OriginalConfig;
+  /** The settings the original's configuration set that a variable of the table overrode. */
+  readonly overridden: readonly SettingName[];
 }
 
 /**
@@ -123,8 +152,33 @@ export interface LoadConfigOptions {
  * deeply frozen config. An empty value counts as unset.
  */
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): SidecarConfig {
+  return loadConfigWithSources(env, options).config;
+}
+
+/** loadConfig, with what the original's configuration gave (the CLI logs it once at start). */
+export function loadConfigWithSources(env: Env = process.env, options: LoadConfigOptions = {}): LoadedConfig {
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
-  const { values: v, problems } = readSettings(env);
+  const read = readOriginalConfig(env, {
+    readFile,
+    find: options.findConfigFile ?? false,
+    exists: options.exists ?? existsSync,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  // A default the file implies (no key of it sets it) gives way to a variable as if it had never been.
+  const original: OriginalConfig = {
+    ...read,
+    values: new Map([...read.values].filter(([name, v]) => !(v.implied && rawValue(env, name) !== undefined))),
+  };
+  // The table's variables win; the original's values fill the settings they leave unset.
+  const overridden: SettingName[] = [];
+  const layered: Record<string, string | undefined> = {};
+  for (const name of SETTING_NAMES) {
+    const own = rawValue(env, name);
+    const fromOriginal = original.values.get(name)?.raw;
+    if (own !== undefined && fromOriginal !== undefined) overridden.push(name);
+    layered[name] = own ?? fromOriginal;
+  }
+  const { values: v, problems } = readSettings(layered);
   const problem = (setting: SettingName, message: string) => problems.push({ setting, message });
 
   if (v.HTTP_REQUEST_TIMEOUT_MS > 0 && v.HTTP_HEADERS_TIMEOUT_MS > v.HTTP_REQUEST_TIMEOUT_MS)
@@ -148,7 +202,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   // Said even when the map itself is refused: the two are separate mistakes.
   if (rawValue(env, 'PARTITION_MAP') !== undefined && v.PARTITION_STRATEGY !== 'event-type')
     problem('PARTITION_MAP', 'PARTITION_MAP applies only to PARTITION_STRATEGY=event-type');
-  if (v.PARTITION_MAP !== undefined && v.KAFKA_CREATE_TOPIC_PARTITIONS !== undefined) {
+  // With `broker` the brokers' num.partitions is known only at connect, where the producer checks the map.
+  if (v.PARTITION_MAP !== undefined && typeof v.KAFKA_CREATE_TOPIC_PARTITIONS === 'number') {
     const needed = partitionsNeeded(parsePartitionMap(v.PARTITION_MAP));
     if (v.KAFKA_CREATE_TOPIC_PARTITIONS < needed)
       problem(
@@ -156,6 +211,12 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
         `KAFKA_CREATE_TOPIC_PARTITIONS must be at least ${needed} for PARTITION_MAP`,
       );
   }
+
+  if (v.KAFKA_CREATE_TOPIC_PARTITIONS === 'broker' && layered.KAFKA_CREATE_TOPIC_REPLICATION_FACTOR !== undefined)
+    problem(
+      'KAFKA_CREATE_TOPIC_REPLICATION_FACTOR',
+      "KAFKA_CREATE_TOPIC_REPLICATION_FACTOR applies only to a number of KAFKA_CREATE_TOPIC_PARTITIONS: with broker, the topic gets the brokers' default.replication.factor",
+    );
 
   let ca: string | undefined;
   if (v.KAFKA_SSL_CA_FILE !== undefined) {
@@ -177,14 +238,24 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problem('KAFKA_SASL_USERNAME', 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM');
   }
 
-  if (problems.length > 0) throw new ConfigError(inTableOrder(problems));
+  if (problems.length > 0 || original.problems.length > 0)
+    throw new ConfigError([...original.problems, ...inTableOrder(problems).map((p) => withSource(p, original))]);
   const sasl =
     mechanism !== undefined && username !== undefined && password !== undefined
       ? { mechanism, username, password }
       : undefined;
   // Derived from XDG_STATE_HOME / HOME, which locate the user's state: read only when SPOOL_DIR is unset.
   const spoolDir = v.SPOOL_DIR ?? defaultSpoolDir(env, options.homedir);
-  return deepFreeze(assemble(v, { ca, sasl, spoolDir }));
+  const config = deepFreeze(assemble(v, { ca, sasl, spoolDir }));
+  return { config, original, overridden };
+}
+
+/** A problem naming a setting that the original's configuration set says where that value came from. */
+function withSource(message: string, original: OriginalConfig): string {
+  const sources = [...original.values]
+    .filter(([name]) => new RegExp(`\\b${name}\\b`).test(message))
+    .map(([name, { from }]) => `${name} from ${from}`);
+  return sources.length === 0 ? message : `${message} (${sources.join('; ')})`;
 }
 
 interface Derived {
@@ -225,9 +296,9 @@ function assemble(v: SettingValues, extra: Derived): SidecarConfig {
       strategy: v.PARTITION_STRATEGY,
       ...(v.PARTITION_MAP === undefined ? {} : { partitionMap: v.PARTITION_MAP }),
       createTopic:
-        v.KAFKA_CREATE_TOPIC_PARTITIONS === undefined
-          ? false
-          : { partitions: v.KAFKA_CREATE_TOPIC_PARTITIONS, replicationFactor: v.KAFKA_CREATE_TOPIC_REPLICATION_FACTOR },
+        typeof v.KAFKA_CREATE_TOPIC_PARTITIONS === 'number'
+          ? { partitions: v.KAFKA_CREATE_TOPIC_PARTITIONS, replicationFactor: v.KAFKA_CREATE_TOPIC_REPLICATION_FACTOR }
+          : (v.KAFKA_CREATE_TOPIC_PARTITIONS ?? false),
       ssl: v.KAFKA_SSL
         ? { ...(extra.ca === undefined ? {} : { ca: extra.ca }), rejectUnauthorized: v.KAFKA_SSL_REJECT_UNAUTHORIZED }
         : false,
@@ -254,8 +325,20 @@ function assemble(v: SettingValues, extra: Derived): SidecarConfig {
             deadLetterAfterMs: v.SPOOL_DEAD_LETTER_AFTER_MS,
           },
         }),
-    logLevel: v.LOG_LEVEL,
+    ...logging(v),
+    ...(v.METRICS_DEFAULT_LABELS === undefined ? {} : { metricsDefaultLabels: v.METRICS_DEFAULT_LABELS }),
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+function logging(v: SettingValues): Pick<SidecarConfig, 'logLevel' | 'logOnly' | 'eventEcho'> {
+  const { level, only } = effectiveLogLevels(v.LOG_LEVEL, v.LOG_FILTER);
+  return {
+    logLevel: level,
+    ...(only === undefined ? {} : { logOnly: only }),
+    ...(v.EVENT_SDK_LOG_FILTER === undefined || v.EVENT_SDK_LOG_FILTER.length === 0
+      ? {}
+      : { eventEcho: { events: v.EVENT_SDK_LOG_FILTER, metadataOnly: v.EVENT_SDK_LOG_METADATA_ONLY } }),
   };
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
-import type { LogLevel } from './config.js';
+import { levelValue, type LogLevel } from './log-levels.js';
 
 /** Paths never written to a log line. */
 export const REDACT_PATHS = [
@@ -14,12 +14,26 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+/**
+ * The root logger at `level`; with `only` (LOG_FILTER leaving gaps), lines of the other levels are dropped too
+ * (children inherit the hook).
+ */
+export function createLogger(level: LogLevel, destination?: DestinationStream, only?: readonly LogLevel[]): Logger {
+  const kept = only && new Set(only.map(levelValue));
   const options = {
     level,
     base: { service: 'event-sidecar' },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    ...(kept
+      ? {
+          hooks: {
+            logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info'], numeric: number) {
+              if (kept.has(numeric)) method.apply(this, args);
+            },
+          },
+        }
+      : {}),
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -12,6 +12,9 @@ import {
   type PartitionStrategy,
 } from '@event-sidecar/producer';
 import { bad, bool, int, ok, oneOf, rawValue, splitList, text, type Env, type IntRange, type Parser } from './env.js';
+import { eventLogFilter } from './event-echo.js';
+import { logFilter, logLevel, MOJALOOP_LEVELS } from './log-levels.js';
+import { DEFAULT_CONFIG_FILES } from './original-config/location.js';
 import { producerAccepts } from './producer-checks.js';
 import { DEFAULT_SPOOL_DIR_SHOWN, spoolDir } from './spool/location.js';
 
@@ -32,12 +35,11 @@ void everyMechanism;
 /** gRPC Log answers: `confirmed` once Kafka has the event, `received` on receipt (as the original). */
 export const ACK_MODES = ['confirmed', 'received'] as const;
 export type AckMode = (typeof ACK_MODES)[number];
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 export const SPOOL_SYNC_MODES = ['full', 'normal'] as const;
 export type SpoolSyncMode = (typeof SPOOL_SYNC_MODES)[number];
 
-export const SETTING_GROUPS = ['Access', 'HTTP', 'gRPC', 'Kafka', 'Producer', 'Spool', 'Process'] as const;
+export const SETTING_GROUPS = ['Access', 'HTTP', 'gRPC', 'Kafka', 'Producer', 'Spool', 'Logging', 'Process'] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 interface SettingSpec<T> {
@@ -102,12 +104,37 @@ const topicTemplate: Parser<string> = (value, name) => {
     : bad(...problems.map((p) => `${name}: ${p.replace(/^topicTemplate /, '')}`));
 };
 
+/** A partition count, or `broker`: as the brokers would create the topic (auto.create.topics.enable). */
+const partitionCount = int({ min: 1, max: 10_000 });
+const createTopicPartitions: Parser<number | 'broker'> = (value, name) =>
+  value.toLowerCase() === 'broker'
+    ? ok('broker')
+    : /^[+-]?\d+$/.test(value)
+      ? partitionCount(value, name)
+      : bad(`${name} must be a number of partitions from 1 to 10000, or broker, got "${value}"`);
+
 const topicStrategy = oneOf(TOPIC_STRATEGIES);
 const ackMode = oneOf(ACK_MODES);
 const strategy = oneOf(PARTITION_STRATEGIES);
 const saslMechanism = oneOf(SASL_MECHANISMS);
 const spoolSync = oneOf(SPOOL_SYNC_MODES);
-const logLevel = oneOf(LOG_LEVELS);
+
+/** Prometheus label names; `__` is Prometheus's own, `le` and `quantile` are taken by histograms and summaries. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const labels: Parser<Readonly<Record<string, string>>> = (value, name) => {
+  const out: Record<string, string> = {};
+  const refused: string[] = [];
+  for (const item of splitList(value)) {
+    const [label = '', ...rest] = item.split('=');
+    const key = label.trim();
+    if (rest.length !== 1 || !LABEL_NAME.test(key) || key.startsWith('__') || ['le', 'quantile'].includes(key))
+      refused.push(item);
+    else out[key] = rest[0]!.trim();
+  }
+  return refused.length > 0
+    ? bad(`${name} must be name=value items separated by commas, got "${refused.join('", "')}"`)
+    : ok(out);
+};
 
 const batch = PRODUCER_DEFAULTS.batch;
 
@@ -250,15 +277,16 @@ export const SETTINGS = {
   }),
   KAFKA_CREATE_TOPIC_PARTITIONS: setting({
     group: 'Kafka',
-    parse: int({ min: 1, max: 10_000 }),
+    parse: createTopicPartitions,
     description:
-      'When set, a missing topic (each per-type topic) is created at start with this many partitions; unset: a missing topic stops the start, naming it',
+      "A number: a missing topic (each per-type topic) is created at start with this many partitions. `broker`: created as the brokers would create it at its first event (the original's way), only if every broker has `auto.create.topics.enable=true`, with their `num.partitions` and `default.replication.factor`, and named in a warning; if not, the start stops naming the topic and that setting. Unset: a missing topic stops the start, naming it; with the original's `default.json` (`CONFIG_FILE`), unset means `broker`",
   }),
   KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: setting({
     group: 'Kafka',
     parse: int({ min: 1, max: 32 }),
     default: 1,
-    description: 'Replication factor of a topic created at start',
+    description:
+      "Replication factor of a topic created at start with a number of `KAFKA_CREATE_TOPIC_PARTITIONS` (with `broker`: the brokers' `default.replication.factor`)",
   }),
   KAFKA_SSL: setting({ group: 'Kafka', parse: bool, default: false, description: 'Connect to Kafka over TLS' }),
   KAFKA_SSL_CA_FILE: setting({
@@ -373,10 +401,44 @@ export const SETTINGS = {
       '`full`: every spool commit is fsynced (an answered event survives a power cut); `normal`: it survives a crash of the process only',
   }),
   LOG_LEVEL: setting({
-    group: 'Process',
+    group: 'Logging',
     parse: logLevel,
     default: 'info',
-    description: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`',
+    description: `\`fatal\`, \`error\`, \`warn\`, \`info\`, \`debug\`, \`trace\` or \`silent\`; Mojaloop's names read as the nearest: ${Object.entries(
+      MOJALOOP_LEVELS,
+    )
+      .map(([mojaloop, pino]) => `\`${mojaloop}\` as \`${pino}\``)
+      .join(', ')}`,
+  }),
+  LOG_FILTER: setting({
+    group: 'Logging',
+    parse: logFilter,
+    description:
+      "Only these levels are written, e.g. `error, warn, info` (Mojaloop's logger's variable, which its charts set); `fatal` always is, `audit` has no effect. Unset: every level from `LOG_LEVEL` up",
+  }),
+  EVENT_SDK_LOG_FILTER: setting({
+    group: 'Logging',
+    parse: eventLogFilter,
+    description:
+      "Events echoed to the log as they arrive (once valid), selected as `@mojaloop/event-sdk` selects the events it logs (Mojaloop's charts set it on the sidecar): `type:action`, `type:*` or `*`, separated by commas, e.g. `audit:*, log:warn, log:error`. A log event is written at its action's level, others at `info`. Unset: none",
+  }),
+  EVENT_SDK_LOG_METADATA_ONLY: setting({
+    group: 'Logging',
+    parse: bool,
+    default: false,
+    description: "With `EVENT_SDK_LOG_FILTER`: echo only an event's id and `metadata`",
+  }),
+  CONFIG_FILE: setting({
+    group: 'Process',
+    parse: text,
+    derivedDefault: DEFAULT_CONFIG_FILES[0],
+    description: `The original sidecar's configuration file (its \`default.json\`, which Mojaloop's charts mount), read at start: each key that has a meaning here sets a setting (CONFIG.md lists them), and \`ES_*\` variables override its keys as the original's did. The variables of this table override both. Unset, the CLI reads \`${DEFAULT_CONFIG_FILES[0]}\` of the working directory (the image: \`/opt/app/config/default.json\`), else \`${DEFAULT_CONFIG_FILES[1]}\` (older charts), if either exists and is the sidecar's; \`off\`: none. A file that cannot be read or parsed stops the start`,
+  }),
+  METRICS_DEFAULT_LABELS: setting({
+    group: 'Process',
+    parse: labels,
+    description:
+      "Labels on every metric, `name=value` separated by commas (the original's `INSTRUMENTATION.METRICS.config.defaultLabels`)",
   }),
   SHUTDOWN_TIMEOUT_MS: setting({
     group: 'Process',

@@ -12,6 +12,7 @@ import { EventProducer, type EventProducerOptions } from '@event-sidecar/produce
 import { createAdmission } from './admission.js';
 import { createBrokerProbe } from './broker-probe.js';
 import type { SidecarConfig } from './config.js';
+import { echoingValidator } from './event-echo.js';
 import { createGrpcTransport } from './grpc/transport.js';
 import { createApp } from './http/app.js';
 import { createFastPath } from './http/fast-path.js';
@@ -27,7 +28,7 @@ import type { SidecarProducer } from './producer-views.js';
 import type { Transport } from './transport.js';
 
 export interface SidecarDeps {
-  /** Root logger; default: pino at `config.logLevel` on stdout. */
+  /** Root logger; default: pino at `config.logLevel` (and `logOnly`) on stdout. */
   logger?: Logger;
   /** Registry for every metric of this sidecar; default: a new Registry. */
   registry?: Registry;
@@ -103,7 +104,7 @@ export function producerOptions(config: SidecarConfig, logger: Logger, metrics: 
     ...(kafka.partitionMap === undefined || kafka.topicStrategy === 'per-type'
       ? {}
       : { partitionMap: kafka.partitionMap }),
-    createTopic: kafka.createTopic === false ? false : { ...kafka.createTopic },
+    createTopic: typeof kafka.createTopic === 'object' ? { ...kafka.createTopic } : kafka.createTopic,
     ssl,
     ...(kafka.sasl === undefined ? {} : { sasl: { ...kafka.sasl } }),
     connectionTimeoutMs: kafka.connectionTimeoutMs,
@@ -122,8 +123,9 @@ export function producerOptions(config: SidecarConfig, logger: Logger, metrics: 
 }
 
 export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Sidecar {
-  const logger = deps.logger ?? createLogger(config.logLevel);
+  const logger = deps.logger ?? createLogger(config.logLevel, undefined, config.logOnly);
   const registry = deps.registry ?? new Registry();
+  if (config.metricsDefaultLabels) registry.setDefaultLabels({ ...config.metricsDefaultLabels });
   const metrics = createMetrics(registry);
   const version = deps.version ?? packageVersion();
   const producer =
@@ -138,7 +140,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       })
     : undefined;
   const admission = createAdmission({ config, producer, metrics, spooled: spool !== undefined });
-  const validate = deps.validate ?? validateEvent;
+  const validate = config.eventEcho
+    ? echoingValidator(deps.validate ?? validateEvent, logger, config.eventEcho)
+    : (deps.validate ?? validateEvent);
   const ingress = createIngress({
     producer,
     validate,

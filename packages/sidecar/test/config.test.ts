@@ -2,9 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES, configTable, helpText } from '../src/config-doc.js';
+import { Registry } from 'prom-client';
+import { CONFIG_VARIABLES, configTable, helpText, originalKeysTable } from '../src/config-doc.js';
 import { loadConfig, redactConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+import { producerOptions } from '../src/sidecar.js';
 
 const noFile = (path: string): string => {
   throw new Error(`ENOENT: no such file, open '${path}'`);
@@ -43,11 +47,15 @@ test('a default derived from the environment is documented as loadConfig derives
     [
       ['MAX_BODY_BYTES', 'PRODUCER_BATCH_MAX_BYTES - 512'],
       ['SPOOL_DIR', '$XDG_STATE_HOME/event-sidecar/spool'],
+      ['CONFIG_FILE', 'config/default.json'],
     ],
   );
   assert.equal(loadConfig({ XDG_STATE_HOME: '/x' }).spool?.dir, '/x/event-sidecar/spool');
   assert.equal(loadConfig({}).http.maxBodyBytes, 1_000_000 - 512);
   assert.equal(loadConfig({ PRODUCER_BATCH_MAX_BYTES: '65536' }).http.maxBodyBytes, 65_536 - 512);
+  const read: string[] = [];
+  loadConfig({}, { findConfigFile: true, cwd: '/srv', exists: (path) => (read.push(path), false) });
+  assert.equal(read[0], '/srv/config/default.json');
 });
 
 test('empty and blank values count as unset', () => {
@@ -218,7 +226,7 @@ test('lists every problem at once', () => {
     'KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, got "gssapi"',
     'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM',
     'PUBLISH_TIMEOUT_MS must be an integer from 1 to 3600000, got "1.5"',
-    'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, audit, perf, verbose, silly, got "loud"',
     'SHUTDOWN_TIMEOUT_MS must be an integer from 1 to 3600000, got "soon"',
   ]);
   assert.match(error.message, /^invalid configuration:\n {2}AUTH_TOKEN/);
@@ -297,9 +305,10 @@ test('loadConfig reads exactly the documented variables', () => {
   assert.deepEqual([...read].sort(), [...CONFIG_VARIABLES.map((v) => v.name), 'HOME', 'XDG_STATE_HOME'].sort());
 });
 
-test('CONFIG.md holds the current table', () => {
+test("CONFIG.md holds the current tables (settings, the original's keys)", () => {
   const doc = readFileSync(new URL('../CONFIG.md', import.meta.url), 'utf8');
   assert.ok(doc.includes(configTable()), 'CONFIG.md is stale: run npm run config-doc -w packages/sidecar');
+  assert.ok(doc.includes(originalKeysTable()), 'CONFIG.md is stale: run npm run config-doc -w packages/sidecar');
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   assert.ok(readme.includes(configTable()), 'README.md is stale: run npm run config-doc -w packages/sidecar');
 });
@@ -315,6 +324,43 @@ test('PARTITION_MAP is checked with the producer parser and against the partitio
     /KAFKA_CREATE_TOPIC_PARTITIONS must be at least 12 for PARTITION_MAP/,
   );
   assert.throws(() => loadConfig({ PARTITION_MAP: 'log=0-3' }), /PARTITION_MAP is invalid: .*partition map/);
+});
+
+test('KAFKA_CREATE_TOPIC_PARTITIONS=broker: created as the brokers would; the map and the factor are theirs', () => {
+  assert.equal(loadConfig({ KAFKA_CREATE_TOPIC_PARTITIONS: 'broker' }).kafka.createTopic, 'broker');
+  assert.equal(loadConfig({ KAFKA_CREATE_TOPIC_PARTITIONS: ' Broker ' }).kafka.createTopic, 'broker');
+  assert.deepEqual(loadConfig({ KAFKA_CREATE_TOPIC_PARTITIONS: '6' }).kafka.createTopic, {
+    partitions: 6,
+    replicationFactor: 1,
+  });
+  // The brokers' num.partitions is known at connect only: the producer checks the map there.
+  const mapped = { PARTITION_MAP: 'log=0-3,audit=4-5,trace=6-9,error=10-11', KAFKA_CREATE_TOPIC_PARTITIONS: 'broker' };
+  assert.equal(loadConfig(mapped).kafka.createTopic, 'broker');
+  for (const [value, problem] of [
+    [
+      'brokers',
+      'KAFKA_CREATE_TOPIC_PARTITIONS must be a number of partitions from 1 to 10000, or broker, got "brokers"',
+    ],
+    ['auto', 'KAFKA_CREATE_TOPIC_PARTITIONS must be a number of partitions from 1 to 10000, or broker, got "auto"'],
+    ['10001', 'KAFKA_CREATE_TOPIC_PARTITIONS must be an integer from 1 to 10000, got "10001"'],
+  ] as const)
+    assert.throws(
+      () => loadConfig({ KAFKA_CREATE_TOPIC_PARTITIONS: value }),
+      (err: ConfigError) => assert.deepEqual(err.problems, [problem]) === undefined,
+    );
+  assert.throws(
+    () => loadConfig({ KAFKA_CREATE_TOPIC_PARTITIONS: 'broker', KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: '3' }),
+    (err: ConfigError) =>
+      assert.deepEqual(err.problems, [
+        "KAFKA_CREATE_TOPIC_REPLICATION_FACTOR applies only to a number of KAFKA_CREATE_TOPIC_PARTITIONS: with broker, the topic gets the brokers' default.replication.factor",
+      ]) === undefined,
+  );
+  const producer = producerOptions(
+    loadConfig({ KAFKA_CREATE_TOPIC_PARTITIONS: 'broker' }),
+    createLogger('silent'),
+    createMetrics(new Registry()),
+  );
+  assert.equal(producer.createTopic, 'broker');
 });
 
 test('the spool is on by default, in the user state directory; SPOOL_DIR=off turns it off', () => {

@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { chartSidecar, renderSidecarConfig } from '../../../test/helpers/mojaloop-chart.js';
+import { mapOriginal } from '../src/original-config/map.js';
+import { layer } from '../src/original-config/rc-env.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8');
@@ -91,7 +94,8 @@ test('the runtime stage holds every file the workspaces publish', () => {
     );
   for (const name of ['contract', 'producer', 'sidecar']) {
     const pkg = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as { files: string[] };
-    for (const entry of pkg.files.filter((f) => !f.startsWith('!'))) {
+    // Not dist-cjs/: the CommonJS build is for other repositories' require(); the sidecar imports the ESM build.
+    for (const entry of pkg.files.filter((f) => !f.startsWith('!') && f !== 'dist-cjs')) {
       const path = `packages/${name}/${entry}`;
       assert.ok(copied.includes(path), `the runtime image has ${path}`);
     }
@@ -109,6 +113,55 @@ test('the image runs as a non-root user, exposes HTTP and gRPC, and checks /heal
   assert.match(health.args, /CMD \["node",/);
   assert.match(health.args, /\/health/);
   assert.doesNotMatch(health.args, /curl|wget/);
+});
+
+test("the image runs as Mojaloop's chart runs it: npm run start in its WORKDIR, its config directory left to the mount", () => {
+  const chart = chartSidecar();
+  const runtime = steps.slice(steps.findIndex((s) => s.op === 'FROM' && / AS runtime$/i.test(s.args)));
+  const workdir = runtime.filter((s) => s.op === 'WORKDIR').at(-1)!.args;
+  assert.equal(workdir, '/opt/app', "the original's WORKDIR");
+  assert.equal(chart.configMountPath, `${workdir}/config`);
+  assert.deepEqual(chart.command, ['npm', 'run', 'start']);
+  // The WORKDIR's package.json keeps one script, start, which runs what the ENTRYPOINT runs; `exec` puts node in
+  // the place of the shell npm runs it in, so that npm's forwarded SIGTERM reaches node.
+  const pkg = runtime.find((s) => s.op === 'RUN' && s.args.includes('npm pkg'));
+  assert.ok(pkg, 'a RUN rewrites the scripts of package.json');
+  assert.match(pkg.args, /^npm pkg delete scripts && npm pkg set "scripts\.start=[^"]+"$/);
+  const start = /"scripts\.start=([^"]+)"/.exec(pkg.args)![1];
+  const entrypoint = JSON.parse(runtime.find((s) => s.op === 'ENTRYPOINT')!.args) as string[];
+  assert.equal(start, `exec ${entrypoint.join(' ')}`);
+  assert.ok(
+    runtime.findIndex((s) => s === pkg) > runtime.findIndex((s) => s.op === 'RUN' && /npm ci/.test(s.args)),
+    'after the install, which needs the repository manifest',
+  );
+  // Nothing of the image in the directory the chart's mount hides.
+  for (const copy of runtime.filter((s) => s.op === 'COPY')) {
+    const destination = copy.args.split(/\s+/).at(-1)!;
+    assert.doesNotMatch(destination, /^(\/opt\/app\/)?config(\/|$)/, copy.args);
+  }
+  // No ENV sets what the chart's file sets: a variable would win over the file.
+  const env = runtime
+    .filter((s) => s.op === 'ENV')
+    .flatMap((s) => [...s.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!));
+  const fromChart = [...mapOriginal(layer(JSON.parse(renderSidecarConfig()), []), 'default.json').values.keys()];
+  assert.ok(fromChart.includes('HTTP_PORT') && fromChart.includes('KAFKA_BROKERS'));
+  assert.deepEqual(
+    env.filter((name) => (fromChart as string[]).includes(name)),
+    [],
+  );
+});
+
+test('the spool directory is the volume, created and owned by the image user before VOLUME (writable with none mounted)', () => {
+  const runtime = steps.slice(steps.findIndex((s) => s.op === 'FROM' && / AS runtime$/i.test(s.args)));
+  const volume = runtime.findIndex((s) => s.op === 'VOLUME');
+  const [path] = JSON.parse(runtime[volume]!.args) as string[];
+  const user = runtime.filter((s) => s.op === 'USER').at(-1)!.args;
+  const made = runtime.findIndex(
+    (s) =>
+      s.op === 'RUN' && s.args.includes(`mkdir -p ${path}`) && new RegExp(`chown -R ${user}:${user} `).test(s.args),
+  );
+  assert.ok(made >= 0 && made < volume, `RUN mkdir -p ${path} && chown ${user} before VOLUME`);
+  assert.ok(runtime.some((s) => s.op === 'ENV' && s.args.includes(`SPOOL_DIR=${path}`)));
 });
 
 interface ComposeService {

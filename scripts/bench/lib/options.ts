@@ -14,6 +14,7 @@ export const PHASES = [
   'curve',
   'outage',
   'idle',
+  'recorder',
   'soak',
 ] as const;
 export type Phase = (typeof PHASES)[number];
@@ -59,7 +60,8 @@ Environment: BENCH_ROUNDS, BENCH_DURATION_SECONDS, BENCH_WARMUP_SECONDS, BENCH_S
 BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4), BENCH_KAFKA_IDEMPOTENT (true),
 BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_IDLE_SECONDS (20), BENCH_CURVE_IN_FLIGHT (1,4,16,64),
 BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI,
-BENCH_SPOOL_DIR (the disk the spool phase writes to; default the system temp dir);
+BENCH_SPOOL_DIR (the disk the spool phase writes to; default the system temp dir),
+BENCH_JOURNAL_NODE (a node with node:sqlite: the recorder phase then measures the producer's journal too);
 KAFKA_BROKERS (set by scripts/with-kafka.sh). Other variables (PRODUCER_LINGER_MS, ...) reach the sidecar.`;
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {

@@ -125,6 +125,7 @@ export function renderMarkdown(results: BenchResults): string {
         'sidecar on the same broker that answers before Kafka has the event.',
     );
   }
+  lines.push(...recorderRows(results));
   lines.push('');
   lines.push('| goal | target | measured | |');
   lines.push('| --- | --- | --- | --- |');
@@ -138,6 +139,35 @@ export function renderMarkdown(results: BenchResults): string {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/** The `recorder` phase: EventSdkRecorder beside the SDK's direct mode, each through a broker SIGKILL. */
+export function recorderRows(results: BenchResults): string[] {
+  const r = results.recorders;
+  if (!r) return [];
+  const name = {
+    recorder: '`EventSdkRecorder` (whenUnavailable `wait`)',
+    direct: "event-sdk's direct mode (node-rdkafka)",
+  };
+  return [
+    '',
+    `Services that log straight to Kafka: event-sdk's Span API, 8 units of work in flight (a span that audits, logs, ` +
+      `opens a child span that logs and finishes, then finishes; at most one span per 10 ms each), ${r.loadSeconds} s ` +
+      `per run, one after the other, each in a process of its own; ` +
+      `the broker SIGKILLed ${r.killAfterSeconds} s in and started again ${r.downSeconds} s later. "logged": events ` +
+      "the SDK handed to the recorder; record() latency from the call to its outcome (Kafka's confirmation for " +
+      'EventSdkRecorder, the in-memory queue for the direct mode); CPU of the whole process over the load and the ' +
+      'drain that follows it.',
+    '',
+    '| recorder | not awaited | logged | on Kafka | lost | duplicates | events/s | record() p50 / p99 / max ms | CPU µs/event | peak RSS MiB | broker back in |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.rows.map(
+      (row) =>
+        `| ${name[row.recorder]}${row.journal ? ', journal' : ''} (Node ${row.node}) | ${row.asyncOverride} | ${num(row.logged)} | ${num(row.onKafka)} | ${num(row.lost)} | ${num(row.duplicates)} | ` +
+        `${num(row.eventsPerSecond)} | ${num(row.recordP50Ms, 1)} / ${num(row.recordP99Ms)} / ${num(row.recordMaxMs)} | ` +
+        `${num(row.cpuUsPerEvent)} | ${num(row.peakRssMiB)} | ${num(row.restartMs / 1000, 1)} s |`,
+    ),
+  ];
 }
 
 /** Latency in ms to 0.01 below 10 ms: one call in flight is measured in tenths of a millisecond. */

@@ -1,5 +1,6 @@
 // The shape of bench/results/<name>.json, and the goals checked against it (pure).
 import type { PayloadStats } from './events.js';
+import type { RecorderLoadResult } from './span-load.js';
 import type { Rounds } from './stats.js';
 
 export interface MachineInfo {
@@ -220,6 +221,14 @@ export interface ProfileSummary {
   byModule: { module: string; selfMs: number; share: number }[];
 }
 
+export interface RecorderFigures {
+  loadSeconds: number;
+  killAfterSeconds: number;
+  downSeconds: number;
+  /** `asyncOverride`: the types Span did not await (EVENT_SDK_ASYNC_OVERRIDE_EVENTS). */
+  rows: (RecorderLoadResult & { asyncOverride: string; restartMs: number })[];
+}
+
 export interface BenchResults {
   version: 1;
   date: string;
@@ -261,6 +270,8 @@ export interface BenchResults {
     /** Events the sidecar acknowledged (2xx, `accepted`), warm-ups included, and records found in its topic. */
     delivery?: { acknowledged: number; recordsInTopic: number };
   };
+  /** The `recorder` phase: EventSdkRecorder and the SDK's direct mode under Span load, a broker killed mid-way. */
+  recorders?: RecorderFigures;
   goals: Goal[];
   skipped: { phase: string; reason: string }[];
   profile?: ProfileSummary;

@@ -65,9 +65,10 @@ export function outagePhase(): BenchPhase {
     name: 'outage',
     async prepare(ctx) {
       try {
-        broker = await OwnBroker.start(ctx.repo);
-        ctx.resources.closers.push(() => broker!.kill());
+        broker = await OwnBroker.create(ctx.repo);
+        ctx.resources.closers.push(() => broker!.killNow());
         ctx.resources.dirs.push(broker.workDir);
+        await broker.start();
         const topic = ctx.topics.sidecar.replace('bench-sidecar-', 'bench-outage-');
         served = await startSidecar(ctx, {
           topic,
@@ -106,7 +107,7 @@ export function outagePhase(): BenchPhase {
           let backAt = 0;
           const fault = (async () => {
             await new Promise((resolve) => setTimeout(resolve, KILL_AT_MS));
-            broker!.kill();
+            await broker!.kill();
             await new Promise((resolve) => setTimeout(resolve, DOWN_MS));
             restartMs = await broker!.start();
             backAt = Date.now();
