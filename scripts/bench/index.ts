@@ -12,6 +12,8 @@
 //            beside raw kafkajs send() of one record
 //   curve    gRPC through @mojaloop/event-sdk at 1, 4, 16 and 64 calls in flight, ACK_MODE=confirmed beside a
 //            second sidecar with ACK_MODE=received
+//   outage   gRPC through @mojaloop/event-sdk at 16 calls in flight for 30 s with a broker of its own SIGKILLed for
+//            8 s, beside the same 30 s without a fault
 //   idle     the sidecar's CPU with Kafka connected and no traffic (once, after the rounds)
 //   recorder a service logging straight to Kafka through event-sdk's Span API: EventSdkRecorder beside the SDK's
 //            direct mode, each with a broker of the phase's own SIGKILLed mid-way (once, after the rounds)
@@ -41,6 +43,7 @@ import { httpPhase } from './phases/http.js';
 import { idlePhase } from './phases/idle.js';
 import { kafkaPhase } from './phases/kafka.js';
 import { latencyPhase } from './phases/latency.js';
+import { outagePhase } from './phases/outage.js';
 import { recorderPhase } from './phases/recorder.js';
 import { Failures, type BenchContext, type BenchPhase, type Payloads } from './phases/phase.js';
 import { release } from './phases/resources.js';
@@ -70,6 +73,7 @@ function allPhases(): BenchPhase[] {
     grpcPhase(),
     latencyPhase(),
     curvePhase(),
+    outagePhase(),
     idlePhase(),
     recorderPhase(),
     soakPhase(),

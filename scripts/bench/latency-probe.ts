@@ -181,7 +181,8 @@ function runWorker(root: string): Promise<Record<string, Timing>> {
     });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the worker's last line may still be unread at 'exit'.
+    child.once('close', (code) => {
       if (code !== 0) return reject(new Error(`worker for ${root} exited with ${code}`));
       resolveRun(JSON.parse(text.trim().split('\n').pop()!) as Record<string, Timing>);
     });

@@ -3,7 +3,8 @@
 // (a) ingress -> EventProducer -> Kafka (acks=all); (b) ingress -> spool (SQLite WAL, group commit), forced by a
 // producer that is known to be down (it refuses at once, as EventProducer does while Kafka is away).
 // Environment: BENCH_EVENTS (default 20000), BENCH_ROUNDS (3), BENCH_CONCURRENCY (1000), BENCH_PARTITIONS (12),
-// BENCH_SPOOL_DIR (a directory on the disk to measure; default the system temp dir), SPOOL_SYNC (full).
+// BENCH_SPOOL_DIR (a directory on the disk to measure; default the system temp dir), SPOOL_SYNC (full),
+// SPOOL_LINGER_MS (0).
 // Not a test: it prints events/s of both, their medians and the ratio (goal: spool >= 0.5 x Kafka). The main run
 // (`npm run bench`, phase `spool`) measures the same through HTTP, with a sidecar process whose Kafka is away.
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 12);
 const SYNC = (process.env.SPOOL_SYNC ?? 'full') as SpoolSync;
+const LINGER_MS = Number(process.env.SPOOL_LINGER_MS ?? 0);
 const SPOOL_BASE = process.env.BENCH_SPOOL_DIR ?? tmpdir();
 const logger = pino({ level: 'silent' });
 
@@ -74,7 +76,7 @@ async function spoolPath(events: EventMessage[]): Promise<number> {
   const registry = new Registry();
   const metrics = createMetrics(registry, { processMetrics: false });
   const spool = createSpool(
-    { dir, maxBytes: 8 * 1024 ** 3, lingerMs: 2, sync: SYNC },
+    { dir, maxBytes: 8 * 1024 ** 3, lingerMs: LINGER_MS, sync: SYNC },
     { producer: downProducer, logger, registry },
   );
   try {

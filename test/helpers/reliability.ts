@@ -317,13 +317,14 @@ export class SidecarProcess {
       // stderr is for start-up problems and crashes: small, kept whole up to a bound.
       if (this.stderrText.length < 1_000_000) this.stderrText += chunk;
     });
-    this.exited = new Promise((resolve) =>
+    this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal, at: Date.now() };
         this.stopRssSampling();
-        resolve(this.exit);
-      }),
-    );
+      });
+      // Resolved at 'close', once its output is read to the end, so that a test reading the last lines sees them.
+      this.child.once('close', () => resolve(this.exit!));
+    });
   }
 
   static async start(t: TestContext, options: SidecarProcessOptions): Promise<SidecarProcess> {

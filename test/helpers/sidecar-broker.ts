@@ -16,6 +16,12 @@ export interface DedicatedBroker {
   stop(): Promise<void>;
   /** SIGKILL of the broker (a crash); `start()` brings it back on the same data. */
   kill(): void;
+  /**
+   * SIGSTOP of the broker: its connections stay open and every request waits for an answer, as from a broker that
+   * hangs; `resume()` (SIGCONT) lets it answer them. Resumed after the test in any case.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 export interface DedicatedBrokerOptions {
@@ -45,18 +51,36 @@ export async function dedicatedBroker(t: TestContext, options: DedicatedBrokerOp
         err ? reject(new Error(`kafka-local.sh ${command} failed: ${err.message}\n${stdout}\n${stderr}`)) : resolve(),
       );
     });
-  t.after(async () => {
-    await run('stop').catch(() => undefined);
-    rmSync(workDir, { recursive: true, force: true });
-  });
-  const kill = () => {
+  const signal = (name: NodeJS.Signals) => {
     const pid = Number(readFileSync(join(workDir, 'kafka.pid'), 'utf8').trim());
     // The broker leads its own process group.
     try {
-      process.kill(-pid, 'SIGKILL');
+      process.kill(-pid, name);
     } catch {
-      process.kill(pid, 'SIGKILL');
+      process.kill(pid, name);
     }
   };
-  return { brokers: [`127.0.0.1:${port}`], start: () => run('start'), stop: () => run('stop'), kill };
+  let paused = false;
+  const resume = () => {
+    if (!paused) return;
+    paused = false;
+    signal('SIGCONT');
+  };
+  t.after(async () => {
+    // A paused broker would not stop before kafka-local.sh's bound.
+    resume();
+    await run('stop').catch(() => undefined);
+    rmSync(workDir, { recursive: true, force: true });
+  });
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    start: () => run('start'),
+    stop: () => run('stop'),
+    kill: () => signal('SIGKILL'),
+    pause: () => {
+      paused = true;
+      signal('SIGSTOP');
+    },
+    resume,
+  };
 }

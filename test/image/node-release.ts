@@ -62,6 +62,11 @@ function fetchPackage(spec: string, dir: string, marker: string): void {
   }
 }
 
+/** Oldest first: versions compared field by field as numbers. */
+function byVersion(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
 /** The newest release of `major` on the registry (or, offline, the newest one cached). */
 export function nodeRelease(major: string): NodeRelease {
   assert.match(major, /^\d+$/, `a Node major, not "${major}"`);
@@ -69,13 +74,14 @@ export function nodeRelease(major: string): NodeRelease {
   const view = run('npm', ['view', `${pkg}@${major}`, 'version', '--json']);
   let version: string | undefined;
   if (view.status === 0) {
+    // The registry lists a range's versions in its own order (20.x ends with 20.9.0, 20.8.1, 20.8.0), not by version.
     const versions = JSON.parse(view.stdout) as string | string[];
-    version = Array.isArray(versions) ? versions.at(-1) : versions;
+    version = Array.isArray(versions) ? [...versions].sort(byVersion).at(-1) : versions;
   } else {
     const cached = existsSync(CACHE)
       ? readdirSync(CACHE)
           .filter((v) => v.startsWith(`${major}.`) && existsSync(join(CACHE, v, 'package/bin/node')))
-          .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+          .sort(byVersion)
       : [];
     version = cached.at(-1);
     assert.ok(version, `${pkg}@${major}: the registry did not answer and none is cached: ${view.stderr}`);

@@ -49,7 +49,8 @@ function service(brokers: string[], asyncOverride: string) {
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err = (err + chunk).slice(-4000)));
   const result = new Promise<ChildResult>((resolve, reject) =>
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': at 'exit' the end of the child's stdout (the RESULT line) may still be unread.
+    child.once('close', (code, signal) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) resolve(JSON.parse(line.slice('RESULT '.length)) as ChildResult);
       else reject(new Error(`the service exited ${code ?? signal} without a result:\n${err}`));

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { call, consume, metricValue, sampleEvent, startTestSidecar } from '../helpers/sidecar.js';
 import { eventLoggerClient, healthClient, toWire } from '../helpers/grpc.js';
+import { dedicatedBroker } from '../helpers/sidecar-broker.js';
 
 const LOG = 'mojaloop.events.EventLoggerService/Log';
 
@@ -67,28 +68,40 @@ test('invalid events: INVALID_ARGUMENT with the failing field; valid ones are on
 });
 
 test('a full producer queue answers RESOURCE_EXHAUSTED with retry-after; the taken event is published', async (t) => {
-  // One event may wait for Kafka at a time, and it waits 500 ms for a batch to fill.
+  // One event may wait for Kafka at a time, and the broker hangs (SIGSTOP) while it waits: the queue is full for
+  // the next ones however fast the machine is.
+  const broker = await dedicatedBroker(t, { prefix: 'kafka-grpc-full-' });
+  await broker.start();
   const { sidecar, topic } = await startTestSidecar(t, {
+    KAFKA_BROKERS: broker.brokers.join(','),
     PRODUCER_MAX_QUEUE: '1',
     MAX_BATCH_EVENTS: '1',
-    PRODUCER_LINGER_MS: '500',
+    PUBLISH_TIMEOUT_MS: '30000',
+    KAFKA_REQUEST_TIMEOUT_MS: '30000',
   });
   const client = eventLoggerClient(sidecar.grpcPort);
   t.after(() => client.close());
-  const events = Array.from({ length: 4 }, () => sampleEvent('log'));
-  const answers = await Promise.all(events.map((event) => client.log(toWire(event))));
-  const accepted = answers.filter((a) => a.response?.status === 'accepted');
-  const exhausted = answers.filter((a) => a.error?.code === status.RESOURCE_EXHAUSTED);
-  assert.equal(accepted.length, 1, answers.map((a) => a.error?.code ?? 'OK').join());
-  assert.equal(exhausted.length, 3);
-  for (const answer of exhausted) {
+  const warm = sampleEvent('audit');
+  assert.deepEqual((await client.log(toWire(warm))).response, { status: 'accepted' });
+
+  broker.pause();
+  const taken = sampleEvent('log');
+  const first = client.log(toWire(taken));
+  for (let i = 0; sidecar.producer.health().queueDepth < 1; i += 1) {
+    assert.ok(i < 1000, 'the first event reaches the producer');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const refused = await Promise.all(Array.from({ length: 3 }, () => client.log(toWire(sampleEvent('log')))));
+  for (const answer of refused) {
+    assert.equal(answer.error?.code, status.RESOURCE_EXHAUSTED, String(answer.error));
     assert.ok(Number(answer.trailers!['retry-after']) >= 1);
     assert.equal(answer.trailers!['error-code'], 'OVERLOADED');
     assert.equal(answer.error!.details, 'Server busy - too many events waiting for Kafka');
   }
-  const published = events[answers.findIndex((a) => a.response?.status === 'accepted')]!;
-  const [record] = await consume(topic, 1);
-  assert.equal(record!.value.id, published.id);
+  broker.resume();
+  assert.deepEqual((await first).response, { status: 'accepted' });
+  const records = await consume(topic, 2, { brokers: broker.brokers });
+  assert.deepEqual(records.map((r) => r.value.id).sort(), [warm.id, taken.id].sort());
 });
 
 test('AUTH_TOKEN: UNAUTHENTICATED without the bearer metadata, accepted with it', async (t) => {

@@ -1,12 +1,13 @@
 // Many services at once: 20 event-sdk clients (one channel each) × 50 events in flight together.
-// Every event answered `accepted` is on the topic. Then a graceful stop with calls in flight: they
-// finish, are on the topic, and new calls are refused.
+// Every event answered `accepted` is on the topic. Then a graceful stop with calls in flight (held there by a
+// broker that hangs): they finish, are on the topic, and new calls are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { EventLoggingServiceClient } from '@mojaloop/event-sdk';
 import { consume, sampleEvent, startTestSidecar } from '../helpers/sidecar.js';
 import { eventLoggerClient, toWire } from '../helpers/grpc.js';
+import { dedicatedBroker } from '../helpers/sidecar-broker.js';
 
 const TYPES = ['log', 'audit', 'trace', 'error'] as const;
 // event-sdk's own proto has no `error` event type (protobufjs would send it as UNDEFINED).
@@ -67,17 +68,36 @@ test('20 clients × 50 events: every accepted event is on the topic', async (t) 
 });
 
 test('graceful stop: calls in flight finish and are on the topic; new calls are refused', async (t) => {
-  // A long linger keeps the calls waiting for Kafka when close() starts.
-  const { sidecar, topic } = await startTestSidecar(t, { PRODUCER_LINGER_MS: '400', SHUTDOWN_TIMEOUT_MS: '15000' });
+  // The broker hangs (SIGSTOP): the calls are in flight, waiting for Kafka, when the stop begins, however fast
+  // the machine is; then it answers them.
+  const broker = await dedicatedBroker(t, { prefix: 'kafka-grpc-stop-' });
+  await broker.start();
+  const { sidecar, topic } = await startTestSidecar(t, {
+    KAFKA_BROKERS: broker.brokers.join(','),
+    SHUTDOWN_TIMEOUT_MS: '30000',
+    PUBLISH_TIMEOUT_MS: '30000',
+    KAFKA_REQUEST_TIMEOUT_MS: '30000',
+  });
   const client = eventLoggerClient(sidecar.grpcPort);
   t.after(() => client.close());
+  const before = sampleEvent('log');
+  assert.deepEqual((await client.log(toWire(before))).response, { status: 'accepted' });
+
+  broker.pause();
   const events = Array.from({ length: 30 }, (_, i) => sampleEvent(TYPES[i % TYPES.length]));
   const answers = Promise.all(events.map((event) => client.log(toWire(event))));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let i = 0; sidecar.producer.health().queueDepth < events.length; i += 1) {
+    assert.ok(i < 1000, `the calls reach the producer (${sidecar.producer.health().queueDepth} of ${events.length})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   const closing = sidecar.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
   const late = await client.log(toWire(sampleEvent('log')), {}, 3000);
   assert.ok(late.error, 'a call after the stop began is refused');
+  // Past the shutdown's drain (at most a quarter of SHUTDOWN_TIMEOUT_MS, 1 s): the server is closing, and must still
+  // let these calls finish.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  assert.equal(sidecar.producer.health().queueDepth, events.length, 'the calls still wait for Kafka');
+  broker.resume();
 
   const results = await answers;
   assert.deepEqual(
@@ -85,7 +105,7 @@ test('graceful stop: calls in flight finish and are on the topic; new calls are 
     events.map(() => 'accepted'),
   );
   await closing;
-  const ids = new Set(events.map((e) => e.id));
-  const records = await consume(topic, events.length);
+  const ids = new Set([before, ...events].map((e) => e.id));
+  const records = await consume(topic, ids.size, { brokers: broker.brokers });
   assert.deepEqual(new Set(records.map((r) => r.value.id)), ids);
 });

@@ -119,10 +119,7 @@ test('a spool directory that cannot be created stops the start with exit 1, nami
   const cli = runCli([], spoolCliEnv(testBrokers(), uniqueName('it-spool-bad-dir'), dir));
   t.after(() => cli.child.kill('SIGKILL'));
   assert.equal(await cli.exited, 1);
-  assert.match(
-    cli.stderr(),
-    new RegExp(`^event-sidecar: invalid configuration:\\n  SPOOL_DIR=${dir} cannot be used: `),
-  );
+  assert.match(cli.stderr(), new RegExp(`^event-sidecar: SPOOL_DIR=${dir} cannot be used: [^\\n]*\\n$`));
   assert.match(cli.stderr(), /SPOOL_DIR=off/);
   assert.ok(!cli.logs.some((l) => l.msg === 'event-sidecar started'));
   assert.equal(existsSync(dir), false);

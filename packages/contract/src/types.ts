@@ -343,6 +343,13 @@ export interface ServiceHealth {
    * @minimum 0
    */
   depth?: number;
+  /**
+   * `spool` only, when there are any: events Kafka would not take, moved out of the replay (`event-sidecar
+   * dead-letters`).
+   * @TJS-type integer
+   * @minimum 0
+   */
+  deadLetters?: number;
 }
 
 /**

@@ -5,7 +5,7 @@ import { ProducerError } from './errors.js';
 import { noop } from './metrics.js';
 import type { ProducerMetrics } from './options.js';
 import type { Journal, JournalRecord } from './journal.js';
-import { toKafkaRecord } from './record.js';
+import { toKafkaRecord, type KafkaRecord } from './record.js';
 
 export interface PublishResult {
   topic: string;
@@ -45,27 +45,51 @@ export interface Entry {
 // a generous estimate so that a full batch stays under the broker's message.max.bytes.
 const RECORD_OVERHEAD = 64;
 
+/**
+ * Most bytes the record of an event the contract accepts takes beyond the event's own compact JSON: the key (a
+ * 32-character trace id), the four headers (about 140 bytes), `protocol.createdAt` in the value (about 36) and the
+ * record's overhead (64), rounded up. An event whose JSON is at most `batch.maxBytes` minus this fits in a produce
+ * request; the sidecar bounds its request bodies so.
+ */
+export const RECORD_ENVELOPE_BYTES = 512;
+
 export interface EntryTarget {
   topic: string;
   /** The event's partition: asked after the record is made, so that an invalid event fails as INVALID_EVENT. */
   choose: (event: EventMessage) => number;
   /** Epoch ms: `protocol.createdAt` and the record timestamp. */
   createdAt: number;
-  maxBytes: number;
   publishTimeoutMs: number;
 }
 
-/** The entry for `event`; RECORD_TOO_LARGE when its record could never fit in a produce request. */
-export function createEntry(event: EventMessage, target: EntryTarget): Entry {
-  const record = toKafkaRecord(event, target.createdAt);
-  const partition = target.choose(event);
+/** An event's Kafka record and the bytes it takes in a produce request. */
+export interface SizedRecord {
+  readonly record: KafkaRecord;
+  readonly bytes: number;
+}
+
+/**
+ * The record of `event` at `createdAt`, and its size; RECORD_TOO_LARGE when it could never fit in a produce request
+ * of `maxBytes` (INVALID_EVENT when it cannot be made at all). It needs no broker: publish() asks it before anything
+ * about Kafka's state, so that an event too large is refused alike whether Kafka is up or away (or, with 'wait',
+ * refused at once rather than left to wait).
+ */
+export function sizedRecord(event: EventMessage, createdAt: number, maxBytes: number): SizedRecord {
+  const record = toKafkaRecord(event, createdAt);
   const bytes = recordBytes(record.key, record.value, record.headers);
-  if (bytes > target.maxBytes) {
+  if (bytes > maxBytes) {
     throw new ProducerError(
       'RECORD_TOO_LARGE',
-      `the event takes ${bytes} bytes as a Kafka record; at most ${target.maxBytes} are accepted (batch.maxBytes)`,
+      `the event takes ${bytes} bytes as a Kafka record; at most ${maxBytes} are accepted (batch.maxBytes)`,
     );
   }
+  return { record, bytes };
+}
+
+/** The entry for `event`, from its record (sizedRecord). */
+export function createEntry(event: EventMessage, sized: SizedRecord, target: EntryTarget): Entry {
+  const { record, bytes } = sized;
+  const partition = target.choose(event);
   return newEntry(
     target.topic,
     event.metadata.event.type,

@@ -3,7 +3,9 @@ import { classifyKafkaError, type ProducerError } from './errors.js';
 import type { Lane } from './lane.js';
 
 const PROBE_FIRST_MS = 250;
-const PROBE_MAX_MS = 5000;
+// A probe that fails costs a refused connection; one that comes late keeps events refused (spooled, by the sidecar)
+// for seconds after Kafka is back: after an 8 s broker restart a 5 s bound added up to 5 s of that.
+const PROBE_MAX_MS = 1000;
 
 export interface ProbeContext {
   /** Whether probing is of no more use: the producer is closing (or, with events that wait, closed). */

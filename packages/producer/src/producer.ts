@@ -13,7 +13,7 @@ import {
 } from './client.js';
 import { abandon, CLOSE_WAIT_MS, type CloseOptions, type CloseResult } from './closing.js';
 import { Deadlines, type DeadlineContext } from './deadlines.js';
-import { createEntry, Ledger, type Entry, type PublishResult } from './entry.js';
+import { createEntry, Ledger, sizedRecord, type Entry, type PublishResult, type SizedRecord } from './entry.js';
 import { Journal } from './journal.js';
 import { classifyKafkaError, isProducerError, ProducerError } from './errors.js';
 import { Lane, type LaneContext } from './lane.js';
@@ -299,16 +299,24 @@ export class EventProducer {
    * event delivered late (from the sidecar's spool) keeps the time it was accepted.
    */
   publish(event: EventMessage, options: PublishOptions = {}): Promise<PublishResult> {
+    const createdAt = options.createdAt ?? Date.now();
+    // What the event is decides before what Kafka's state is: an event that can never be sent is refused alike
+    // whether Kafka is up or away, never taken (or spooled) while it is away and refused once it is back.
+    let sized: SizedRecord;
+    try {
+      sized = sizedRecord(event, createdAt, this.opts.batch.maxBytes);
+    } catch (e) {
+      return this.refuse(event, isProducerError(e) ? e : classifyKafkaError(e).error);
+    }
     const refused = this.refusal();
     if (refused) return this.refuse(event, refused);
     let entry: Entry;
     try {
       const route = routeOf(this.routes!, event);
-      entry = createEntry(event, {
+      entry = createEntry(event, sized, {
         topic: route.topic,
         choose: route.choose,
-        createdAt: options.createdAt ?? Date.now(),
-        maxBytes: this.opts.batch.maxBytes,
+        createdAt,
         publishTimeoutMs: this.opts.publishTimeoutMs,
       });
     } catch (e) {

@@ -52,7 +52,7 @@ const NO_ROUTE: Route = Object.freeze({
   },
 });
 
-/** The route of `event` by its type; NO_ROUTE for an unknown type (its record is checked first, in createEntry). */
+/** The route of `event` by its type; NO_ROUTE for an unknown type (its record is checked first, in sizedRecord). */
 export function routeOf(routes: Routes, event: EventMessage): Route {
   const type = event?.metadata?.event?.type;
   return (typeof type === 'string' && (routes as Record<string, Route>)[type]) || NO_ROUTE;

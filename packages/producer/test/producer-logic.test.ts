@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
-import { EventProducer, type ProducerError } from '../src/index.js';
+import { EventProducer, RECORD_ENVELOPE_BYTES, sizedRecord, type ProducerError } from '../src/index.js';
 import { connected, FakeKafka } from './fake-kafka.js';
 import { makeEvent } from './fixtures.js';
 
@@ -229,6 +229,44 @@ test('an event larger than batch.maxBytes fails at once with RECORD_TOO_LARGE', 
   await assert.rejects(producer.publish(big), { code: 'RECORD_TOO_LARGE', canRetry: false });
   assert.equal(fake.producers[0]!.sends.length, 0);
   await producer.close();
+});
+
+test('an event too large is RECORD_TOO_LARGE whatever the state of Kafka: before connect, while down, after close', async () => {
+  const big = makeEvent('log', TRACE, { content: { text: 'x'.repeat(3000) } });
+  const fake = new FakeKafka();
+  const early = new EventProducer({ brokers: ['127.0.0.1:9'], batch: { maxBytes: 2048 } }, { kafka: fake });
+  await assert.rejects(early.publish(big), { code: 'RECORD_TOO_LARGE', canRetry: false });
+  const refused = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('connect ECONNREFUSED'), {
+    retryCount: 3,
+    retryTime: 100,
+  });
+  fake.onSend = async () => {
+    fake.connectError = refused;
+    throw refused;
+  };
+  const producer = await connected(fake, { batch: { maxBytes: 2048 } });
+  await assert.rejects(producer.publish(makeEvent('log', TRACE)), { code: 'KAFKA_UNAVAILABLE' });
+  assert.equal(producer.health().state, 'down');
+  // Kafka is away: a small event is refused for that (and may be kept elsewhere), a large one for its size.
+  await assert.rejects(producer.publish(makeEvent('log', TRACE)), { code: 'KAFKA_UNAVAILABLE' });
+  await assert.rejects(producer.publish(big), { code: 'RECORD_TOO_LARGE', canRetry: false });
+  await producer.close();
+  await early.close();
+  await assert.rejects(producer.publish(big), { code: 'RECORD_TOO_LARGE' });
+});
+
+test('RECORD_ENVELOPE_BYTES bounds what a record adds to the JSON of an event the contract accepts', () => {
+  // The longest action, content type and a traceparent header; protocol.createdAt of the year 2286.
+  const event = makeEvent('error', 'f'.repeat(32), { type: 'application/json', content: { text: 'x'.repeat(5000) } });
+  const json = Buffer.byteLength(JSON.stringify(event));
+  const { bytes } = sizedRecord(event, 9_999_999_999_999, 1 << 20);
+  assert.ok(bytes - json > 200, `the envelope is ${bytes - json} bytes`);
+  assert.ok(bytes - json <= RECORD_ENVELOPE_BYTES, `the envelope is ${bytes - json} bytes`);
+  assert.throws(() => sizedRecord(event, Date.now(), json + RECORD_ENVELOPE_BYTES - 300), { code: 'RECORD_TOO_LARGE' });
+  assert.equal(
+    sizedRecord(event, Date.now(), json + RECORD_ENVELOPE_BYTES).bytes <= json + RECORD_ENVELOPE_BYTES,
+    true,
+  );
 });
 
 test('batches respect maxBytes', async () => {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { type Message } from 'kafkajs';
-import type { ProducerError } from '../src/index.js';
+import { EventProducer, type ProducerError } from '../src/index.js';
 import { connected, FakeKafka } from './fake-kafka.js';
 import { makeEvent } from './fixtures.js';
 
@@ -161,6 +161,38 @@ test('wait: a full queue refuses at once with OVERLOADED naming batch.maxQueue, 
   assert.equal(refused?.code, 'OVERLOADED');
   assert.match(refused.message, /batch\.maxQueueBytes 2048/);
   await bytes.close({ timeoutMs: 0 });
+});
+
+test('wait: an event too large is refused at once for its size, before connect and while down; it never waits', async () => {
+  const big = makeEvent('log', TRACES[0]!, { content: { text: 'x'.repeat(3000) } });
+  const fake = new FakeKafka();
+  const broker = switchable(fake);
+  const early = new EventProducer(
+    { brokers: ['fake:9092'], whenUnavailable: 'wait', batch: { maxBytes: 2048 } },
+    { kafka: fake },
+  );
+  await assert.rejects(early.publish(big), { code: 'RECORD_TOO_LARGE', canRetry: false });
+  await assert.rejects(early.publish(makeEvent('log', TRACES[0]!)), { code: 'KAFKA_UNAVAILABLE' });
+  await early.close();
+
+  const producer = await connected(fake, { whenUnavailable: 'wait', batch: { maxBytes: 2048 } });
+  broker.set(false);
+  const waiting = events(3).map((e) => producer.publish(e));
+  while (producer.health().state !== 'down') await sleep(5);
+  // Kafka is away: the small events wait for it, the large one is refused for what it is, at once.
+  const outcome = await Promise.race([
+    producer.publish(big).then(
+      () => 'published',
+      (e: ProducerError) => e.code,
+    ),
+    sleep(200).then(() => 'still waiting'),
+  ]);
+  assert.equal(outcome, 'RECORD_TOO_LARGE');
+  assert.equal(producer.health().queueDepth, 3);
+  broker.set(true);
+  assert.equal((await Promise.all(waiting)).length, 3);
+  assert.equal(fake.stored, 3);
+  await producer.close();
 });
 
 test('wait: close() delivers what waits if Kafka comes back within its timeout', async () => {

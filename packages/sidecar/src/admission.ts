@@ -1,7 +1,8 @@
 // Admission: whether the sidecar takes a request now, decided in one place for every transport and both
 // HTTP paths. Refusals here come before a body is read: while shutting down (503, the connection closes),
-// while the event loop runs late (503 BUSY), while the producer's queue is full (429, batches only) and while
-// the bodies already being handled reach MAX_IN_FLIGHT_BYTES (429).
+// while the event bodies already being handled reach MAX_IN_FLIGHT_BYTES (429: the sidecar's memory), while
+// the producer's queue is full (429, batches only), and without a spool while the event loop runs late (503
+// BUSY). With a spool a late event loop is no refusal: the ingress spools what it would have shed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProducerError } from '@event-sidecar/producer';
 import type { SidecarConfig } from './config.js';
@@ -12,7 +13,7 @@ import type { SidecarMetrics } from './metrics.js';
 import type { HealthSource } from './producer-views.js';
 
 export interface Admission {
-  /** True while the event loop's delay exceeds MAX_EVENT_LOOP_DELAY_MS: events are refused BUSY. */
+  /** True while the event loop's delay exceeds MAX_EVENT_LOOP_DELAY_MS: events are refused BUSY, or with a spool spooled. */
   busy(): boolean;
   /** True once shutdown began; each call counts as a refusal, which keeps the drain going. */
   refusing(): boolean;
@@ -38,8 +39,8 @@ export interface AdmissionDeps {
   producer: HealthSource;
   metrics: SidecarMetrics;
   /**
-   * With a spool, events of a spooled trace bypass the producer's queue, so a full queue is no reason to
-   * refuse them.
+   * With a spool, an event that would be refused for a late event loop is spooled instead, so that is no reason
+   * to refuse a request unread.
    */
   spooled: boolean;
 }
@@ -100,9 +101,12 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       }
       // Only event requests carry bodies worth refusing; probes and scrapes are always answered.
       if (req.method !== 'POST') return true;
-      if (loadMonitor.overloaded()) return refuse(req, res, 'BUSY', busy);
-      // A single event is not refused for a full queue: it costs little, and the producer counts it by its type.
-      if (!spooled && isBatchRoute(req.url) && producer.health().queueDepth >= config.producer.maxQueue)
+      // With a spool an event of a late event loop is read and spooled instead (ingress): the SDK drops a refusal.
+      if (!spooled && loadMonitor.overloaded()) return refuse(req, res, 'BUSY', busy);
+      // A single event is not refused for a full queue: it costs little, and the producer counts it by its type (with
+      // a spool it is spooled). A batch is, spool or not: spooling batches of a bulk sender that Kafka cannot keep
+      // up with would only move the backlog into the sidecar's memory and disk; it is told 429 before it is read.
+      if (isBatchRoute(req.url) && producer.health().queueDepth >= config.producer.maxQueue)
         return refuse(req, res, 'OVERLOADED', queueFull);
       if (!reserve(req, res)) return refuse(req, res, 'OVERLOADED', queueFull);
       return true;

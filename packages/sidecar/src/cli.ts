@@ -7,12 +7,14 @@
 // The container's ENTRYPOINT passes the same flags.
 import { helpText } from './config-doc.js';
 import { loadConfigWithSources, type LoadedConfig } from './config.js';
+import { deadLetterCommand } from './dead-letter-cli.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { originalConfigReport } from './original-config/report.js';
 import { createSidecar, packageVersion, type Sidecar } from './sidecar.js';
 
 const USAGE = `Usage: event-sidecar [--help] [--version]
+       event-sidecar dead-letters list|export|requeue|drop [EVENT_ID ...] [--all]
 
 Accepts Mojaloop events over HTTP (POST /event, POST /events) and gRPC
 (mojaloop.events.EventLoggerService/Log, as @mojaloop/event-sdk sends them), validates them
@@ -27,6 +29,13 @@ function help(): string {
 
 async function main(argv: string[]): Promise<void> {
   const version = packageVersion();
+  if (argv[0] === 'dead-letters') {
+    process.exitCode = deadLetterCommand(argv.slice(1), process.env, {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
+    return;
+  }
   for (const arg of argv) {
     if (arg === '--help' || arg === '-h') {
       process.stdout.write(help());
@@ -72,10 +81,10 @@ async function main(argv: string[]): Promise<void> {
   try {
     sidecar = createSidecar(config, { logger, version });
   } catch (err) {
-    // A spool directory that cannot be used (SPOOL_DIR): said as a configuration problem is.
+    // A spool that cannot be used (SPOOL_DIR): one line that names it, the cause and what to do.
     if (!(err instanceof ConfigError)) throw err;
     logger.fatal({ err }, 'start failed');
-    process.stderr.write(`event-sidecar: ${err.message}\n`);
+    process.stderr.write(`event-sidecar: ${err.problems.join('; ')}\n`);
     process.exit(1);
   }
   let stopping = false;

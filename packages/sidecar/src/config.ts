@@ -2,7 +2,12 @@
 // one ConfigError, in the order of the table), then deeply frozen. Precedence, highest first: the settings'
 // variables, the original sidecar's `ES_*` variables, its configuration file (original-config/), the defaults.
 import { existsSync, readFileSync } from 'node:fs';
-import { parsePartitionMap, partitionsNeeded, type TopicStrategy } from '@event-sidecar/producer';
+import {
+  RECORD_ENVELOPE_BYTES,
+  parsePartitionMap,
+  partitionsNeeded,
+  type TopicStrategy,
+} from '@event-sidecar/producer';
 import { rawValue, type Env } from './env.js';
 import { ConfigError } from './errors.js';
 import { effectiveLogLevels } from './log-levels.js';
@@ -97,6 +102,8 @@ export interface SpoolSettings {
   readonly maxBytes: number;
   readonly lingerMs: number;
   readonly sync: SpoolSyncMode;
+  /** How long an event may keep failing for a reason that may clear before it becomes a dead letter. */
+  readonly deadLetterAfterMs: number;
 }
 
 export interface SidecarConfig {
@@ -176,6 +183,11 @@ export function loadConfigWithSources(env: Env = process.env, options: LoadConfi
 
   if (v.HTTP_REQUEST_TIMEOUT_MS > 0 && v.HTTP_HEADERS_TIMEOUT_MS > v.HTTP_REQUEST_TIMEOUT_MS)
     problem('HTTP_HEADERS_TIMEOUT_MS', 'HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  if (v.MAX_BODY_BYTES !== undefined && v.MAX_BODY_BYTES > v.PRODUCER_BATCH_MAX_BYTES - RECORD_ENVELOPE_BYTES)
+    problem(
+      'MAX_BODY_BYTES',
+      `MAX_BODY_BYTES must be at most PRODUCER_BATCH_MAX_BYTES - ${RECORD_ENVELOPE_BYTES} (${v.PRODUCER_BATCH_MAX_BYTES - RECORD_ENVELOPE_BYTES}): an event that large would be read but never fit in a Kafka record; lower it, or raise PRODUCER_BATCH_MAX_BYTES (within the brokers' message.max.bytes)`,
+    );
   if (v.PRODUCER_MAX_QUEUE < v.MAX_BATCH_EVENTS)
     problem(
       'PRODUCER_MAX_QUEUE',
@@ -259,7 +271,7 @@ function assemble(v: SettingValues, extra: Derived): SidecarConfig {
     http: {
       host: v.HTTP_HOST,
       port: v.HTTP_PORT,
-      maxBodyBytes: v.MAX_BODY_BYTES,
+      maxBodyBytes: v.MAX_BODY_BYTES ?? v.PRODUCER_BATCH_MAX_BYTES - RECORD_ENVELOPE_BYTES,
       maxBatchEvents: v.MAX_BATCH_EVENTS,
       ...(v.AUTH_TOKEN === undefined ? {} : { authToken: v.AUTH_TOKEN }),
       requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
@@ -305,7 +317,13 @@ function assemble(v: SettingValues, extra: Derived): SidecarConfig {
     ...(extra.spoolDir === false
       ? {}
       : {
-          spool: { dir: extra.spoolDir, maxBytes: v.SPOOL_MAX_BYTES, lingerMs: v.SPOOL_LINGER_MS, sync: v.SPOOL_SYNC },
+          spool: {
+            dir: extra.spoolDir,
+            maxBytes: v.SPOOL_MAX_BYTES,
+            lingerMs: v.SPOOL_LINGER_MS,
+            sync: v.SPOOL_SYNC,
+            deadLetterAfterMs: v.SPOOL_DEAD_LETTER_AFTER_MS,
+          },
         }),
     ...logging(v),
     ...(v.METRICS_DEFAULT_LABELS === undefined ? {} : { metricsDefaultLabels: v.METRICS_DEFAULT_LABELS }),

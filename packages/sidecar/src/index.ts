@@ -56,8 +56,17 @@ export {
   type EventValidator,
 } from './ingress.js';
 export type { HealthSource, Publisher, ReplayPublisher, SidecarProducer } from './producer-views.js';
-export { acceptingState, overallHealth, type Transport } from './transport.js';
-export { createApp, kafkaHealth, spoolHealth, type AppDeps } from './http/app.js';
+export type { Transport } from './transport.js';
+export {
+  createHealthPolicy,
+  decideHealth,
+  kafkaHealth,
+  spoolHealth,
+  type HealthAnswer,
+  type HealthInputs,
+  type HealthPolicy,
+} from './health-policy.js';
+export { createApp, type AppDeps } from './http/app.js';
 export { sendError } from './http/answers.js';
 export { createBrokerProbe, splitBroker, type BrokerProbe, type ProbeResult } from './broker-probe.js';
 export {
@@ -77,6 +86,16 @@ export {
   SPOOL_FILE,
   LOCK_FILE,
   SPOOL_OFF,
+  replayVerdict,
+  listDeadLetters,
+  requeueDeadLetters,
+  dropDeadLetters,
+  spoolUnusable,
+  type DeadLetter,
+  type DeadLetterReason,
+  type DeadLetterSelection,
+  type ReplayVerdict,
+  type SpoolFault,
   bytesOnDisk,
   defaultSpoolDir,
   lockSpoolDir,

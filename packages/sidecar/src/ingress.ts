@@ -8,7 +8,7 @@ import { SidecarError, errorBody, resolveError } from './errors.js';
 import type { Admission } from './admission.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
 import type { Spool } from './spool/index.js';
-import { directDelivery, spoolingDelivery } from './spool/spooling-publisher.js';
+import { directDelivery, spoolingDelivery, type SpoolingOptions } from './spool/spooling-publisher.js';
 
 /** The contract's `validateEvent`, or another with its shape. */
 export type EventValidator = (value: unknown) => ValidationResult;
@@ -68,19 +68,29 @@ export function createIngress(deps: {
   /** With a spool, events Kafka cannot take now are kept on disk instead of failing. */
   spool?: Spool;
   /**
-   * Load shedding: while it says busy, an event is refused (BUSY) before any validation or publishing. For
-   * HTTP this is the second look, once the body is read; for gRPC, the only one.
+   * Load shedding: while it says busy, an event is refused (BUSY) before any validation or publishing, or, with
+   * a spool, validated and spooled instead. For HTTP this is the second look, once the body is read; for gRPC,
+   * the only one.
    */
   admission?: Pick<Admission, 'busy'>;
+  /** With a spool: refuses an event too large for a Kafka record before it is spooled without the producer. */
+  recordCheck?: SpoolingOptions['check'];
 }): Ingress {
   const { producer, validate, metrics, spool, admission } = deps;
-  const deliver = spool ? spoolingDelivery(producer, spool) : directDelivery(producer);
+  const deliver = spool
+    ? spoolingDelivery(producer, spool, {
+        ...(admission ? { busy: () => admission.busy() } : {}),
+        ...(deps.recordCheck ? { check: deps.recordCheck } : {}),
+      })
+    : directDelivery(producer);
+  // With a spool, a busy sidecar spools rather than refuses (the SDK drops what is refused).
+  const sheds = spool === undefined && admission !== undefined;
 
   return {
     async accept(value, transport) {
       const type = eventTypeLabel(value);
       metrics.received(type, transport);
-      if (admission?.busy()) {
+      if (sheds && admission!.busy()) {
         metrics.failed(type, transport, 'BUSY');
         const id = idOf(value);
         return { ok: false, error: new SidecarError('BUSY', 'overloaded'), ...(id ? { id } : {}) };

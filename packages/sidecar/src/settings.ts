@@ -3,6 +3,7 @@
 // (config-doc.ts). A setting is added here, then given its place in SidecarConfig.
 import {
   PRODUCER_DEFAULTS,
+  RECORD_ENVELOPE_BYTES,
   TOPIC_STRATEGIES,
   topicTemplateProblems,
   parsePartitionMap,
@@ -154,8 +155,8 @@ export const SETTINGS = {
   MAX_BODY_BYTES: setting({
     group: 'HTTP',
     parse: int({ min: 1024, max: 104_857_600 }),
-    default: 1_048_576,
-    description: 'Largest request body (larger bodies get 413) and gRPC message (RESOURCE_EXHAUSTED)',
+    derivedDefault: `PRODUCER_BATCH_MAX_BYTES - ${RECORD_ENVELOPE_BYTES}`,
+    description: `Largest request body (larger bodies get 413) and gRPC message (RESOURCE_EXHAUSTED). At most \`PRODUCER_BATCH_MAX_BYTES\` less the ${RECORD_ENVELOPE_BYTES} bytes a Kafka record adds to an event (key, headers, envelope), so that an event read is an event that fits in a record; one that still does not fit as a record gets 413 too, whether Kafka is up or away`,
   }),
   MAX_BATCH_EVENTS: setting({
     group: 'HTTP',
@@ -187,7 +188,7 @@ export const SETTINGS = {
     parse: ms({ min: 0 }),
     default: 1_000,
     description:
-      'Load shedding: while the event loop runs later than this, events (HTTP and gRPC) are refused at once with 503 / `UNAVAILABLE` and `Retry-After` instead of queueing until clients time out (0: never)',
+      'Load shedding: while the event loop runs later than this, events (HTTP and gRPC) are not queued until clients time out: with a spool they are spooled (202 / `accepted`, delivered later; a full spool refuses), with `SPOOL_DIR=off` refused at once with 503 / `UNAVAILABLE` and `Retry-After` (0: never)',
   }),
   MAX_IN_FLIGHT_BYTES: setting({
     group: 'HTTP',
@@ -356,7 +357,7 @@ export const SETTINGS = {
     parse: int({ min: 1, max: 10_000_000 }),
     default: batch.maxQueue,
     description:
-      'Most events waiting for Kafka; beyond it requests get 429 with `Retry-After` (at least `MAX_BATCH_EVENTS`)',
+      'Most events waiting for Kafka (at least `MAX_BATCH_EVENTS`); beyond it a single event (`POST /event`, gRPC) is spooled (202 / `accepted`), or with `SPOOL_DIR=off` refused with 429 / `RESOURCE_EXHAUSTED` and `Retry-After`; a `POST /events` gets 429 before it is read',
   }),
   PRODUCER_LANES: setting({
     group: 'Producer',
@@ -381,8 +382,16 @@ export const SETTINGS = {
   SPOOL_LINGER_MS: setting({
     group: 'Spool',
     parse: int({ min: 0, max: 1000 }),
-    default: 2,
-    description: 'How long a spool write waits for others to share its transaction (group commit)',
+    default: 0,
+    description:
+      'How long a spool write waits for others to share its transaction (group commit); 0: the writes of one turn of the event loop share one, and groups grow with the load (a commit blocks the loop for its fsync, and what arrives meanwhile forms the next group)',
+  }),
+  SPOOL_DEAD_LETTER_AFTER_MS: setting({
+    group: 'Spool',
+    parse: ms({ max: 86_400_000 }),
+    default: 60_000,
+    description:
+      'A spooled event Kafka keeps refusing while it is reachable, for a reason it calls retriable (an unknown topic or partition, ...), is moved to the dead letters after this long; a failure that never clears (record too large, authorization refused, ...) moves it at once. Dead letters no longer hold their trace; `event-sidecar dead-letters` lists, exports, requeues and drops them. Kafka being away never makes a dead letter',
   }),
   SPOOL_SYNC: setting({
     group: 'Spool',

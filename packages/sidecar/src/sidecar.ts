@@ -20,10 +20,12 @@ import { createHttpTransport } from './http/server.js';
 import { createIngress, type EventValidator, type Ingress } from './ingress.js';
 import { createHttpLogger, createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
+import { createHealthPolicy } from './health-policy.js';
 import { createLifecycle } from './lifecycle.js';
 import { createSpool, type Spool } from './spool/index.js';
+import { recordCheck } from './spool/spooling-publisher.js';
 import type { SidecarProducer } from './producer-views.js';
-import { acceptingState, type Transport } from './transport.js';
+import type { Transport } from './transport.js';
 
 export interface SidecarDeps {
   /** Root logger; default: pino at `config.logLevel` (and `logOnly`) on stdout. */
@@ -129,39 +131,51 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const producer =
     deps.producer ?? new EventProducer({ ...producerOptions(config, logger, metrics), ...deps.producerOverrides });
   // Opened at once, so a damaged file is reported (and what an earlier run left counted) before start.
-  const spool = config.spool ? createSpool(config.spool, { producer, logger, registry }) : undefined;
+  const spool = config.spool
+    ? createSpool(config.spool, {
+        producer,
+        logger,
+        registry,
+        kafkaDown: () => producer.health().state === 'down',
+      })
+    : undefined;
   const admission = createAdmission({ config, producer, metrics, spooled: spool !== undefined });
   const validate = config.eventEcho
     ? echoingValidator(deps.validate ?? validateEvent, logger, config.eventEcho)
     : (deps.validate ?? validateEvent);
-  const ingress = createIngress({ producer, validate, metrics, admission, ...(spool ? { spool } : {}) });
+  const ingress = createIngress({
+    producer,
+    validate,
+    metrics,
+    admission,
+    ...(spool ? { spool, recordCheck: recordCheck(config.producer.batchMaxBytes) } : {}),
+  });
+  // One answer for GET /health and grpc.health.v1, from the same inputs.
+  const health = createHealthPolicy({
+    producer,
+    probe: createBrokerProbe(config.kafka.brokers, { timeoutMs: config.kafka.connectionTimeoutMs }),
+    ...(spool ? { spool: () => spool.stats() } : {}),
+  });
   const startTime = new Date();
   // One request logger for both HTTP paths, so their lines are alike and its set-up is paid once.
   const httpLogger = createHttpLogger(logger);
   const app = createApp({
     config,
     ingress,
-    producer,
+    health,
     metrics,
     logger,
     httpLogger,
     version,
     startTime,
     openApiDocument: deps.openApiDocument ?? createOpenApiDocument({ maxBatchItems: config.http.maxBatchEvents }),
-    brokerProbe: createBrokerProbe(config.kafka.brokers, { timeoutMs: config.kafka.connectionTimeoutMs }),
-    ...(spool ? { spoolStats: () => spool.stats() } : {}),
   });
   const fastPath = createFastPath({ config, ingress, httpLogger, metrics });
   const http = createHttpTransport({ config, admission, fastPath, app });
-  // gRPC health says whether Log calls are taken, by the same policy as GET /health.
-  const health = () => {
-    const h = producer.health();
-    return { ...h, state: acceptingState(h.state, spool !== undefined) };
-  };
   const grpc = createGrpcTransport({
     config,
     ingress,
-    producer: { health },
+    health,
     metrics,
     logger,
     shuttingDown: admission.refusing,

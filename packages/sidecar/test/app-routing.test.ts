@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createOpenApiDocument, validateEvent, type EventMessage } from '@event-sidecar/contract';
+import { createHealthPolicy } from '../src/health-policy.js';
 import { createApp } from '../src/http/app.js';
 import { createIngress } from '../src/ingress.js';
 import { loadConfig } from '../src/config.js';
@@ -41,7 +42,7 @@ test('the event routes never consult the body schemas of the OpenAPI document', 
   const app = createApp({
     config,
     ingress: createIngress({ producer, validate: validateEvent, metrics }),
-    producer,
+    health: createHealthPolicy({ producer }),
     metrics,
     logger: pino({ level: 'silent' }),
     version: '0',

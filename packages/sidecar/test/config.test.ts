@@ -45,11 +45,14 @@ test('a default derived from the environment is documented as loadConfig derives
   assert.deepEqual(
     derived.map((v) => [v.name, v.default]),
     [
+      ['MAX_BODY_BYTES', 'PRODUCER_BATCH_MAX_BYTES - 512'],
       ['SPOOL_DIR', '$XDG_STATE_HOME/event-sidecar/spool'],
       ['CONFIG_FILE', 'config/default.json'],
     ],
   );
   assert.equal(loadConfig({ XDG_STATE_HOME: '/x' }).spool?.dir, '/x/event-sidecar/spool');
+  assert.equal(loadConfig({}).http.maxBodyBytes, 1_000_000 - 512);
+  assert.equal(loadConfig({ PRODUCER_BATCH_MAX_BYTES: '65536' }).http.maxBodyBytes, 65_536 - 512);
   const read: string[] = [];
   loadConfig({}, { findConfigFile: true, cwd: '/srv', exists: (path) => (read.push(path), false) });
   assert.equal(read[0], '/srv/config/default.json');
@@ -148,7 +151,7 @@ test('reads every setting', () => {
       maxQueue: 10,
       lanes: 2,
     },
-    spool: { dir: '/var/spool/es', maxBytes: 4096, lingerMs: 5, sync: 'normal' },
+    spool: { dir: '/var/spool/es', maxBytes: 4096, lingerMs: 5, sync: 'normal', deadLetterAfterMs: 60_000 },
     logLevel: 'warn',
     shutdownTimeoutMs: 2000,
   });
@@ -361,7 +364,7 @@ test('KAFKA_CREATE_TOPIC_PARTITIONS=broker: created as the brokers would; the ma
 });
 
 test('the spool is on by default, in the user state directory; SPOOL_DIR=off turns it off', () => {
-  const defaults = { maxBytes: 1_073_741_824, lingerMs: 2, sync: 'full' };
+  const defaults = { maxBytes: 1_073_741_824, lingerMs: 0, sync: 'full', deadLetterAfterMs: 60_000 };
   const noHome = () => '/home/from-passwd';
   assert.deepEqual(loadConfig({ XDG_STATE_HOME: '/state' }).spool, { dir: '/state/event-sidecar/spool', ...defaults });
   assert.equal(loadConfig({ HOME: '/home/u' }).spool?.dir, '/home/u/.local/state/event-sidecar/spool');
@@ -380,8 +383,9 @@ test('SPOOL_DIR is made absolute; a switch word is refused, not taken for a dire
   assert.deepEqual(loadConfig({ SPOOL_DIR: '/var/spool/x' }).spool, {
     dir: '/var/spool/x',
     maxBytes: 1_073_741_824,
-    lingerMs: 2,
+    lingerMs: 0,
     sync: 'full',
+    deadLetterAfterMs: 60_000,
   });
   assert.equal(loadConfig({ SPOOL_DIR: 'state/spool' }).spool?.dir, join(process.cwd(), 'state/spool'));
   for (const word of ['false', 'none', '0', 'no', 'disabled', 'true', 'on'])
@@ -396,13 +400,31 @@ test('SPOOL_DIR is made absolute; a switch word is refused, not taken for a dire
 
 test('the spool settings are checked', () => {
   assert.deepEqual(
-    loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '2048', SPOOL_LINGER_MS: '0', SPOOL_SYNC: 'normal' }).spool,
-    { dir: '/s', maxBytes: 2048, lingerMs: 0, sync: 'normal' },
+    loadConfig({
+      SPOOL_DIR: '/s',
+      SPOOL_MAX_BYTES: '2048',
+      SPOOL_LINGER_MS: '0',
+      SPOOL_SYNC: 'normal',
+      SPOOL_DEAD_LETTER_AFTER_MS: '5000',
+    }).spool,
+    { dir: '/s', maxBytes: 2048, lingerMs: 0, sync: 'normal', deadLetterAfterMs: 5000 },
   );
   assert.throws(
-    () => loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '10', SPOOL_SYNC: 'off' }),
-    (err: ConfigError) => err.problems.length === 2,
+    () => loadConfig({ SPOOL_DIR: '/s', SPOOL_MAX_BYTES: '10', SPOOL_SYNC: 'off', SPOOL_DEAD_LETTER_AFTER_MS: '0' }),
+    (err: ConfigError) => err.problems.length === 3,
   );
+});
+
+test('MAX_BODY_BYTES and the producer record limit agree: an event read is an event that fits in a record', () => {
+  assert.equal(loadConfig({ MAX_BODY_BYTES: String(1_000_000 - 512) }).http.maxBodyBytes, 999_488);
+  assert.throws(
+    () => loadConfig({ MAX_BODY_BYTES: '1048576' }),
+    (err: ConfigError) =>
+      err.problems.length === 1 &&
+      err.problems[0]!.startsWith('MAX_BODY_BYTES must be at most PRODUCER_BATCH_MAX_BYTES - 512 (999488)'),
+  );
+  const raised = loadConfig({ MAX_BODY_BYTES: '1048576', PRODUCER_BATCH_MAX_BYTES: String(1_048_576 + 512) });
+  assert.equal(raised.http.maxBodyBytes, 1_048_576);
 });
 
 test('--help lists every setting under its group, with its default', () => {

@@ -32,7 +32,12 @@ export function testEvent(id: string, options: { type?: 'log' | 'audit'; traceId
 }
 
 /** The ingress over `producer`, with a spool in a directory removed (with the spool) when the test ends. */
-export function ingressWithSpool(t: { after(fn: () => unknown): void }, producer: Publisher, maxBytes = 1 << 20) {
+export function ingressWithSpool(
+  t: { after(fn: () => unknown): void },
+  producer: Publisher,
+  maxBytes = 1 << 20,
+  extra: Pick<Parameters<typeof createIngress>[0], 'admission' | 'recordCheck'> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'ingress-spool-'));
   const registry = new Registry();
   const spool = createSpool(
@@ -44,5 +49,5 @@ export function ingressWithSpool(t: { after(fn: () => unknown): void }, producer
     rmSync(dir, { recursive: true, force: true });
   });
   const metrics = createMetrics(registry, { processMetrics: false });
-  return { spool, ingress: createIngress({ producer, validate: validateEvent, metrics, spool }) };
+  return { spool, registry, ingress: createIngress({ producer, validate: validateEvent, metrics, spool, ...extra }) };
 }

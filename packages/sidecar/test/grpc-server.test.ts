@@ -12,6 +12,7 @@ import { ProducerError, type ProducerHealth, type ProducerState, type PublishRes
 import { Registry } from 'prom-client';
 import { eventLoggerClient, healthClient, nextMessage, toWire } from '../../../test/helpers/grpc.js';
 import { startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from '../src/grpc/index.js';
+import { createHealthPolicy } from '../src/health-policy.js';
 import { createIngress } from '../src/ingress.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -94,7 +95,7 @@ async function start(t: TestContext, options: Partial<GrpcServerOptions> = {}): 
   const server = await startGrpcServer({
     options: { host: '127.0.0.1', port: 0, healthPollMs: 50, ...options },
     ingress,
-    producer,
+    health: createHealthPolicy({ producer }),
     metrics,
     logger,
   });

@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createBrokerProbe, splitBroker } from '../src/broker-probe.js';
-import { kafkaHealth, spoolHealth } from '../src/http/app.js';
-import { overallHealth } from '../src/transport.js';
+import { decideHealth, kafkaHealth, spoolHealth, type HealthInputs } from '../src/health-policy.js';
 
 const at = new Date('2026-01-02T03:04:05.000Z');
 
@@ -48,15 +47,90 @@ test('the broker probe connects, caches, and reports refusals', async (t) => {
   assert.match(result.error ?? '', /^127\.0\.0\.1:1: .*ECONNREFUSED/);
 });
 
+const producerIn = (state: 'connected' | 'degraded' | 'connecting' | 'down' | 'closed') => ({
+  state,
+  queueDepth: 0,
+  since: at,
+});
+const spoolOf = (fields: Partial<NonNullable<HealthInputs['spool']>> = {}) => ({
+  events: 0,
+  bytes: 0,
+  unreadable: 0,
+  deadLetters: 0,
+  ...fields,
+});
+/** The policy's answer without its services: status, HTTP status, and gRPC serving. */
+const verdict = (inputs: HealthInputs) => {
+  const { status, http, serving } = decideHealth(inputs);
+  return { status, http, serving };
+};
+
+test('the spool entry: depth, dead letters when any, and damage as its last error', () => {
+  assert.deepEqual(spoolHealth(spoolOf()), { name: 'spool', status: 'OK', depth: 0 });
+  assert.deepEqual(spoolHealth(spoolOf({ events: 7, bytes: 700, oldestAcceptedAt: 1 })), {
+    name: 'spool',
+    status: 'DEGRADED',
+    depth: 7,
+  });
+  assert.deepEqual(spoolHealth(spoolOf({ deadLetters: 2 })), { name: 'spool', status: 'OK', depth: 0, deadLetters: 2 });
+  const fault = { message: 'spool.db is gone', at: at.getTime(), repaired: false };
+  assert.deepEqual(spoolHealth(spoolOf({ events: 3, fault })), {
+    name: 'spool',
+    status: 'DOWN',
+    depth: 3,
+    lastError: 'SPOOL_FAILED: spool.db is gone',
+    lastErrorAt: at.toISOString(),
+  });
+  assert.equal(spoolHealth(spoolOf({ fault: { ...fault, repaired: true } })).status, 'OK');
+});
+
 test('with a spool the sidecar is DEGRADED (200), never DOWN, while Kafka is away or events wait', () => {
-  const kafka = (status: 'OK' | 'DOWN' | 'DEGRADED') => ({ name: 'kafka', status });
-  const empty = spoolHealth({ events: 0, bytes: 0, unreadable: 0 });
-  const holding = spoolHealth({ events: 7, bytes: 700, oldestAcceptedAt: 1, unreadable: 0 });
-  assert.deepEqual(empty, { name: 'spool', status: 'OK', depth: 0 });
-  assert.deepEqual(holding, { name: 'spool', status: 'DEGRADED', depth: 7 });
-  assert.deepEqual(overallHealth(kafka('OK'), empty), { status: 'OK', http: 200 });
-  assert.deepEqual(overallHealth(kafka('OK'), holding), { status: 'DEGRADED', http: 200 });
-  assert.deepEqual(overallHealth(kafka('DOWN'), empty), { status: 'DEGRADED', http: 200 });
-  assert.deepEqual(overallHealth(kafka('DOWN')), { status: 'DOWN', http: 502 });
-  assert.deepEqual(overallHealth(kafka('DEGRADED')), { status: 'DEGRADED', http: 200 });
+  const down = { reachable: false, error: 'refused', at };
+  assert.deepEqual(verdict({ producer: producerIn('connected'), spool: spoolOf() }), {
+    status: 'OK',
+    http: 200,
+    serving: true,
+  });
+  assert.deepEqual(verdict({ producer: producerIn('connected'), spool: spoolOf({ events: 7 }) }), {
+    status: 'DEGRADED',
+    http: 200,
+    serving: true,
+  });
+  for (const state of ['down', 'connecting'] as const)
+    assert.deepEqual(verdict({ producer: producerIn(state), spool: spoolOf() }), {
+      status: 'DEGRADED',
+      http: 200,
+      serving: true,
+    });
+  assert.deepEqual(verdict({ producer: producerIn('connected'), probe: down, spool: spoolOf() }), {
+    status: 'DEGRADED',
+    http: 200,
+    serving: true,
+  });
+  assert.deepEqual(verdict({ producer: producerIn('degraded') }), { status: 'DEGRADED', http: 200, serving: true });
+  // Dead letters are parked, not waiting: they do not hold the status down.
+  assert.equal(decideHealth({ producer: producerIn('connected'), spool: spoolOf({ deadLetters: 3 }) }).status, 'OK');
+});
+
+test('the cases where HTTP and gRPC health used to disagree now have one answer', () => {
+  const down = { reachable: false, error: '127.0.0.1:9: connect ECONNREFUSED', at };
+  // SPOOL_DIR=off, an idle producer that has not noticed the outage: /health said DOWN, gRPC SERVING.
+  assert.deepEqual(verdict({ producer: producerIn('connected'), probe: down }), {
+    status: 'DOWN',
+    http: 502,
+    serving: false,
+  });
+  // A damaged spool while Kafka is away: nothing can take an event, on either transport.
+  const fault = { message: 'spool.db is gone; it cannot be rebuilt yet', at: at.getTime(), repaired: false };
+  assert.deepEqual(verdict({ producer: producerIn('down'), spool: spoolOf({ fault }) }), {
+    status: 'DOWN',
+    http: 502,
+    serving: false,
+  });
+  // The same damage while Kafka takes events: degraded, still serving.
+  assert.deepEqual(verdict({ producer: producerIn('connected'), spool: spoolOf({ fault }) }), {
+    status: 'DEGRADED',
+    http: 200,
+    serving: true,
+  });
 });

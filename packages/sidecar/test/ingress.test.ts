@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishOutcome } from '@event-sidecar/producer';
 import { createIngress } from '../src/ingress.js';
+import { recordCheck } from '../src/spool/spooling-publisher.js';
 import type { Publisher } from '../src/producer-views.js';
 import { createMetrics } from '../src/metrics.js';
 import { resolveError } from '../src/errors.js';
@@ -80,7 +81,16 @@ test('acceptMany: results in request order, each judged alone, Retry-After from 
   assert.match(text, /event_sidecar_request_batch_events_sum\{transport="http"\} 4/);
 });
 
-test('with a spool: Kafka away spools, later events of that trace follow, overload and bad events do not', async (t) => {
+/** `event(id)` in a trace of its own. */
+const traced = (id: string, trace: string) => ({
+  ...event(id),
+  metadata: {
+    ...event(id).metadata,
+    trace: { service: 's', traceId: trace.repeat(32 / trace.length), spanId: 'b'.repeat(16) },
+  },
+});
+
+test('with a spool: Kafka away spools, new events go behind what it holds, a full queue spools, bad events do not', async (t) => {
   let down = true;
   const producer = publisher((e) =>
     e.id === 'busy'
@@ -89,41 +99,96 @@ test('with a spool: Kafka away spools, later events of that trace follow, overlo
         ? new ProducerError('KAFKA_UNAVAILABLE', 'down', { canRetry: true })
         : undefined,
   );
-  const { spool, ingress } = ingressWithSpool(t, producer);
+  const { spool, ingress, registry } = ingressWithSpool(t, producer);
 
   const first = await ingress.accept(event('1'), 'http');
   assert.ok(first.ok && first.spooled);
   down = false;
-  // Kafka is back, but the trace still has a spooled event: this one goes behind it, not to Kafka.
+  // Kafka is back, but the spool still holds an event: the trace's next one goes behind it, and so does another
+  // trace's, until the replay has drained the spool.
   const second = await ingress.accept(event('2'), 'http');
   assert.ok(second.ok && second.spooled);
+  const behind = await ingress.accept(traced('3', 'c'), 'http');
+  assert.ok(behind.ok && behind.spooled, 'another trace goes behind the spooled events');
   assert.deepEqual(
     producer.seen.map((e) => e.id),
     ['1'],
   );
-  const other = {
-    ...event('3'),
-    metadata: { ...event('3').metadata, trace: { service: 's', traceId: 'c'.repeat(32), spanId: 'b'.repeat(16) } },
-  };
-  const direct = await ingress.accept(other, 'http');
-  assert.ok(direct.ok && !direct.spooled, 'another trace goes straight to Kafka');
-  const busy = await ingress.accept({ ...other, id: 'busy' }, 'http');
-  assert.equal(busy.ok, false, 'OVERLOADED is not spooled');
-  const bad = await ingress.accept({ ...event('4'), id: 7 }, 'http');
-  assert.equal(bad.ok, false);
-  assert.equal(spool.stats().events, 2);
   assert.deepEqual(
     spool.store.peek(10).map((e) => e.event.id),
-    ['1', '2'],
+    ['1', '2', '3'],
   );
+  // What the replay does: delivered, deleted. Then events go straight to Kafka again.
+  spool.store.remove(spool.store.peek(10));
+  const direct = await ingress.accept(traced('4', 'c'), 'http');
+  assert.ok(direct.ok && !direct.spooled, 'straight to Kafka once the spool is empty');
+  const batch = await ingress.acceptMany([event('5'), traced('6', 'e')], 'http');
+  assert.equal(batch.published, 2);
+  // The producer's queue is full: refused, the SDK would drop it; spooled, it is delivered later.
+  const full = await ingress.accept(traced('busy', 'd'), 'http');
+  assert.ok(full.ok && full.spooled, 'OVERLOADED is spooled');
+  const bad = await ingress.accept({ ...event('7'), id: 7 }, 'http');
+  assert.equal(bad.ok, false);
+  assert.deepEqual(
+    spool.store.peek(10).map((e) => e.event.id),
+    ['busy'],
+  );
+  assert.match(await registry.metrics(), /event_sidecar_events_spooled_for_load_total\{reason="overloaded"\} 1/);
+  assert.match(await registry.metrics(), /event_sidecar_events_spooled_total 4/);
+});
 
-  const batch = await ingress.acceptMany([event('5'), other], 'http');
-  assert.equal(batch.spooled, 1);
-  assert.equal(batch.published, 1);
+test('with a spool, a busy sidecar spools what it would shed: never asks Kafka, never refuses while there is room', async (t) => {
+  const producer = publisher(() => undefined);
+  let overloaded = true;
+  const { spool, ingress, registry } = ingressWithSpool(t, producer, 4096, { admission: { busy: () => overloaded } });
+  const one = await ingress.accept(traced('1', 'e'), 'grpc');
+  assert.ok(one.ok && one.spooled, 'spooled, not refused BUSY');
+  const batch = await ingress.acceptMany([traced('2', 'f'), traced('3', 'a')], 'http');
   assert.deepEqual(
     batch.results.map((r) => r.status),
-    ['spooled', 'published'],
+    ['spooled', 'spooled'],
   );
+  assert.equal(producer.seen.length, 0, 'Kafka was not asked');
+  assert.equal(spool.stats().events, 3);
+  // Events spooled for load make no backlog: each later one is judged for load again, not queued behind them.
+  assert.match(await registry.metrics(), /event_sidecar_events_spooled_for_load_total\{reason="busy"\} 3/);
+  // Only a full spool refuses: then 503 SPOOL_FULL.
+  const outcomes = [];
+  for (let i = 0; i < 12; i += 1)
+    outcomes.push(
+      await ingress.accept(
+        traced(
+          `x${i}`,
+          String(i % 10)
+            .padStart(2, '0')
+            .repeat(16),
+        ),
+        'grpc',
+      ),
+    );
+  const refused = outcomes.find((o) => !o.ok);
+  assert.ok(refused && !refused.ok, 'the spool filled up');
+  assert.equal(resolveError(refused.error).code, 'SPOOL_FULL');
+  overloaded = false;
+  const calm = await ingress.accept(traced('calm', 'a9'), 'grpc');
+  assert.ok(calm.ok && !calm.spooled, 'published once the load is gone');
+});
+
+test('with a spool, an event too large for a record is refused 413 even when it would be spooled unasked', async (t) => {
+  const producer = publisher((e) => (e.id === '1' ? new ProducerError('KAFKA_UNAVAILABLE', 'down') : undefined));
+  const { ingress, spool } = ingressWithSpool(t, producer, 1 << 22, { recordCheck: recordCheck(4096) });
+  assert.ok((await ingress.accept(event('1'), 'http')).ok);
+  // Its trace holds a spooled event, so it would go behind it without the producer's size check.
+  const big = { ...event('big'), content: { text: 'x'.repeat(5000) } };
+  const refused = await ingress.accept(big, 'http');
+  assert.equal(refused.ok, false);
+  const resolved = resolveError(!refused.ok && refused.error);
+  assert.deepEqual([resolved.code, resolved.http], ['RECORD_TOO_LARGE', 413]);
+  assert.deepEqual(
+    spool.store.peek(10).map((e) => e.event.id),
+    ['1'],
+  );
+  assert.ok((await ingress.accept({ ...event('small'), content: { text: 'x'.repeat(3000) } }, 'http')).ok);
 });
 
 test('a full spool fails with SPOOL_FULL: 503 with Retry-After', async (t) => {
@@ -142,7 +207,7 @@ test('a full spool fails with SPOOL_FULL: 503 with Retry-After', async (t) => {
   assert.match(resolved.description, /spool is full/);
 });
 
-test('accept: while admission says busy, events are refused BUSY (503, Retry-After) unseen by Kafka', async () => {
+test('without a spool, while admission says busy, events are refused BUSY (503, Retry-After) unseen by Kafka', async () => {
   const registry = new Registry();
   const metrics = createMetrics(registry, { processMetrics: false });
   const producer = publisher(() => undefined);

@@ -3,6 +3,7 @@
 // a malformed file, where the file is looked for, and the precedence of variables, ES_ variables, file, defaults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RECORD_ENVELOPE_BYTES } from '@event-sidecar/producer';
 import { chartValues, renderSidecarConfig } from '../../../test/helpers/mojaloop-chart.js';
 import { loadConfig, loadConfigWithSources, type LoadConfigOptions } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -131,6 +132,9 @@ test("the chart's whole default.json: settings, two keys not honoured, four with
   assert.equal(config.kafka.topicStrategy, 'single');
   assert.equal(config.kafka.strategy, 'trace-id');
   assert.deepEqual(config.metricsDefaultLabels, { serviceName: 'centralledger-handler-transfer-fulfil-event-sidecar' });
+  // The file sets no body limit nor record limit: the body limit is derived from the record limit, as without it.
+  assert.equal(config.http.maxBodyBytes, config.producer.batchMaxBytes - RECORD_ENVELOPE_BYTES);
+  assert.equal(config.http.maxBodyBytes, loadConfig({}).http.maxBodyBytes);
 });
 
 test('the start-up lines for the chart: settings and keys with no effect, then one warning', () => {

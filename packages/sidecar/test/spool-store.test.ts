@@ -147,7 +147,10 @@ test('the replayer delivers oldest first, deletes only what Kafka acknowledged, 
   const dir = tempDir(t);
   const store = new SpoolStore({ dir, maxBytes: 1 << 20, lingerMs: 0 });
   t.after(() => store.close());
-  for (let i = 0; i < 6; i += 1) await store.append(event(trace(i % 2), i), 5000 + i);
+  // Appended out of numeric order: the spool's order is the order of the appends, not of the numbers.
+  const appended = [3, 0, 5, 1, 4, 2];
+  for (const [i, n] of appended.entries()) await store.append(event(trace(n % 2), n), 5000 + i);
+  const attempts: number[] = [];
   const sent: Array<{ n: number; createdAt?: number }> = [];
   let failNext = 2;
   const replayer = new Replayer({
@@ -156,14 +159,13 @@ test('the replayer delivers oldest first, deletes only what Kafka acknowledged, 
     backoffMs: 5,
     producer: {
       publish(e, options) {
+        const n = (e.content as { n: number }).n;
+        attempts.push(n);
         if (failNext > 0) {
           failNext -= 1;
           return Promise.reject(new ProducerError('KAFKA_UNAVAILABLE', 'down'));
         }
-        sent.push({
-          n: (e.content as { n: number }).n,
-          ...(options?.createdAt ? { createdAt: options.createdAt } : {}),
-        });
+        sent.push({ n, ...(options?.createdAt ? { createdAt: options.createdAt } : {}) });
         return Promise.resolve({ topic: 't', partition: 0, offset: String(sent.length) });
       },
     },
@@ -172,11 +174,14 @@ test('the replayer delivers oldest first, deletes only what Kafka acknowledged, 
   t.after(() => replayer.stop());
   for (let i = 0; i < 200 && store.stats().events > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
   assert.equal(store.stats().events, 0);
-  const lastOf = new Map<number, number>();
-  sent.forEach((s, i) => lastOf.set(s.n, i));
-  assert.equal(lastOf.size, 6, 'every event delivered');
+  // Round 1 sends all six in the order they were spooled; the two oldest fail and are sent again, in order.
+  assert.deepEqual(attempts, [...appended, 3, 0]);
+  assert.deepEqual(
+    sent.map((s) => s.n),
+    [5, 1, 4, 2, 3, 0],
+  );
   const first = sent.find((s) => s.n === 3)!;
-  assert.equal(first.createdAt, 5003, 'the accepted time travels as protocol.createdAt');
+  assert.equal(first.createdAt, 5000, 'the accepted time travels as protocol.createdAt');
 });
 
 test('only outage failures are spooled', () => {
@@ -188,4 +193,45 @@ test('only outage failures are spooled', () => {
   assert.ok(!shouldSpool(new ProducerError('CLOSED', 'x')));
   assert.ok(!shouldSpool(new ProducerError('RECORD_TOO_LARGE', 'x')));
   assert.ok(!shouldSpool(new Error('x')));
+});
+
+test('while Kafka is away the replay waits out its backoff, whatever is spooled meanwhile, and skips rounds while down', async (t) => {
+  const dir = tempDir(t);
+  const store = new SpoolStore({ dir, maxBytes: 1 << 20, lingerMs: 0 });
+  t.after(() => store.close());
+  await store.append(event(trace(1), 0), 0);
+  let calls = 0;
+  let down = false;
+  const replayer = new Replayer({
+    store,
+    logger: pino({ level: 'silent' }),
+    backoffMs: 400,
+    maxBackoffMs: 400,
+    kafkaDown: () => down,
+    producer: {
+      publish() {
+        calls += 1;
+        return Promise.reject(new ProducerError('KAFKA_UNAVAILABLE', 'down'));
+      },
+    },
+  });
+  replayer.start();
+  t.after(() => replayer.stop());
+  for (let i = 0; i < 100 && calls === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(calls, 1, 'the first round');
+  // The spool's busiest time: a commit after another. None of them cuts the backoff short.
+  for (let i = 1; i <= 20; i += 1) await store.append(event(trace(1), i), i);
+  assert.equal(calls, 1, 'no round per commit');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(calls, 22, 'one round of all 21 events after the backoff');
+  // While the producer knows Kafka is down, no round at all.
+  down = true;
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.ok(calls <= 43, `at most the round already started (${calls})`);
+  const before = calls;
+  await new Promise((r) => setTimeout(r, 900));
+  assert.equal(calls, before, 'none while down');
+  down = false;
+  for (let i = 0; i < 200 && calls === before; i += 1) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(calls, before + 21, 'a round once it is back');
 });

@@ -124,6 +124,15 @@ export function lowLoadGoals(results: BenchResults, limitConnections: number): G
       pass: Number.isFinite(point.ratioToReceived) ? point.ratioToReceived >= 1.0 : null,
     });
   }
+  const outage = results.sidecar.outage;
+  goals.push({
+    name: `gRPC Log (event-sdk) at ${outage?.inFlight ?? 16} calls in flight through a broker SIGKILLed for ${fmt((outage?.downMs ?? 8000) / 1000, 0)} s`,
+    target: '>= 0.8 x without the fault',
+    measured: outage
+      ? `${fmt(outage.ratio)} x (${fmt(outage.outage.eventsPerSecond.median, 0)} against ${fmt(outage.steady.eventsPerSecond.median, 0)} events/s; CPU ${fmt(outage.outage.cpuUsPerEvent.median, 0)} against ${fmt(outage.steady.cpuUsPerEvent.median, 0)} µs per event)`
+      : 'n/a',
+    pass: outage && Number.isFinite(outage.ratio) ? outage.ratio >= 0.8 : null,
+  });
   const idle = results.sidecar.idle;
   goals.push({
     name: `idle sidecar (Kafka connected, no traffic${idle ? `, ${fmt(idle.seconds, 0)} s` : ''})`,

@@ -1,6 +1,6 @@
-// A broker of a phase's own, to kill: scripts/kafka-local.sh in a work dir of its own on free ports, with short
-// broker session timeouts so that a broker restarted after SIGKILL is ready in seconds. The run's shared broker is
-// never the one killed.
+// A broker of a phase's own, to kill (the outage and recorder phases): scripts/kafka-local.sh in a work dir of its own
+// on free ports, with short broker session timeouts so that a broker restarted after SIGKILL on the same data is
+// ready in seconds. The run's shared broker is never the one killed.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -229,6 +229,19 @@ export function lowLoadRows(results: BenchResults): string[] {
       );
     }
   }
+  const outage = results.sidecar.outage;
+  if (outage) {
+    const where = `${outage.inFlight} in flight, ${outage.windowS} s`;
+    rows.push(loopRow('sidecar gRPC `Log` via `event-sdk`, no fault', where, outage.steady, '1 (reference)'));
+    rows.push(
+      loopRow(
+        `sidecar gRPC \`Log\` via \`event-sdk\`, broker SIGKILLed for ${num(outage.downMs / 1000)} s`,
+        where,
+        outage.outage,
+        `${ratio(outage.ratio, 'no fault')}, CPU ${num(outage.cpuRatio, 2)} x`,
+      ),
+    );
+  }
   const idle = results.sidecar.idle;
   if (idle) {
     rows.push(

@@ -162,6 +162,22 @@ export interface CurvePoint {
   ratioToReceived: number;
 }
 
+/** gRPC `Log` through `@mojaloop/event-sdk` through a broker SIGKILLed and started again, beside no fault. */
+export interface OutageFigures {
+  inFlight: number;
+  windowS: number;
+  /** How long the broker was down before it was started again (its start takes longer). */
+  downMs: number;
+  steady: LoopFigures;
+  outage: LoopFigures;
+  /** Median of the per-round ratios of events/s with the outage to without (and of CPU per event). */
+  ratio: number;
+  cpuRatio: number;
+  /** The broker's start after the kill, and from its return to an empty spool. */
+  restartMs: Rounds;
+  drainMs: Rounds;
+}
+
 export interface IdleFigures {
   seconds: number;
   /** CPU time (user + system, every thread) of the idle sidecar over `seconds`. */
@@ -247,6 +263,7 @@ export interface BenchResults {
     soak?: SoakFigures;
     latency?: LatencyFigures;
     curve?: CurvePoint[];
+    outage?: OutageFigures;
     idle?: IdleFigures;
     /** Peak RSS over every phase. */
     peakRssMiB?: number;

@@ -255,7 +255,8 @@ export function startRecorderLoad(options: RecorderLoadOptions): {
     if (out.includes('STARTED\n')) onStarted();
   });
   const result = new Promise<RecorderLoadResult>((resolve, reject) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': at 'exit' the last of a chatty child's stdout (the RESULT line) may still be unread.
+    child.once('close', (code, signal) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) resolve(JSON.parse(line.slice('RESULT '.length)) as RecorderLoadResult);
       else

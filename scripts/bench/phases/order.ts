@@ -4,7 +4,17 @@ import type { Phase } from '../lib/options.js';
 import type { BenchContext, BenchPhase, Step } from './phase.js';
 
 /** The order of the steps of a round (odd rounds run it backwards): a phase next to its limit. */
-const STEP_ORDER: readonly Phase[] = ['kafka', 'events', 'grpc', 'latency', 'curve', 'http', 'event', 'spool'];
+const STEP_ORDER: readonly Phase[] = [
+  'kafka',
+  'events',
+  'grpc',
+  'latency',
+  'curve',
+  'outage',
+  'http',
+  'event',
+  'spool',
+];
 
 /** The steps of one round: steps without a connection count first, then those at each count side by side. */
 export function roundSteps(phases: readonly BenchPhase[], ctx: BenchContext): Step[] {

@@ -12,6 +12,8 @@ export interface SidecarLaunch {
   logName: string;
   /** Node's `--cpu-prof` into this directory. */
   profileDir?: string;
+  /** Brokers other than the run's (a phase's own broker). */
+  brokers?: readonly string[];
 }
 
 /** The environment of a sidecar under test (the caller's variables reach it, `AUTH_TOKEN` excepted). */
@@ -22,7 +24,7 @@ export function sidecarEnv(ctx: BenchContext, launch: SidecarLaunch, ports: { ht
     HTTP_PORT: String(ports.http),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: String(ports.grpc),
-    KAFKA_BROKERS: ctx.brokers.join(','),
+    KAFKA_BROKERS: (launch.brokers ?? ctx.brokers).join(','),
     EVENT_TOPIC: launch.topic,
     KAFKA_CREATE_TOPIC_PARTITIONS: String(ctx.options.partitions),
     // `confirmed`: gRPC answers `accepted` only once Kafka has the event, as HTTP does.

@@ -111,7 +111,7 @@ export function spoolPhase(): BenchPhase {
       if (points.length === 0) return;
       results.sidecar.spool = {
         sync: process.env.SPOOL_SYNC?.trim() || 'full',
-        lingerMs: Number(process.env.SPOOL_LINGER_MS?.trim() || 2),
+        lingerMs: Number(process.env.SPOOL_LINGER_MS?.trim() || 0),
         event: points,
       };
     },

@@ -270,10 +270,39 @@ test('low-load goals: one call in flight, CPU per event, the curve against recei
     // The point at 1 in flight has its own goals (latency and CPU): the curve's goal starts at 4.
     'gRPC Log (event-sdk) at 4 calls in flight, ACK_MODE=confirmed': true,
     'gRPC Log (event-sdk) at 16 calls in flight, ACK_MODE=confirmed': false,
+    'gRPC Log (event-sdk) at 16 calls in flight through a broker SIGKILLed for 8 s': null,
     'idle sidecar (Kafka connected, no traffic, 20 s)': true,
     'POST /event at 64 connections holds under load': true,
     'POST /events holds under load': false,
   });
+  // Through a broker outage: at least 0.8 of the rate without one.
+  const outage = (ratio: number) =>
+    lowLoadGoals(
+      {
+        ...results,
+        sidecar: {
+          ...results.sidecar,
+          outage: {
+            inFlight: 16,
+            windowS: 30,
+            downMs: 8000,
+            steady: loop(16, 2000, 7, 30, 220),
+            outage: loop(16, 2000 * ratio, 7, 300, 250),
+            ratio,
+            cpuRatio: 1.1,
+            restartMs: r(15_000),
+            drainMs: r(2000),
+          },
+        },
+      } as BenchResults,
+      64,
+    ).find((g) => g.name.includes('SIGKILLed'));
+  assert.equal(outage(0.85)?.pass, true);
+  assert.equal(outage(0.52)?.pass, false);
+  assert.match(
+    outage(0.52)?.measured ?? '',
+    /^0\.52 x \(1040 against 2000 events\/s; CPU 250 against 220 µs per event\)$/,
+  );
   // With the bare transports measured, the goals name their floor; without, they do not.
   const measuredOf = (list: typeof goals, name: string) => list.find((g) => g.name === name)?.measured ?? '';
   assert.doesNotMatch(measuredOf(goals, 'gRPC Log (event-sdk) at 1 call in flight'), /alone/);

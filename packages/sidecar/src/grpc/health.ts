@@ -1,6 +1,6 @@
-// grpc.health.v1.Health (Check and Watch) reporting whether events can reach Kafka: the state of
-// the producer, read when asked. Watch streams are fed by a poll of that state (the producer has
-// no change events), running only while someone watches.
+// grpc.health.v1.Health (Check and Watch) reporting whether Log calls are taken: the sidecar's one health policy
+// (health-policy.ts), asked when a client asks, so that gRPC health and `GET /health` never disagree. Watch streams
+// are fed by a poll of that answer (nothing pushes changes), running only while someone watches.
 import {
   status as grpcStatus,
   type ServerUnaryCall,
@@ -8,7 +8,7 @@ import {
   type UntypedServiceImplementation,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import type { ProducerState } from '@event-sidecar/producer';
+import type { HealthPolicy } from '../health-policy.js';
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
@@ -19,19 +19,11 @@ interface HealthCheckResponse {
   status: ServingStatus;
 }
 
-/**
- * SERVING while the producer takes events: `connected`, and `degraded` (reachable, some sends
- * failed or were slow). `connecting`, `down` and `closed` are NOT_SERVING.
- */
-export function servingStatusOf(state: ProducerState): 'SERVING' | 'NOT_SERVING' {
-  return state === 'connected' || state === 'degraded' ? 'SERVING' : 'NOT_SERVING';
-}
-
 export interface HealthServiceOptions {
   /** Service names answered; '' (the whole server) is always among them. */
   services: readonly string[];
-  /** The producer's state now. */
-  state: () => ProducerState;
+  /** The sidecar's health policy: SERVING while it says events are taken. */
+  health: HealthPolicy;
   /** How often Watch streams look for a change (default 1000 ms). */
   pollMs?: number;
 }
@@ -40,11 +32,13 @@ interface Watcher {
   readonly service: string;
   readonly call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>;
   last: ServingStatus | undefined;
+  /** The stream ended (cancelled, failed, or ended by shutdown): nothing more is written to it. */
+  ended: boolean;
 }
 
 export class HealthService {
   private readonly services: ReadonlySet<string>;
-  private readonly state: () => ProducerState;
+  private readonly health: HealthPolicy;
   private readonly pollMs: number;
   private readonly watchers = new Set<Watcher>();
   private timer: NodeJS.Timeout | undefined;
@@ -52,15 +46,16 @@ export class HealthService {
 
   constructor(options: HealthServiceOptions) {
     this.services = new Set(['', ...options.services]);
-    this.state = options.state;
+    this.health = options.health;
     this.pollMs = options.pollMs ?? 1000;
   }
 
   /** The status of `service`, or undefined when the server does not know it. */
-  status(service: string): Exclude<ServingStatus, 'SERVICE_UNKNOWN'> | undefined {
+  async status(service: string): Promise<Exclude<ServingStatus, 'SERVICE_UNKNOWN'> | undefined> {
     if (!this.services.has(service)) return undefined;
     if (this.shuttingDown) return 'NOT_SERVING';
-    return servingStatusOf(this.state());
+    const answer = await this.health.check();
+    return this.shuttingDown || !answer.serving ? 'NOT_SERVING' : 'SERVING';
   }
 
   /** Handlers for `server.addService(loadHealthService(), health.implementation())`. */
@@ -71,12 +66,14 @@ export class HealthService {
         callback: sendUnaryData<HealthCheckResponse>,
       ) => {
         const service = call.request.service ?? '';
-        const current = this.status(service);
-        if (current === undefined) {
-          callback({ code: grpcStatus.NOT_FOUND, details: `unknown service "${service}"` });
-          return;
-        }
-        callback(null, { status: current });
+        this.status(service).then(
+          (current) => {
+            if (current === undefined)
+              callback({ code: grpcStatus.NOT_FOUND, details: `unknown service "${service}"` });
+            else callback(null, { status: current });
+          },
+          (err: unknown) => callback({ code: grpcStatus.INTERNAL, details: String((err as Error)?.message ?? err) }),
+        );
       },
       Watch: (call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) => {
         if (this.shuttingDown) {
@@ -84,9 +81,10 @@ export class HealthService {
           call.end();
           return;
         }
-        const watcher: Watcher = { service: call.request.service ?? '', call, last: undefined };
+        const watcher: Watcher = { service: call.request.service ?? '', call, last: undefined, ended: false };
         this.watchers.add(watcher);
         const forget = () => {
+          watcher.ended = true;
           this.watchers.delete(watcher);
           if (this.watchers.size === 0) this.stopPolling();
         };
@@ -103,18 +101,26 @@ export class HealthService {
     this.shuttingDown = true;
     this.stopPolling();
     for (const watcher of this.watchers) {
-      this.push(watcher);
+      // Said at once, before the stream ends: an answer of the policy still on its way is then dropped.
+      if (watcher.last !== 'NOT_SERVING' && this.services.has(watcher.service))
+        watcher.call.write({ status: 'NOT_SERVING' });
+      watcher.ended = true;
       watcher.call.end();
     }
     this.watchers.clear();
   }
 
   private push(watcher: Watcher): void {
-    // Per the health protocol, an unknown service is SERVICE_UNKNOWN on Watch (NOT_FOUND on Check).
-    const current = this.status(watcher.service) ?? 'SERVICE_UNKNOWN';
-    if (current === watcher.last) return;
-    watcher.last = current;
-    watcher.call.write({ status: current });
+    void this.status(watcher.service).then(
+      (status) => {
+        // Per the health protocol, an unknown service is SERVICE_UNKNOWN on Watch (NOT_FOUND on Check).
+        const current = status ?? 'SERVICE_UNKNOWN';
+        if (current === watcher.last || watcher.ended) return;
+        watcher.last = current;
+        watcher.call.write({ status: current });
+      },
+      () => undefined,
+    );
   }
 
   private startPolling(): void {

@@ -18,7 +18,7 @@ import {
 import type { Logger } from 'pino';
 import { bearerMatches } from '../auth.js';
 import type { AckMode } from '../config.js';
-import type { HealthSource } from '../producer-views.js';
+import type { HealthPolicy } from '../health-policy.js';
 import { SidecarError, resolveError } from '../errors.js';
 import type { AcceptOutcome, Ingress } from '../ingress.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics } from '../metrics.js';
@@ -70,8 +70,8 @@ export interface GrpcServerDeps {
   readonly options: GrpcServerOptions;
   /** The sidecar's ingress: validates, counts (transport="grpc") and publishes, as for HTTP. */
   readonly ingress: Ingress;
-  /** Health reports the producer's state. */
-  readonly producer: HealthSource;
+  /** The sidecar's health policy, which grpc.health.v1 reports (as `GET /health` does). */
+  readonly health: HealthPolicy;
   /** Events that fail to decode are counted here (the ingress never sees them); calls go to its registry. */
   readonly metrics: SidecarMetrics;
   /** The sidecar's root logger; the server logs through a `component: 'grpc'` child. */
@@ -295,12 +295,12 @@ export function receiveTimeout(timeoutMs: number): ServerInterceptor {
 
 /** Starts the gRPC server; resolves once it listens. */
 export async function startGrpcServer(deps: GrpcServerDeps): Promise<RunningGrpcServer> {
-  const { options, ingress, producer, metrics, logger } = deps;
+  const { options, ingress, metrics, logger } = deps;
   const log = logger.child({ component: 'grpc' });
   const ackMode = options.ackMode ?? 'confirmed';
   const health = new HealthService({
     services: [EVENT_LOGGER_SERVICE],
-    state: () => producer.health().state,
+    health: deps.health,
     ...(options.healthPollMs === undefined ? {} : { pollMs: options.healthPollMs }),
   });
   const server = new Server({

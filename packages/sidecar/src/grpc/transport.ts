@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { SidecarConfig } from '../config.js';
 import type { Ingress } from '../ingress.js';
 import type { SidecarMetrics } from '../metrics.js';
-import type { HealthSource } from '../producer-views.js';
+import type { HealthPolicy } from '../health-policy.js';
 import type { Transport } from '../transport.js';
 import { startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from './server.js';
 
@@ -18,7 +18,7 @@ export interface GrpcTransport extends Transport {
 export interface GrpcTransportDeps {
   config: SidecarConfig;
   ingress: Ingress;
-  producer: HealthSource;
+  health: HealthPolicy;
   metrics: SidecarMetrics;
   logger: Logger;
   /** True once the sidecar shuts down: calls are then answered UNAVAILABLE (see GrpcServerDeps). */
@@ -55,7 +55,7 @@ export function createGrpcTransport(deps: GrpcTransportDeps): GrpcTransport {
       server = await startGrpcServer({
         options: grpcServerOptions(deps.config),
         ingress: deps.ingress,
-        producer: deps.producer,
+        health: deps.health,
         metrics: deps.metrics,
         logger: deps.logger,
         ...(deps.shuttingDown ? { shuttingDown: deps.shuttingDown } : {}),

@@ -5,76 +5,37 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
-import type { HealthStatus, ServiceHealth } from '@event-sidecar/contract';
-import type { ProducerHealth } from '@event-sidecar/producer';
 import type { SidecarConfig } from '../config.js';
 import { bearerMatches } from '../auth.js';
-import type { BrokerProbe, ProbeResult } from '../broker-probe.js';
 import { SidecarError } from '../errors.js';
+import type { HealthPolicy } from '../health-policy.js';
 import type { Ingress } from '../ingress.js';
-import type { HealthSource } from '../producer-views.js';
-import { overallHealth } from '../transport.js';
 import { createHttpLogger, type HttpLoggerMiddleware } from '../logger.js';
 import type { SidecarMetrics } from '../metrics.js';
 import { docsRouter } from './docs.js';
 import { sendAnswer, sendFailure } from './answers.js';
 import { batchAnswer, eventAnswer } from './event-routes.js';
-import type { SpoolStats } from '../spool/index.js';
 
 export interface AppDeps {
   config: SidecarConfig;
   ingress: Ingress;
-  producer: HealthSource;
+  /** The sidecar's health policy, which `GET /health` reports (as grpc.health.v1 does). */
+  health: HealthPolicy;
   metrics: SidecarMetrics;
   logger: Logger;
   version: string;
   startTime: Date;
   /** The contract's OpenAPI 3.1 document, served as is and used for routing checks. */
   openApiDocument: object;
-  /** Checks that a broker answers at all (the producer notices an outage only when it sends). */
-  brokerProbe?: BrokerProbe;
   /** The server's request logger, shared with the fast path; default: one of its own. */
   httpLogger?: HttpLoggerMiddleware;
-  /** The spool's figures, when the sidecar runs with one. */
-  spoolStats?: () => SpoolStats;
-}
-
-/** The spool's entry of the health body: DEGRADED with its depth while it holds events. */
-export function spoolHealth(stats: SpoolStats): ServiceHealth {
-  return { name: 'spool', status: stats.events > 0 ? 'DEGRADED' : 'OK', depth: stats.events };
 }
 
 /** Routes that stay open when AUTH_TOKEN is set: probes, scrapes and documentation. */
 const OPEN_PATHS = /^\/(?:health|live|metrics|openapi\.json|docs(?:\/.*)?)$/;
 
-/**
- * Kafka's entry of the health body, from the producer's state and the broker probe: DOWN when
- * the producer is not connected or no broker answers; DEGRADED when the last request failed.
- */
-export function kafkaHealth(health: ProducerHealth, probe?: ProbeResult): ServiceHealth {
-  const status: HealthStatus = health.state === 'connected' ? 'OK' : health.state === 'degraded' ? 'DEGRADED' : 'DOWN';
-  if (probe && !probe.reachable) {
-    return {
-      name: 'kafka',
-      status: 'DOWN',
-      lastError: `KAFKA_UNAVAILABLE: ${probe.error}`,
-      lastErrorAt: probe.at.toISOString(),
-    };
-  }
-  return {
-    name: 'kafka',
-    status,
-    ...(health.lastError
-      ? {
-          lastError: `${health.lastError.code}: ${health.lastError.message}`,
-          lastErrorAt: health.lastError.at.toISOString(),
-        }
-      : {}),
-  };
-}
-
 export function createApp(deps: AppDeps): Express {
-  const { config, ingress, producer, metrics, logger, version, startTime } = deps;
+  const { config, ingress, health, metrics, logger, version, startTime } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -87,15 +48,13 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'OK' });
   });
   app.get('/health', async (_req, res) => {
-    const kafka = kafkaHealth(producer.health(), deps.brokerProbe ? await deps.brokerProbe.check() : undefined);
-    const spool = deps.spoolStats ? spoolHealth(deps.spoolStats()) : undefined;
-    const overall = overallHealth(kafka, spool);
-    res.status(overall.http).json({
-      status: overall.status,
+    const answer = await health.check();
+    res.status(answer.http).json({
+      status: answer.status,
       uptime: Math.round(process.uptime() * 1000) / 1000,
       startTime: startTime.toISOString(),
       versionNumber: version,
-      services: spool ? [kafka, spool] : [kafka],
+      services: answer.services,
     });
   });
   app.get('/metrics', async (_req, res) => {

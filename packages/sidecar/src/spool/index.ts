@@ -15,13 +15,22 @@ import { SpoolStore, type SpoolStats, type SpoolSync } from './store.js';
 export {
   SpoolStore,
   SPOOL_FILE,
+  type SpoolFault,
   type SpoolStoreOptions,
   type SpooledEvent,
   type SpoolStats,
   type SpoolSync,
 } from './store.js';
-export { Replayer, type ReplayerOptions } from './replayer.js';
-export { LOCK_FILE, lockSpoolDir, type SpoolLock } from './lock.js';
+export { Replayer, replayVerdict, type ReplayerOptions, type ReplayVerdict } from './replayer.js';
+export {
+  listDeadLetters,
+  requeueDeadLetters,
+  dropDeadLetters,
+  type DeadLetter,
+  type DeadLetterReason,
+  type DeadLetterSelection,
+} from './dead-letters.js';
+export { LOCK_FILE, lockSpoolDir, spoolUnusable, type SpoolLock } from './lock.js';
 export { DEFAULT_SPOOL_DIR_SHOWN, SPOOL_OFF, defaultSpoolDir } from './location.js';
 
 export interface SpoolConfig {
@@ -29,13 +38,21 @@ export interface SpoolConfig {
   readonly maxBytes: number;
   readonly lingerMs: number;
   readonly sync: SpoolSync;
+  /** How long a reason that may clear may keep failing an event before it becomes a dead letter; default 60 s. */
+  readonly deadLetterAfterMs?: number;
 }
 
 /**
+ * Why an event went to the spool: Kafka could not take it, its trace had spooled events, the spool held events
+ * (it goes behind them), or for load.
+ */
+export type SpoolReason = 'kafka' | 'trace' | 'behind' | 'busy' | 'overloaded';
+
+/**
  * Producer failures that mean "Kafka is away", after which the event is spooled: unreachable, not
- * confirmed in time, or refused for a retriable reason. Not OVERLOADED (the sidecar is too slow, not Kafka
- * gone: spooling would only move the queue to disk), not CLOSED (shutdown: the spool closes too), and
- * never an invalid or too large event.
+ * confirmed in time, or refused for a retriable reason. Not CLOSED (shutdown: the spool closes too), and
+ * never an invalid or too large event. OVERLOADED (the producer's queue is full) is no outage, and a start
+ * does not wait for it; the ingress spools such an event for load instead (spooling-publisher.ts).
  */
 export function shouldSpool(error: unknown): boolean {
   if (!isProducerError(error)) return false;
@@ -57,8 +74,13 @@ export interface Spool {
   readonly store: SpoolStore;
   /** True when events of this trace are spooled: a new one goes behind them. */
   holds(event: EventMessage): boolean;
+  /**
+   * True while the spool holds a backlog of an outage: events spooled because Kafka was away (or left by an earlier
+   * run), not yet all delivered. New events go behind it until it is empty. Events spooled for load alone make none.
+   */
+  readonly backlog: boolean;
   /** Resolves once the event is on disk; rejects with SPOOL_FULL / SPOOL_FAILED. */
-  append(event: EventMessage, acceptedAt: number): Promise<void>;
+  append(event: EventMessage, acceptedAt: number, reason?: SpoolReason): Promise<void>;
   stats(): SpoolStats;
   /** Starts delivering (after the producer connected). */
   start(): void;
@@ -71,6 +93,8 @@ export interface Spool {
 
 export interface SpoolDeps {
   producer: ReplayPublisher;
+  /** True while the producer knows Kafka is away: the replay waits rather than fail rounds. */
+  kafkaDown?: () => boolean;
   logger: Logger;
   registry: Registry;
   prefix?: string;
@@ -114,16 +138,47 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
         metrics.unreadable(count);
         logger.error({ unreadable: count, reason }, 'spool records could not be read and were dropped');
       },
+      onDamaged: (fault) => {
+        metrics.damaged();
+        if (fault.repaired) logger.error({ dir: config.dir, fault: fault.message }, 'spool damaged: rebuilt in place');
+        else
+          logger.error(
+            { dir: config.dir, fault: fault.message },
+            'spool damaged: events that need it are refused until it is rebuilt',
+          );
+      },
     });
   }
   const replayer = new Replayer({
     store,
     producer: deps.producer,
     logger,
-    onReplayed: (count) => {
-      metrics.replayed(count);
-      const left = store.stats().events;
-      if (left === 0) logger.info('spool drained: every spooled event is on Kafka');
+    ...(deps.kafkaDown ? { kafkaDown: deps.kafkaDown } : {}),
+    ...(config.deadLetterAfterMs === undefined ? {} : { deadLetterAfterMs: config.deadLetterAfterMs }),
+    onReplayed: (count) => metrics.replayed(count),
+    onDrained: () => {
+      backlog = false;
+      const { deadLetters } = store.stats();
+      if (deadLetters === 0) logger.info('spool drained: every spooled event is on Kafka');
+      else
+        logger.info(
+          { deadLetters },
+          'spool drained: every spooled event is on Kafka but the dead letters (see `event-sidecar dead-letters`)',
+        );
+    },
+    onDeadLetter: ({ event, acceptedAt }, why) => {
+      metrics.deadLettered(why.code);
+      logger.warn(
+        {
+          eventId: event.id,
+          traceId: event.metadata.trace.traceId,
+          type: event.metadata.event.type,
+          acceptedAt: new Date(acceptedAt).toISOString(),
+          code: why.code,
+          reason: why.reason,
+        },
+        'spooled event moved to the dead letters: Kafka will not take it (see `event-sidecar dead-letters`)',
+      );
     },
   });
   const initial = store.stats();
@@ -133,13 +188,20 @@ export function createSpool(config: SpoolConfig, deps: SpoolDeps): Spool {
     'spool opened',
   );
   let closing: Promise<void> | undefined;
+  // What an earlier run left was spooled while Kafka was away, most likely: a backlog to deliver first.
+  let backlog = initial.events > 0;
 
   return {
     store,
     holds: (event) => store.holds(event.metadata.trace.traceId),
-    async append(event, acceptedAt) {
+    get backlog() {
+      if (backlog && !store.active) backlog = false;
+      return backlog;
+    },
+    async append(event, acceptedAt, reason = 'kafka') {
+      if (reason === 'kafka') backlog = true;
       await store.append(event, acceptedAt);
-      metrics.spooled();
+      metrics.spooled(reason);
     },
     stats: () => store.stats(),
     start: () => replayer.start(),

@@ -23,7 +23,8 @@ function isBusy(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
-const unusable = (dir: string, why: string): ConfigError =>
+/** The error that stops the start when SPOOL_DIR cannot be used: one line naming it, why, and what to do. */
+export const spoolUnusable = (dir: string, why: string): ConfigError =>
   new ConfigError([
     `SPOOL_DIR=${dir} cannot be used: ${why}. Set SPOOL_DIR to a directory this sidecar alone can write, or SPOOL_DIR=off to run without a spool (events are then refused while Kafka is away)`,
   ]);
@@ -36,14 +37,14 @@ export function lockSpoolDir(dir: string): SpoolLock {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw unusable(dir, `it cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw spoolUnusable(dir, `it cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
-    if (!statSync(dir).isDirectory()) throw unusable(dir, 'it is not a directory');
+    if (!statSync(dir).isDirectory()) throw spoolUnusable(dir, 'it is not a directory');
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw unusable(dir, `it is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw spoolUnusable(dir, `it is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   let db: Database.Database | undefined;
   try {
@@ -57,8 +58,8 @@ export function lockSpoolDir(dir: string): SpoolLock {
     })();
   } catch (err) {
     db?.close();
-    if (isBusy(err)) throw unusable(dir, 'another event-sidecar is using it (its lock file spool.lock is held)');
-    throw unusable(dir, `it is not writable (${(err as Error).message})`);
+    if (isBusy(err)) throw spoolUnusable(dir, 'another event-sidecar is using it (its lock file spool.lock is held)');
+    throw spoolUnusable(dir, `it is not writable (${(err as Error).message})`);
   }
   const held = db;
   let released = false;

@@ -1,15 +1,28 @@
 // The spool's storage: one SQLite database in WAL mode holding validated events Kafka could not take
-// yet. Writes are group-committed: every append made within `lingerMs` (or until `maxBatch` events)
-// goes into one transaction, and each caller is answered only once that transaction committed. With
+// yet. Writes are group-committed: the appends of one turn of the event loop (or made within `lingerMs`; at
+// most `maxBatch`) go into one transaction, and each caller is answered only once that transaction committed. With
 // `synchronous=FULL` a commit is fsynced, so an acknowledged event survives a crash of the machine,
 // not only of the process; the group commit pays that fsync once per group instead of once per event.
-import { renameSync, existsSync } from 'node:fs';
+// After each commit the file is checked (file-check.ts) before anyone is answered; a file found damaged,
+// deleted or replaced is rebuilt in place from what the store can still read (repair.ts), without a restart.
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { EventMessage } from '@event-sidecar/contract';
 import { SidecarError } from '../errors.js';
+import {
+  countDeadLetters,
+  DEAD_LETTERS_SCHEMA,
+  deadLetterStatements,
+  type Bury,
+  type DeadLetterReason,
+} from './dead-letters.js';
+import { SpoolFigures } from './figures.js';
+import { fileProblem, identify, type FileIdentity } from './file-check.js';
+import { spoolUnusable } from './lock.js';
+import { rebuildFrom } from './repair.js';
+import { checksum, decode, EVENTS_SCHEMA, isCorruption, type Row, type SpooledEvent } from './rows.js';
 
+export type { SpooledEvent } from './rows.js';
 export type SpoolSync = 'full' | 'normal';
 
 export interface SpoolStoreOptions {
@@ -17,23 +30,25 @@ export interface SpoolStoreOptions {
   dir: string;
   /** Most bytes of spooled events (JSON text); an append beyond it fails with SPOOL_FULL. */
   maxBytes: number;
-  /** How long the first append of a group waits for company; default 2 ms. */
+  /** How long the first append of a group waits for company; 0 (default): the appends of one turn of the loop. */
   lingerMs?: number;
   /** Most events in one transaction; default 500. */
   maxBatch?: number;
   /** `full` (default): fsync every commit; `normal`: survives a process crash, not a power cut. */
   sync?: SpoolSync;
-  /** Called when records could not be read back at open (damaged file). */
+  /** Least time between two attempts to rebuild a damaged spool; default 1000 ms. */
+  repairBackoffMs?: number;
+  /** Called when records could not be read back (damaged file). */
   onUnreadable?: (count: number, reason: string) => void;
+  /** Called when the file was found damaged while running, once rebuilt or once the rebuild failed. */
+  onDamaged?: (fault: SpoolFault) => void;
 }
 
-export interface SpooledEvent {
-  readonly seq: number;
-  readonly key: string;
-  /** Epoch ms the sidecar accepted the event. */
-  readonly acceptedAt: number;
-  readonly event: EventMessage;
-  readonly bytes: number;
+/** The last damage found while running: what it was, when, and whether the spool was rebuilt since. */
+export interface SpoolFault {
+  readonly message: string;
+  readonly at: number;
+  readonly repaired: boolean;
 }
 
 export interface SpoolStats {
@@ -41,8 +56,12 @@ export interface SpoolStats {
   readonly bytes: number;
   /** Epoch ms of the oldest spooled event, when any. */
   readonly oldestAcceptedAt?: number;
-  /** Records found damaged and dropped when the spool was opened. */
+  /** Records found damaged and dropped. */
   readonly unreadable: number;
+  /** Events moved out of the replay for good (dead-letters.ts). */
+  readonly deadLetters: number;
+  /** The last damage found while running, when any. */
+  readonly fault?: SpoolFault;
 }
 
 interface Pending {
@@ -54,97 +73,80 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-interface Row {
-  seq: number;
-  key: string;
-  accepted_at: number;
-  body: string;
-  crc: number;
-}
-
 export const SPOOL_FILE = 'spool.db';
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  key TEXT NOT NULL,
-  accepted_at INTEGER NOT NULL,
-  body TEXT NOT NULL,
-  crc INTEGER NOT NULL
-)`;
-
-const keyOf = (event: EventMessage): string => event.metadata.trace.traceId;
-
-/** True for SQLite's "the file is damaged" errors. */
-function isCorruption(err: unknown): boolean {
+/** SQLite errors that say the file is damaged or gone from under the connection: a rebuild may cure them. */
+function isDamage(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
+  return isCorruption(err) || (typeof code === 'string' && /^SQLITE_(IOERR|CANTOPEN|READONLY)/.test(code));
 }
 
-/** Decodes a row; undefined when its checksum or JSON does not hold. */
-function decode(row: Row): SpooledEvent | undefined {
-  if (typeof row.body !== 'string' || crc32(row.body) !== row.crc) return undefined;
-  try {
-    return {
-      seq: row.seq,
-      key: row.key,
-      acceptedAt: row.accepted_at,
-      event: JSON.parse(row.body) as EventMessage,
-      bytes: Buffer.byteLength(row.body),
-    };
-  } catch {
-    return undefined;
-  }
-}
+const describe = (err: unknown): string => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return `${typeof code === 'string' ? `${code}: ` : ''}${(err as Error)?.message ?? String(err)}`;
+};
 
 export class SpoolStore {
   readonly path: string;
-  private db: Database.Database;
-  private readonly opts: Required<Omit<SpoolStoreOptions, 'onUnreadable'>> & Pick<SpoolStoreOptions, 'onUnreadable'>;
+  private db!: Database.Database;
+  private identity!: FileIdentity;
+  private dataVersion = 0;
+  private insert!: Database.Statement;
+  private flushTx!: (rows: Pending[]) => number[];
+  private buryTx!: Bury;
+  private readonly opts: Required<Omit<SpoolStoreOptions, 'onUnreadable' | 'onDamaged'>> &
+    Pick<SpoolStoreOptions, 'onUnreadable' | 'onDamaged'>;
   private pending: Pending[] = [];
   private pendingBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private committedBytes = 0;
-  private committedEvents = 0;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private readonly figures = new SpoolFigures();
   private unreadable = 0;
-  /** Spooled (pending or committed) events per key: new events of such a key must queue behind them. */
-  private readonly keys = new Map<string, number>();
+  private fault: SpoolFault | undefined;
+  /** What made the spool unusable, while it is (the fault's message adds why the rebuild failed). */
+  private faultCause: string | undefined;
+  private nextRepairAt = 0;
   private closed = false;
   private listeners: Array<() => void> = [];
-  private insert!: Database.Statement;
-  private readonly flushTx: (rows: Pending[]) => void;
 
   constructor(options: SpoolStoreOptions) {
-    this.opts = { lingerMs: 2, maxBatch: 500, sync: 'full', ...options };
+    this.opts = { lingerMs: 0, maxBatch: 500, sync: 'full', repairBackoffMs: 1000, ...options };
     this.path = join(options.dir, SPOOL_FILE);
-    this.db = this.open();
-    this.flushTx = this.db.transaction((rows: Pending[]) => {
-      for (const r of rows) this.insert.run(r.key, r.acceptedAt, r.body, r.crc);
-    });
+    this.open();
   }
 
   // ---------------------------------------------------------------- opening and recovery
 
-  private configure(db: Database.Database): void {
+  /** Makes `db` the store's connection: WAL, the schema, the statements, the file's identity. */
+  private attach(db: Database.Database): void {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${this.opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-    db.exec(SCHEMA);
+    db.exec(EVENTS_SCHEMA);
+    db.exec(DEAD_LETTERS_SCHEMA);
+    this.db = db;
+    this.identity = identify(this.path);
+    this.dataVersion = db.pragma('data_version', { simple: true }) as number;
     this.insert = db.prepare('INSERT INTO events (key, accepted_at, body, crc) VALUES (?, ?, ?, ?)');
+    this.flushTx = db.transaction((rows: Pending[]) =>
+      rows.map((r) => Number(this.insert.run(r.key, r.acceptedAt, r.body, r.crc).lastInsertRowid)),
+    );
+    this.buryTx = deadLetterStatements(db).bury;
   }
 
   /**
    * Opens the database and reads every record once: checksums catch a damaged payload, SQLite's errors a
    * damaged structure. A damaged file is moved aside and what can still be read is copied into a new one,
-   * so a bad tail costs the records in it, never the start of the sidecar.
+   * so a bad tail costs the records in it, never the start of the sidecar. Anything else that keeps the file
+   * from opening (a directory in its place, no permission) stops the start, naming SPOOL_DIR.
    */
-  private open(): Database.Database {
+  private open(): void {
     let db: Database.Database | undefined;
     try {
       db = new Database(this.path);
-      this.configure(db);
+      this.attach(db);
       const bad: number[] = [];
       for (const row of db.prepare('SELECT seq, key, accepted_at, body, crc FROM events ORDER BY seq').iterate()) {
         const decoded = decode(row as Row);
-        if (decoded) this.count(decoded.key, decoded.bytes);
+        if (decoded) this.figures.count(decoded.key, decoded.bytes);
         else bad.push((row as Row).seq);
       }
       if (bad.length > 0) {
@@ -152,77 +154,72 @@ export class SpoolStore {
         db.transaction(() => bad.forEach((seq) => del.run(seq)))();
         this.reportUnreadable(bad.length, 'checksum or JSON mismatch');
       }
-      return db;
+      this.figures.deadLetters = countDeadLetters(db);
     } catch (err) {
-      if (!isCorruption(err)) {
-        db?.close();
-        throw new SidecarError('SPOOL_FAILED', `cannot open the spool at ${this.path}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
       try {
         db?.close();
       } catch {
         // A damaged file may fail to close cleanly; it is moved aside next.
       }
-      return this.salvage(err as Error);
+      if (!isCorruption(err)) throw spoolUnusable(this.opts.dir, `${this.path} cannot be opened (${describe(err)})`);
+      this.salvage(err as Error);
     }
   }
 
-  private salvage(cause: Error): Database.Database {
-    const aside = `${this.path}.damaged-${Date.now()}`;
-    for (const suffix of ['', '-wal', '-shm'])
-      if (existsSync(this.path + suffix)) renameSync(this.path + suffix, aside + suffix);
-    this.keys.clear();
-    this.committedBytes = this.committedEvents = 0;
-    const db = new Database(this.path);
-    this.configure(db);
-    let unreadable = 0;
-    let old: Database.Database | undefined;
+  /** At start: the damaged file is read on its own (read-only) and rebuilt. */
+  private salvage(cause: Error): void {
+    this.figures.clear();
+    let damaged: Database.Database;
     try {
-      old = new Database(aside, { readonly: true, fileMustExist: true });
-      const next = old.prepare(
-        'SELECT seq, key, accepted_at, body, crc FROM events WHERE seq > ? ORDER BY seq LIMIT 1',
-      );
-      let top = 0;
-      try {
-        top = (old.prepare('SELECT max(seq) AS top FROM events').get() as { top: number | null }).top ?? 0;
-      } catch {
-        top = Number.MAX_SAFE_INTEGER;
-      }
-      // Walk the rows one by one: a read that fails skips one sequence number, so one damaged page
-      // costs the rows on it. Bounded, so a file damaged beyond use is given up on.
-      let after = 0;
-      let failures = 0;
-      const rows: Row[] = [];
-      while (after < top && failures < 10_000) {
-        try {
-          const row = next.get(after) as Row | undefined;
-          if (!row) break;
-          after = row.seq;
-          if (decode(row)) rows.push(row);
-          else unreadable += 1;
-        } catch {
-          after += 1;
-          unreadable += 1;
-          failures += 1;
-        }
-      }
-      db.transaction(() => {
-        const put = db.prepare('INSERT INTO events (seq, key, accepted_at, body, crc) VALUES (?, ?, ?, ?, ?)');
-        for (const r of rows) {
-          put.run(r.seq, r.key, r.accepted_at, r.body, r.crc);
-          this.count(r.key, Buffer.byteLength(r.body));
-        }
-      })();
+      damaged = new Database(this.path, { readonly: true, fileMustExist: true });
     } catch {
       // Nothing readable at all (the header itself is gone): start empty.
-      unreadable = Math.max(unreadable, 1);
-    } finally {
-      old?.close();
+      damaged = new Database(':memory:');
+      this.reportUnreadable(1, `damaged file: ${cause.message}`);
     }
-    this.reportUnreadable(unreadable, `damaged file moved to ${aside}: ${cause.message}`);
-    return db;
+    const rebuilt = rebuildFrom(damaged, this.path, this.opts.dir);
+    this.attach(new Database(this.path));
+    this.figures.recount(this.db);
+    this.reportUnreadable(
+      rebuilt.unreadable,
+      `damaged file${rebuilt.aside ? ` moved to ${rebuilt.aside}` : ''}: ${cause.message}`,
+    );
+  }
+
+  /**
+   * While running: rebuilds the spool from the store's connection after `cause` (a damaged, deleted or replaced
+   * file). At most once per `repairBackoffMs`; until it succeeds the spool refuses appends (SPOOL_FAILED).
+   */
+  private repair(cause: string): boolean {
+    const now = Date.now();
+    if (now < this.nextRepairAt) {
+      if (this.fault === undefined || this.fault.repaired) this.fault = { message: cause, at: now, repaired: false };
+      this.faultCause = cause;
+      return false;
+    }
+    this.nextRepairAt = now + this.opts.repairBackoffMs;
+    this.faultCause = cause;
+    try {
+      const rebuilt = rebuildFrom(this.db, this.path, this.opts.dir);
+      this.attach(new Database(this.path));
+      this.figures.recount(this.db);
+      this.reportUnreadable(rebuilt.unreadable, `damaged file: ${cause}`);
+      this.fault = {
+        message: `${cause}; rebuilt with ${rebuilt.kept} records kept, ${rebuilt.unreadable} unreadable${rebuilt.aside ? `, the damaged file moved to ${rebuilt.aside}` : ''}`,
+        at: now,
+        repaired: true,
+      };
+    } catch (err) {
+      this.fault = { message: `${cause}; it cannot be rebuilt yet: ${describe(err)}`, at: now, repaired: false };
+    }
+    this.opts.onDamaged?.(this.fault);
+    return this.fault.repaired;
+  }
+
+  /** The spool is damaged and not rebuilt yet: a rebuild is tried (at most once per backoff). */
+  private get broken(): boolean {
+    if (this.fault === undefined || this.fault.repaired) return false;
+    return !this.repair(this.faultCause ?? this.fault.message);
   }
 
   private reportUnreadable(count: number, reason: string): void {
@@ -231,76 +228,125 @@ export class SpoolStore {
     this.opts.onUnreadable?.(count, reason);
   }
 
-  private count(key: string, bytes: number, sign = 1): void {
-    this.committedEvents += sign;
-    this.committedBytes += sign * bytes;
-    const n = (this.keys.get(key) ?? 0) + sign;
-    if (n > 0) this.keys.set(key, n);
-    else this.keys.delete(key);
+  /**
+   * Picks up what another process changed in the database (`event-sidecar dead-letters requeue` or `drop` while
+   * this sidecar runs), and tries again to rebuild a damaged spool. Returns true when events were added.
+   */
+  refresh(): boolean {
+    if (this.closed || this.broken) return false;
+    try {
+      const version = this.db.pragma('data_version', { simple: true }) as number;
+      if (version === this.dataVersion) return false;
+      this.dataVersion = version;
+      const before = this.figures.events;
+      this.figures.recount(this.db);
+      return this.figures.events > before;
+    } catch (err) {
+      if (isDamage(err)) this.repair(`reading ${SPOOL_FILE} failed: ${describe(err)}`);
+      return false;
+    }
   }
 
   // ---------------------------------------------------------------- writing
 
   /** True while events of this key are spooled: a new one must be spooled behind them to keep the order. */
   holds(key: string): boolean {
-    return this.keys.has(key);
+    return this.figures.holds(key);
   }
 
   /** True when anything is spooled or being spooled. */
   get active(): boolean {
-    return this.keys.size > 0;
+    return this.figures.active;
   }
 
   /** Resolves once the event is committed to disk; rejects with SPOOL_FULL or SPOOL_FAILED. */
   append(event: EventMessage, acceptedAt: number): Promise<void> {
     if (this.closed) return Promise.reject(new SidecarError('SPOOL_FAILED', 'the spool is closed'));
+    if (this.broken) return Promise.reject(new SidecarError('SPOOL_FAILED', this.fault!.message));
     const body = JSON.stringify(event);
     const bytes = Buffer.byteLength(body);
-    if (this.committedBytes + this.pendingBytes + bytes > this.opts.maxBytes) {
+    if (this.figures.bytes + this.pendingBytes + bytes > this.opts.maxBytes) {
       return Promise.reject(
-        new SidecarError('SPOOL_FULL', `the spool holds ${this.committedBytes + this.pendingBytes} bytes`),
+        new SidecarError('SPOOL_FULL', `the spool holds ${this.figures.bytes + this.pendingBytes} bytes`),
       );
     }
-    const key = keyOf(event);
-    this.keys.set(key, (this.keys.get(key) ?? 0) + 1);
+    const key = event.metadata.trace.traceId;
+    this.figures.pendingKeys.add(key);
     this.pendingBytes += bytes;
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ key, acceptedAt, body, crc: crc32(body), resolve, reject });
+      this.pending.push({ key, acceptedAt, body, crc: checksum(body), resolve, reject });
       if (this.pending.length >= this.opts.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs);
+      // Without a linger, the appends of one turn of the event loop share a commit (at its end). A commit blocks the
+      // loop for its fsync, and what arrives meanwhile is read in one turn after it: groups grow with the load.
+      else
+        this.timer ??=
+          this.opts.lingerMs > 0
+            ? setTimeout(() => this.flush(), this.opts.lingerMs)
+            : setImmediate(() => this.flush());
     });
   }
 
   /** Commits every pending append in one transaction. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+    }
     this.timer = undefined;
     const group = this.pending;
     if (group.length === 0) return;
     this.pending = [];
     this.pendingBytes = 0;
-    try {
-      this.flushTx(group);
-    } catch (err) {
-      for (const p of group) {
-        const n = (this.keys.get(p.key) ?? 1) - 1;
-        if (n > 0) this.keys.set(p.key, n);
-        else this.keys.delete(p.key);
-      }
-      const code = (err as { code?: string }).code;
-      const failure =
-        code === 'SQLITE_FULL'
-          ? new SidecarError('SPOOL_FULL', 'the disk of the spool is full', { cause: err })
-          : new SidecarError('SPOOL_FAILED', `spool write failed: ${(err as Error).message}`, { cause: err });
+    const failure = this.commit(group);
+    for (const p of group) this.figures.pendingKeys.add(p.key, -1);
+    if (failure) {
       for (const p of group) p.reject(failure);
       return;
     }
-    for (const p of group) {
-      this.committedEvents += 1;
-      this.committedBytes += Buffer.byteLength(p.body);
-      p.resolve();
-    }
+    for (const p of group) p.resolve();
     for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * Writes `group` and checks that the file holding it is the spool's, undamaged; on damage rebuilds the spool
+   * and, if the group is not in the rebuilt one yet, writes it again. Counts what it committed; returns the
+   * failure when the group is not safely on disk.
+   */
+  private commit(group: Pending[]): SidecarError | undefined {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      let seqs: number[];
+      try {
+        seqs = this.flushTx(group);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'SQLITE_FULL')
+          return new SidecarError('SPOOL_FULL', 'the disk of the spool is full', { cause: err });
+        const failure = new SidecarError('SPOOL_FAILED', `spool write failed: ${describe(err)}`, { cause: err });
+        if (attempt > 0 || !isDamage(err) || !this.repair(`writing ${SPOOL_FILE} failed: ${describe(err)}`))
+          return failure;
+        continue;
+      }
+      const problem = fileProblem(this.path, this.identity);
+      if (problem === undefined) {
+        for (const p of group) this.figures.count(p.key, Buffer.byteLength(p.body));
+        return undefined;
+      }
+      // The group is in the connection's view, not in the file at the spool's path. The rebuild copies that
+      // view, the group included, and is counted from the new file.
+      if (this.repair(problem)) {
+        if (fileProblem(this.path, this.identity) === undefined) return undefined;
+        continue;
+      }
+      // Refused: taken out again, so that a later rebuild does not deliver what its callers were told failed.
+      try {
+        const del = this.db.prepare('DELETE FROM events WHERE seq = ?');
+        this.db.transaction(() => seqs.forEach((seq) => del.run(seq)))();
+      } catch {
+        // Unreadable as well: a later rebuild may still find and deliver them (at least once).
+      }
+      return new SidecarError('SPOOL_FAILED', this.fault!.message);
+    }
+    return new SidecarError('SPOOL_FAILED', this.fault?.message ?? 'the spool could not be written');
   }
 
   /** Called after each commit (the replayer wakes up on it). */
@@ -312,44 +358,77 @@ export class SpoolStore {
 
   /** The oldest `limit` events, oldest first. A record that no longer decodes is dropped and counted. */
   peek(limit: number): SpooledEvent[] {
-    const rows = this.db
-      .prepare('SELECT seq, key, accepted_at, body, crc FROM events ORDER BY seq LIMIT ?')
-      .all(limit) as Row[];
-    const out: SpooledEvent[] = [];
-    for (const row of rows) {
-      const decoded = decode(row);
-      if (decoded) out.push(decoded);
-      else {
-        this.db.prepare('DELETE FROM events WHERE seq = ?').run(row.seq);
-        this.count(row.key, Buffer.byteLength(String(row.body)), -1);
-        this.reportUnreadable(1, 'checksum or JSON mismatch');
+    if (this.broken) return [];
+    try {
+      const rows = this.db
+        .prepare('SELECT seq, key, accepted_at, body, crc FROM events ORDER BY seq LIMIT ?')
+        .all(limit) as Row[];
+      const out: SpooledEvent[] = [];
+      for (const row of rows) {
+        const decoded = decode(row);
+        if (decoded) out.push(decoded);
+        else {
+          this.db.prepare('DELETE FROM events WHERE seq = ?').run(row.seq);
+          this.figures.count(row.key, Buffer.byteLength(String(row.body)), -1);
+          this.reportUnreadable(1, 'checksum or JSON mismatch');
+        }
       }
+      return out;
+    } catch (err) {
+      if (!isDamage(err)) throw err;
+      this.repair(`reading ${SPOOL_FILE} failed: ${describe(err)}`);
+      return [];
     }
-    return out;
   }
 
   /** Deletes delivered events (one transaction). */
   remove(events: readonly SpooledEvent[]): void {
     if (events.length === 0) return;
     const del = this.db.prepare('DELETE FROM events WHERE seq = ?');
-    this.db.transaction(() => {
-      for (const e of events) del.run(e.seq);
-    })();
-    for (const e of events) this.count(e.key, e.bytes, -1);
+    this.guarded(() =>
+      this.db.transaction(() => {
+        for (const e of events) del.run(e.seq);
+      })(),
+    );
+    for (const e of events) this.figures.count(e.key, e.bytes, -1);
+  }
+
+  /** Moves a spooled event to the dead letters: it leaves the replay, and no longer holds its trace. */
+  bury(event: SpooledEvent, why: DeadLetterReason, at = Date.now()): void {
+    const moved = this.guarded(() => this.buryTx(event.seq, event.event.id, at, why));
+    if (!moved) return;
+    this.figures.count(event.key, event.bytes, -1);
+    this.figures.deadLetters += 1;
+  }
+
+  /** Runs a write of the replay; damage starts a rebuild (the write is then done again by the next round). */
+  private guarded<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (err) {
+      if (isDamage(err)) this.repair(`writing ${SPOOL_FILE} failed: ${describe(err)}`);
+      throw err;
+    }
   }
 
   stats(): SpoolStats {
     let oldestAcceptedAt: number | undefined;
-    if (this.committedEvents > 0) {
-      const row = this.db.prepare('SELECT accepted_at FROM events ORDER BY seq LIMIT 1').get() as
-        { accepted_at: number } | undefined;
-      oldestAcceptedAt = row?.accepted_at;
+    if (this.figures.events > 0 && !this.closed) {
+      try {
+        const row = this.db.prepare('SELECT accepted_at FROM events ORDER BY seq LIMIT 1').get() as
+          { accepted_at: number } | undefined;
+        oldestAcceptedAt = row?.accepted_at;
+      } catch {
+        // A damaged file: the fault says so; the age is unknown meanwhile.
+      }
     }
     return {
-      events: this.committedEvents,
-      bytes: this.committedBytes,
+      events: this.figures.events,
+      bytes: this.figures.bytes,
       ...(oldestAcceptedAt === undefined ? {} : { oldestAcceptedAt }),
       unreadable: this.unreadable,
+      deadLetters: this.figures.deadLetters,
+      ...(this.fault ? { fault: this.fault } : {}),
     };
   }
 
@@ -362,6 +441,10 @@ export class SpoolStore {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    this.db.close();
+    try {
+      this.db.close();
+    } catch {
+      // A damaged file may fail to close cleanly; what could be saved was saved by the rebuild.
+    }
   }
 }
