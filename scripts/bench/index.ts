@@ -35,6 +35,7 @@ import { renderMarkdown } from './lib/report.js';
 import { evaluateGoals } from './lib/goals.js';
 import type { BenchResults } from './lib/results.js';
 import { commandLine, git, machineInfo, newestProfile, runSettings, sidecarSettings } from './lib/run-info.js';
+import { budgetPhase } from './phases/budget.js';
 import { curvePhase } from './phases/curve.js';
 import { eventPhase } from './phases/event.js';
 import { eventsPhase } from './phases/events.js';
@@ -73,6 +74,7 @@ function allPhases(): BenchPhase[] {
     grpcPhase(),
     latencyPhase(),
     curvePhase(),
+    budgetPhase(),
     outagePhase(),
     idlePhase(),
     recorderPhase(),
