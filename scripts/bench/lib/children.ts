@@ -23,6 +23,8 @@ export interface StartOptions {
   /** Flags for node itself (`--cpu-prof`, `--import tsx`). */
   nodeArgs?: string[];
   cwd?: string;
+  /** Arguments after the script. */
+  args?: readonly string[];
 }
 
 /** The node flags in a script's `#!/usr/bin/env -S node [flags]` line: the bench runs the CLI as its bin does. */
@@ -36,7 +38,7 @@ export function startNode(script: string, options: StartOptions): NodeChild {
   const fd = openSync(options.logPath, 'w');
   let proc: ChildProcess;
   try {
-    proc = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
+    proc = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
       env: options.env,
       cwd: options.cwd,
       stdio: ['ignore', fd, fd],

@@ -98,7 +98,8 @@ export function attribute(profile: Profile, windows: readonly [number, number][]
   return { us, top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, 15) };
 }
 
-type PathName = 'grpc' | 'events';
+type PathName = 'grpc1' | 'grpc16' | 'events';
+const PATHS: readonly PathName[] = ['grpc1', 'grpc16', 'events'];
 interface Run {
   events: number;
   cpuUs: number;
@@ -108,7 +109,8 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 export function budgetPhase(): BenchPhase {
   const runs: Record<PathName, { plain: Run[]; profiled: Run[] }> = {
-    grpc: { plain: [], profiled: [] },
+    grpc1: { plain: [], profiled: [] },
+    grpc16: { plain: [], profiled: [] },
     events: { plain: [], profiled: [] },
   };
   const measure = async (ctx: BenchContext, target: Served, path: PathName, sdk: EventSdkClient): Promise<Run> => {
@@ -117,8 +119,9 @@ export function budgetPhase(): BenchPhase {
     const cpu0 = readCpuMs(target.child.pid);
     const t0 = nowUs();
     const events =
-      path === 'grpc'
-        ? (await closedLoop((i) => sdk.log(carried[i % carried.length]!), 1, options.durationS)).ok
+      path !== 'events'
+        ? (await closedLoop((i) => sdk.log(carried[i % carried.length]!), path === 'grpc1' ? 1 : 16, options.durationS))
+            .ok
         : (
             await runHttpLoad({
               ...{ url: target.url, path: '/events', bodies: payloads.batchBodies, okStatus: [200] },
@@ -149,10 +152,10 @@ export function budgetPhase(): BenchPhase {
       };
       for (const sdk of Object.values(sdks)) ctx.resources.closers.push(() => sdk.close());
       for (const which of ['plain', 'profiled'] as const) {
-        for (const path of ['grpc', 'events'] as const) await measure(ctx, targets[which], path, sdks[which]); // warm-up
+        for (const path of PATHS) await measure(ctx, targets[which], path, sdks[which]); // warm-up
       }
       for (let round = 0; round < ctx.options.rounds; round++) {
-        for (const path of ['grpc', 'events'] as const) {
+        for (const path of PATHS) {
           const order = round % 2 === 0 ? (['plain', 'profiled'] as const) : (['profiled', 'plain'] as const);
           for (const which of order) {
             const run = await measure(ctx, targets[which], path, sdks[which]);
@@ -172,7 +175,7 @@ export function budgetPhase(): BenchPhase {
 
   function writeBudget(ctx: BenchContext, profile: Profile): void {
     const paths = Object.fromEntries(
-      (['grpc', 'events'] as const).map((path) => {
+      PATHS.map((path) => {
         const { plain, profiled } = runs[path];
         const events = profiled.reduce((s, r) => s + r.events, 0);
         const { us, top } = attribute(
@@ -199,7 +202,8 @@ export function budgetPhase(): BenchPhase {
     );
     const { options } = ctx;
     const title = {
-      grpc: 'gRPC `Log` via `@mojaloop/event-sdk`, 1 in flight',
+      grpc1: 'gRPC `Log` via `@mojaloop/event-sdk`, 1 in flight',
+      grpc16: 'the same, 16 in flight',
       events: `\`POST /events\`, ${options.eventsPerRequest} per request, ${options.batchConnections} connections`,
     };
     const json = {
@@ -210,15 +214,15 @@ export function budgetPhase(): BenchPhase {
     };
     const p = paths as Record<PathName, (typeof paths)[string]>;
     const row = (label: string, pick: (x: (typeof paths)[string]) => number) =>
-      `| ${label} | ${fixed(pick(p.grpc))} | ${fixed(pick(p.events), 1)} |`;
+      `| ${label} | ${fixed(pick(p.grpc1))} | ${fixed(pick(p.grpc16))} | ${fixed(pick(p.events), 1)} |`;
     const md = [
       `# CPU budget per event, stage by stage`,
       '',
       `${json.date.slice(0, 10)}, \`${json.command}\`: ${json.machine.cpuModel}, ${json.machine.cores} cores, Node ${process.versions.node}; ` +
         `${options.rounds} rounds of ${options.durationS} s per path; load average ${json.machine.loadAverageStart.map((l) => l.toFixed(1)).join(' ')} at the start.`,
       '',
-      `| stage (µs of the sidecar's CPU per event) | ${title.grpc} | ${title.events} |`,
-      '| --- | --- | --- |',
+      `| stage (µs of the sidecar's CPU per event) | ${title.grpc1} | ${title.grpc16} | ${title.events} |`,
+      '| --- | --- | --- | --- |',
       ...STAGES.map((s) => row(s, (x) => x.stagesUsPerEvent[s])),
       row('**main thread, sampled**', (x) => x.sampledUsPerEvent),
       row('other threads and the profiler (from /proc)', (x) => x.otherThreadsAndProfilerUsPerEvent),
@@ -235,7 +239,7 @@ export function budgetPhase(): BenchPhase {
       "a trace's order); stacks with none of these: **transport** (grpc-js, node:http, sockets) or **runtime** (GC, microtask",
       'and event-loop turns, V8). Figures per acknowledged event, over every round.',
       '',
-      ...(['grpc', 'events'] as const).flatMap((path) => [
+      ...PATHS.flatMap((path) => [
         `Top self time, ${title[path]} (µs per event):`,
         '',
         '| stage: function | µs/event |',
