@@ -4,8 +4,8 @@
 // while the load ran is given to a stage by its stack: the innermost frame that belongs to a stage decides
 // (`stageOf`), so that a socket write under kafkajs is the produce request and one under the gRPC answer is the
 // answer; a stack with no such frame is the transport (grpc-js, node:http, sockets) or the runtime (GC, the event
-// loop, V8). The rows are sampled main-thread time per acknowledged event; what /proc shows beyond it is other
-// threads (GC helpers, libuv) and the profiler. Writes <out>/budget.json and .md (`<name>-budget` for other names).
+// loop, V8). Each stage's share of the samples splits the process's CPU time per acknowledged event (/proc, every
+// thread): samples are taken in wall time, so they give shares, not times. Writes <out>/budget.json and .md.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closedLoop } from '../lib/closed-loop.js';
@@ -182,16 +182,17 @@ export function budgetPhase(): BenchPhase {
           profile,
           profiled.map((r) => r.window),
         );
-        const perEvent = Object.fromEntries(STAGES.map((s) => [s, us[s] / events])) as Record<Stage, number>;
-        const sampled = STAGES.reduce((s, k) => s + perEvent[k], 0);
-        const processUs = profiled.reduce((s, r) => s + r.cpuUs, 0) / events;
+        const sampledUs = STAGES.reduce((sum, k) => sum + us[k], 0);
+        const processUs = profiled.reduce((sum, r) => sum + r.cpuUs, 0) / events;
+        // Samples are taken in wall time (a thread that waits for a core mid-function is sampled there): their
+        // shares split the process's CPU time from /proc.
+        const perEvent = Object.fromEntries(STAGES.map((k) => [k, (us[k] / sampledUs) * processUs]));
         return [
           path,
           {
             events,
-            stagesUsPerEvent: perEvent,
-            sampledUsPerEvent: sampled,
-            otherThreadsAndProfilerUsPerEvent: processUs - sampled,
+            stagesUsPerEvent: perEvent as Record<Stage, number>,
+            sampledMainThreadUsPerEvent: sampledUs / events,
             profiledProcessUsPerEvent: processUs,
             unprofiledUsPerEvent: median(plain.map((r) => r.cpuUs / r.events)),
             unprofiledRounds: plain.map((r) => r.cpuUs / r.events),
@@ -224,9 +225,7 @@ export function budgetPhase(): BenchPhase {
       `| stage (µs of the sidecar's CPU per event) | ${title.grpc1} | ${title.grpc16} | ${title.events} |`,
       '| --- | --- | --- | --- |',
       ...STAGES.map((s) => row(s, (x) => x.stagesUsPerEvent[s])),
-      row('**main thread, sampled**', (x) => x.sampledUsPerEvent),
-      row('other threads and the profiler (from /proc)', (x) => x.otherThreadsAndProfilerUsPerEvent),
-      row('**the profiled process (from /proc)**', (x) => x.profiledProcessUsPerEvent),
+      row('**the profiled process (from /proc): the sum**', (x) => x.profiledProcessUsPerEvent),
       row('the same load without the profiler, same rounds (median)', (x) => x.unprofiledUsPerEvent),
       '',
       'How: a second sidecar runs with `node --cpu-prof` beside the unprofiled one, on the same broker and load, in the same',
@@ -237,7 +236,9 @@ export function budgetPhase(): BenchPhase {
       "producer's lanes (its socket writes and reads included); **answer** the gRPC `answer`, `http/answers`, `http/event-routes`;",
       '**metrics** prom-client and `metrics`; **logging** pino; **ingress** the rest of the sidecar (counting, the spool check,',
       "a trace's order); stacks with none of these: **transport** (grpc-js, node:http, sockets) or **runtime** (GC, microtask",
-      'and event-loop turns, V8). Figures per acknowledged event, over every round.',
+      'and event-loop turns, V8). The profiler samples the main thread in wall time (a thread waiting for a core is',
+      "sampled where it waits), so each stage's share of the samples splits the profiled process's CPU time from /proc",
+      '(every thread: GC helpers and libuv fall to the stages in proportion); µs per acknowledged event, over every round.',
       '',
       ...PATHS.flatMap((path) => [
         `Top self time, ${title[path]} (µs per event):`,
