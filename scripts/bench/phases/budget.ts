@@ -249,7 +249,7 @@ export function budgetPhase(): BenchPhase {
         '',
       ]),
     ].join('\n');
-    const name = options.name === 'latest' ? 'budget' : `${options.name}-budget`;
+    const name = 'budget';
     writeFileSync(join(ctx.outDir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
     writeFileSync(join(ctx.outDir, `${name}.md`), md);
     ctx.log(`wrote ${name}.{json,md}`);
