@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   const targets: Partial<Record<Name, Target>> = {};
   const events = generateEvents(2000, { seed: 3 }).filter(sdkCanCarry);
   const measured = new Map<string, Figures[]>();
+  const machine = machineInfo();
   try {
     for (const name of ['original', 'sidecar'] as const) targets[name] = await start(name, originalDir, brokers, dirs);
     log(
@@ -124,17 +125,20 @@ async function main(): Promise<void> {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await kafka.close();
   }
-  write(measured, targets as Record<Name, Target>);
+  write(measured, targets as Record<Name, Target>, machine);
 }
 
-function write(measured: Map<string, Figures[]>, targets: Record<Name, Target>): void {
+function write(
+  measured: Map<string, Figures[]>,
+  targets: Record<Name, Target>,
+  m: ReturnType<typeof machineInfo>,
+): void {
   const fold = (list: Figures[]): Figures => ({
     eventsPerSecond: Math.round(median(list.map((f) => f.eventsPerSecond))),
     p50Ms: Number(median(list.map((f) => f.p50Ms)).toFixed(2)),
     p99Ms: Number(median(list.map((f) => f.p99Ms)).toFixed(2)),
     cpuUsPerEvent: Math.round(median(list.map((f) => f.cpuUsPerEvent))),
   });
-  const m = machineInfo();
   const settings = [`BESIDE_ORIGINAL_ROUNDS=${ROUNDS}`, `BESIDE_ORIGINAL_SECONDS=${SECONDS}`];
   const result = {
     date: new Date().toISOString(),
