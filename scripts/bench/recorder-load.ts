@@ -183,7 +183,9 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  // Exit once stdout is flushed: the direct mode's logger fills the pipe during an outage, and a write the pipe
+  // could not take at once is queued, which process.exit() would drop with the RESULT line in it.
+  () => process.stdout.write('', () => process.exit(0)),
   (err: unknown) => {
     process.stderr.write(
       `recorder-load (${kind}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
