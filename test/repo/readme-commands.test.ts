@@ -1,6 +1,9 @@
 // The README's two commands, and what it and .ci/run say `npm test` runs, against package.json's scripts: a script
-// added to `npm test`, or a suite left out of it, must be said.
+// added to `npm test`, or a suite left out of it, must be said. And the tests its guarantees name exist.
 import { test } from 'node:test';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from './circleci-config.js';
 import assert from 'node:assert/strict';
 import { codeBlocks, readDoc, section, table } from './markdown.js';
 
@@ -40,4 +43,17 @@ test(".ci/run's comment on npm test names what it runs", () => {
   while (ci[from - 1]?.startsWith('#')) from--;
   const comment = ci.slice(from, at).join('\n');
   for (const name of testRuns) assert.ok(comment.includes(`\`${name}\``), `.ci/run's comment names ${name}`);
+});
+
+test('every test the guarantees name is a reliability suite, or an integration test where it says so', () => {
+  const promises = table(section(readDoc('README.md'), '## What it promises'));
+  assert.ok(promises.length > 0);
+  for (const row of promises) {
+    // `integration a, b; c`: a and b in test/integration, c in test/reliability.
+    for (const part of row['Shown by']!.split(';')) {
+      const dir = part.trim().startsWith('integration') ? 'integration' : 'reliability';
+      for (const [, name] of part.matchAll(/`([\w-]+)`/g))
+        assert.ok(existsSync(join(root, `test/${dir}/${name}.test.ts`)), `README: no test/${dir}/${name}.test.ts`);
+    }
+  }
 });
