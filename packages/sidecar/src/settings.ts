@@ -1,5 +1,5 @@
 // Every setting of the sidecar, once: its environment variable, parser, default, description and group.
-// loadConfig (config.ts) reads exactly these; `--help`, CONFIG.md and the README table are rendered from them
+// loadConfig (config.ts) reads exactly these; `--help` and CONFIG.md's table are rendered from them
 // (config-doc.ts). A setting is added here, then given its place in SidecarConfig.
 import {
   PRODUCER_DEFAULTS,
