@@ -20,7 +20,7 @@
 //   soak     POST /event at half the peak rate, RSS at its start and end (once, after the rounds)
 // This file only orchestrates: options, shared resources, the rounds, the report and its files.
 // Writes <out>/<name>.json, .md and .svg (bench/results/latest.* by default, quick.* with --quick).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ import { probe } from './lib/http-load.js';
 import { RawKafka } from './lib/kafka-load.js';
 import { parseOptions, UsageRequested, type BenchOptions } from './lib/options.js';
 import { renderProfile, summarizeProfile } from './lib/profile.js';
+import { readmeFromResults } from './lib/readme-table.js';
 import { renderMarkdown } from './lib/report.js';
 import { evaluateGoals } from './lib/goals.js';
 import type { BenchResults } from './lib/results.js';
@@ -266,6 +267,11 @@ function writeReport(results: BenchResults, options: BenchOptions, outDir: strin
   writeFileSync(join(outDir, `${options.name}.svg`), renderChart(results));
   console.log(markdown);
   log(`wrote ${relative(REPO, join(outDir, options.name))}.{json,md,svg}`);
+  if (options.name === 'latest' && outDir === join(REPO, 'bench/results')) {
+    const readme = join(REPO, 'README.md');
+    writeFileSync(readme, readmeFromResults(readFileSync(readme, 'utf8'), outDir));
+    log("wrote README.md's performance table");
+  }
 }
 
 async function main(): Promise<number> {
