@@ -10,7 +10,7 @@ import { sdkCanCarry } from '../lib/events.js';
 import { OwnBroker } from '../lib/own-broker.js';
 import { EventSdkClient } from '../lib/sdk-client.js';
 import { pairedRatio, rounds } from '../lib/stats.js';
-import { loopFigures, LoopFailures, loopSummary, withCpu, type Measured } from './measure.js';
+import { Failures, loopFigures, summary, withCpu, type Measured } from './measure.js';
 import type { BenchContext, BenchPhase, Served } from './phase.js';
 import { startSidecar } from './sidecar.js';
 
@@ -29,7 +29,7 @@ export function outagePhase(): BenchPhase {
   const steady: Measured<ClosedLoopResult>[] = [];
   const outage: Measured<ClosedLoopResult>[] = [];
   const faults: Outage[] = [];
-  const failures = { steady: new LoopFailures(), outage: new LoopFailures() };
+  const failures = { steady: new Failures(), outage: new Failures() };
   let broker: OwnBroker | undefined;
   let served: Served | undefined;
   let client: EventSdkClient | undefined;
@@ -90,14 +90,17 @@ export function outagePhase(): BenchPhase {
       {
         name: `gRPC event-sdk @${IN_FLIGHT}, ${WINDOW_S} s, no fault`,
         run: async () => {
-          const m = await withCpu(
-            served!.child.pid,
-            () => load(ctx, WINDOW_S),
-            (r) => r.ok,
-          );
+          const m = {
+            ...(await withCpu(
+              served!.child.pid,
+              () => load(ctx, WINDOW_S),
+              (r) => r.ok,
+            )),
+            peakBytes: NaN,
+          };
           failures.steady.add(m.result);
-          steady.push({ ...m, peakBytes: Number.NaN });
-          return loopSummary({ ...m, peakBytes: Number.NaN });
+          steady.push(m);
+          return summary(m);
         },
       },
       {
@@ -112,11 +115,14 @@ export function outagePhase(): BenchPhase {
             restartMs = await broker!.start();
             backAt = Date.now();
           })();
-          const m = await withCpu(
-            served!.child.pid,
-            () => load(ctx, WINDOW_S),
-            (r) => r.ok,
-          );
+          const m = {
+            ...(await withCpu(
+              served!.child.pid,
+              () => load(ctx, WINDOW_S),
+              (r) => r.ok,
+            )),
+            peakBytes: NaN,
+          };
           await fault;
           for (let i = 0; !(await spoolEmpty()); i += 1) {
             if (i > 1200) throw new Error('the spool did not drain within 10 minutes');
@@ -124,8 +130,8 @@ export function outagePhase(): BenchPhase {
           }
           faults.push({ restartMs, drainMs: Date.now() - backAt });
           failures.outage.add(m.result);
-          outage.push({ ...m, peakBytes: Number.NaN });
-          return `${loopSummary({ ...m, peakBytes: Number.NaN })}; broker back in ${restartMs} ms, spool empty ${Date.now() - backAt} ms later`;
+          outage.push(m);
+          return `${summary(m)}; broker back in ${restartMs} ms, spool empty ${Date.now() - backAt} ms later`;
         },
       },
     ],

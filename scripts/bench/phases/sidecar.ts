@@ -12,8 +12,10 @@ export interface SidecarLaunch {
   logName: string;
   /** Node's `--cpu-prof` into this directory. */
   profileDir?: string;
-  /** Brokers other than the run's (a phase's own broker). */
+  /** Brokers other than the run's (a phase's own broker, or none listening). */
   brokers?: readonly string[];
+  /** Settings beyond the run's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The environment of a sidecar under test (the caller's variables reach it, `AUTH_TOKEN` excepted). */
@@ -31,6 +33,7 @@ export function sidecarEnv(ctx: BenchContext, launch: SidecarLaunch, ports: { ht
     ACK_MODE: launch.ackMode,
     // One log line per request would measure the log pipe; warnings and errors still show.
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...launch.env,
   };
   delete env.AUTH_TOKEN;
   return env;
