@@ -1,3 +1,4 @@
+// The brokers of a standalone benchmark script: KAFKA_BROKERS, or a throwaway broker it is run again under.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -8,9 +9,13 @@ import { fileURLToPath } from 'node:url';
 export function benchBrokers(scriptUrl: string): string[] {
   if (!process.env.KAFKA_BROKERS?.trim()) {
     const withKafka = fileURLToPath(new URL('../../with-kafka.sh', import.meta.url));
-    const child = spawnSync(withKafka, [process.execPath, '--import', 'tsx', fileURLToPath(scriptUrl)], {
-      stdio: 'inherit',
-    });
+    const child = spawnSync(
+      withKafka,
+      [process.execPath, '--import', 'tsx', fileURLToPath(scriptUrl), ...process.argv.slice(2)],
+      {
+        stdio: 'inherit',
+      },
+    );
     process.exit(child.status ?? 1);
   }
   return process.env.KAFKA_BROKERS.split(',').map((b) => b.trim());

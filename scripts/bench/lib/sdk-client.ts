@@ -14,10 +14,20 @@ interface SdkModule {
 
 let sdk: Promise<SdkModule> | undefined;
 
-/** The SDK reads its configuration (rc 'EVENT_SDK') when first loaded: keep it from echoing events to the console. */
+/**
+ * The SDK reads its configuration (rc 'EVENT_SDK') when first loaded: keep it from echoing events to the console,
+ * and the variable from the sidecars started after it (whose settings refuse that value).
+ */
 function loadSdk(): Promise<SdkModule> {
-  process.env.EVENT_SDK_LOG_FILTER ??= 'none:none';
-  sdk ??= import('@mojaloop/event-sdk') as unknown as Promise<SdkModule>;
+  sdk ??= (async () => {
+    const own = process.env.EVENT_SDK_LOG_FILTER;
+    process.env.EVENT_SDK_LOG_FILTER ??= 'none:none';
+    try {
+      return (await import('@mojaloop/event-sdk')) as unknown as SdkModule;
+    } finally {
+      if (own === undefined) delete process.env.EVENT_SDK_LOG_FILTER;
+    }
+  })();
   return sdk;
 }
 
