@@ -18,10 +18,7 @@ export class RawKafka {
   private admin: Admin | undefined;
   private producer: Producer | undefined;
 
-  constructor(
-    brokers: string[],
-    private readonly idempotent: boolean,
-  ) {
+  constructor(brokers: string[]) {
     this.kafka = new Kafka({ clientId: 'event-sidecar-bench', brokers, logLevel: logLevel.NOTHING });
   }
 
@@ -116,7 +113,7 @@ export class RawKafka {
   private async connectProducer(): Promise<Producer> {
     if (!this.producer) {
       this.producer = this.kafka.producer({
-        idempotent: this.idempotent,
+        idempotent: true,
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
       });

@@ -37,7 +37,6 @@ export interface BenchOptions {
   readonly eventsPerRequest: number;
   readonly kafkaBatch: number;
   readonly kafkaConcurrency: number;
-  readonly kafkaIdempotent: boolean;
   readonly grpcInFlight: number;
   readonly grpcChannels: number;
   /** Calls in flight of the `curve` phase (gRPC through @mojaloop/event-sdk, confirmed beside received). */
@@ -57,7 +56,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--rounds=N]
                        [--idle=S] [--connections=1,16,64,256] [--in-flight=1,4,16,64]
                        [--phases=${PHASES.join(',')}] [--out=DIR] [--name=NAME]
 Environment: BENCH_ROUNDS, BENCH_DURATION_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SOAK_SECONDS, BENCH_CONNECTIONS,
-BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4), BENCH_KAFKA_IDEMPOTENT (true),
+BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4),
 BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_IDLE_SECONDS (20), BENCH_CURVE_IN_FLIGHT (1,4,16,64),
 BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI,
 BENCH_SPOOL_DIR (the disk the spool phase writes to; default the system temp dir),
@@ -115,10 +114,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     if (!(PHASES as readonly string[]).includes(p))
       problems.push(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
   }
-  const idempotentRaw = read('BENCH_KAFKA_IDEMPOTENT') ?? 'true';
-  if (idempotentRaw !== 'true' && idempotentRaw !== 'false') {
-    problems.push(`BENCH_KAFKA_IDEMPOTENT must be true or false, got "${idempotentRaw}"`);
-  }
   const options: BenchOptions = {
     quick,
     name: values.name ?? (quick ? 'quick' : 'latest'),
@@ -133,7 +128,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     eventsPerRequest: int('BENCH_BATCH_EVENTS', read('BENCH_BATCH_EVENTS'), 100, 1),
     kafkaBatch: 100,
     kafkaConcurrency: int('BENCH_KAFKA_CONCURRENCY', read('BENCH_KAFKA_CONCURRENCY'), 4, 1),
-    kafkaIdempotent: idempotentRaw !== 'false',
     grpcInFlight: int('BENCH_GRPC_IN_FLIGHT', read('BENCH_GRPC_IN_FLIGHT'), 64, 1),
     grpcChannels: int('BENCH_GRPC_CHANNELS', read('BENCH_GRPC_CHANNELS'), 4, 1),
     curveInFlight: list('in-flight', values['in-flight'] ?? read('BENCH_CURVE_IN_FLIGHT'), [1, 4, 16, 64]),

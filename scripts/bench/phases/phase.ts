@@ -55,6 +55,8 @@ export interface BenchContext {
   /** Failed requests of every warm-up before round 1, logged once. */
   readonly warmupFailures: Failures;
   log(message: string): void;
+  /** The phases left out of the run, with the reason, as the results record them. */
+  readonly skipped: { phase: string; reason: string }[];
   /** Asked for on the command line. */
   selected(phase: Phase): boolean;
   /** Asked for, enabled and not skipped. */
