@@ -3,9 +3,9 @@
 // or direct (the SDK's own direct mode: central-services-stream, node-rdkafka, Mojaloop's chart settings). Prints
 // STARTED when the load runs, then, after the load, the drain and the count on the topics, `RESULT <json>`.
 import { createRequire } from 'node:module';
-import { Kafka, logLevel } from 'kafkajs';
 import { EventProducer } from '@event-sidecar/producer';
 import { EventSdkRecorder } from '@event-sidecar/producer/event-sdk';
+import { RawKafka } from './lib/kafka-load.js';
 import {
   countOnTopics,
   latencyFigures,
@@ -51,29 +51,10 @@ function chartKafkaConfig(): Record<string, unknown> {
 }
 
 async function createTopics(topics: string[]): Promise<void> {
-  const admin = new Kafka({ clientId: `span-load-admin-${process.pid}`, brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    // A broker just started may not host a new topic's partitions yet when asked: try again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t));
-        if (missing.length > 0) {
-          await admin.createTopics({
-            topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
-            waitForLeaders: true,
-          });
-        }
-        return;
-      } catch (err) {
-        if (attempt >= 10) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const kafka = new RawKafka(brokers);
+  await kafka.connect();
+  for (const topic of topics) await kafka.createTopic(topic, partitions);
+  await kafka.close();
 }
 
 interface Subject {

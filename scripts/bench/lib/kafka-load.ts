@@ -27,29 +27,25 @@ export class RawKafka {
     await this.admin.connect();
   }
 
+  /** Creates `topic` unless it exists; resolves once every partition has a leader. */
   async createTopic(topic: string, partitions: number): Promise<void> {
     const admin = this.requireAdmin();
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-        waitForLeaders: true,
-      });
-    } catch (err) {
-      // On a busy machine kafkajs's wait for leaders can give up with "does not host this topic-partition"
-      // while the broker is still electing them: wait for every leader ourselves before giving up.
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const ready = await admin
+    // On a busy machine, or a broker just started, kafkajs can give up ("does not host this topic-partition") while
+    // the broker is still electing leaders: look at the leaders ourselves, and ask again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const spec = { topic, numPartitions: partitions, replicationFactor: 1 };
+        await admin.createTopics({ topics: [spec], waitForLeaders: true });
+        return;
+      } catch (err) {
+        const found = await admin
           .fetchTopicMetadata({ topics: [topic] })
-          .then((m) => {
-            const found = m.topics[0]?.partitions ?? [];
-            return found.length === partitions && found.every((p) => p.leader >= 0);
-          })
-          .catch(() => false);
-        if (ready) return;
+          .then((m) => m.topics[0]?.partitions ?? [])
+          .catch(() => []);
+        if (found.length === partitions && found.every((p) => p.leader >= 0)) return;
+        if (attempt >= 30) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
-      throw err;
     }
   }
 
