@@ -8,8 +8,6 @@ import { closedLoop, type ClosedLoopResult } from './closed-loop.js';
 const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: false, oneofs: true };
 const SERVICE = 'mojaloop.events.EventLoggerService';
 
-export type GrpcLoadResult = ClosedLoopResult;
-
 type LogResponse = { status?: string };
 
 export class GrpcLoad {
@@ -64,7 +62,7 @@ export class GrpcLoad {
   }
 
   /** `inFlight` calls kept in flight, spread over the channels, each answered `accepted` or counted as failed. */
-  run(messages: readonly Buffer[], inFlight: number, durationS: number): Promise<GrpcLoadResult> {
+  run(messages: readonly Buffer[], inFlight: number, durationS: number): Promise<ClosedLoopResult> {
     const channels = this.clients.length;
     return closedLoop(
       async (i) => {

@@ -1,17 +1,9 @@
 // The Kafka limit: raw kafkajs sendBatch of pre-built messages, as fast as the broker acknowledges them (acks=-1),
 // with the producer settings the sidecar's producer uses (idempotent, so one request in flight per broker).
 import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
-import { percentile } from './stats.js';
+import { closedLoop } from './closed-loop.js';
 
-export interface KafkaLoadResult {
-  concurrency: number;
-  batchSize: number;
-  seconds: number;
-  events: number;
-  eventsPerSecond: number;
-  batchP50Ms: number;
-  batchP99Ms: number;
-}
+export type KafkaLoadResult = Awaited<ReturnType<RawKafka['run']>>;
 
 export class RawKafka {
   private readonly kafka: Kafka;
@@ -61,38 +53,15 @@ export class RawKafka {
     return offsets.reduce((sum, p) => sum + (Number(p.high) - Number(p.low)), 0);
   }
 
-  async run(
-    topic: string,
-    batches: readonly Message[][],
-    concurrency: number,
-    durationS: number,
-  ): Promise<KafkaLoadResult> {
+  /** `sendBatch` of `batches` in turn (all of one size), `concurrency` at once, for `durationS`. */
+  async run(topic: string, batches: readonly Message[][], concurrency: number, durationS: number) {
     const producer = await this.connectProducer();
-    const latencies: number[] = [];
-    let events = 0;
-    let next = 0;
-    const started = performance.now();
-    const deadline = started + durationS * 1000;
-    const worker = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        const messages = batches[next++ % batches.length]!;
-        const t0 = performance.now();
-        await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
-        latencies.push(performance.now() - t0);
-        events += messages.length;
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      concurrency,
-      batchSize: batches[0]?.length ?? 0,
-      seconds,
-      events,
-      eventsPerSecond: events / seconds,
-      batchP50Ms: percentile(latencies, 50),
-      batchP99Ms: percentile(latencies, 99),
-    };
+    const send = (i: number) =>
+      producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: batches[i % batches.length]! }] });
+    const r = await closedLoop(async (i) => void (await send(i)), concurrency, durationS);
+    if (r.failed > 0) throw new Error(`sendBatch failed: ${JSON.stringify(r.failures)}`);
+    const size = batches[0]?.length ?? 0;
+    return { events: r.ok * size, eventsPerSecond: r.okPerSecond * size, batchP50Ms: r.p50Ms, batchP99Ms: r.p99Ms };
   }
 
   /** One record, acks=-1, as `await producer.send()` of a service that waits for each event: the floor of latency. */

@@ -5,7 +5,7 @@ import type { ClosedLoopResult } from '../lib/closed-loop.js';
 import { readHeap, runHttpLoad, type HeapReading, type HttpLoadResult } from '../lib/http-load.js';
 import type { Phase } from '../lib/options.js';
 import { MemoryWatch, readCpuMs } from '../lib/proc.js';
-import type { BenchResults, HttpPoint, LoopFigures } from '../lib/results.js';
+import type { BenchResults, HttpPoint, LoopFigures, Memory } from '../lib/results.js';
 import { rounds } from '../lib/stats.js';
 import type { BenchContext, BenchPhase, Served } from './phase.js';
 
@@ -52,9 +52,7 @@ export class Failures {
     sum(this.statusCodes, r.statusCodes);
     sum(this.failures, r.failures);
   }
-  http() {
-    return { non2xx: this.non2xx, errors: this.errors, timeouts: this.timeouts, statusCodes: this.statusCodes };
-  }
+  http = () => ({ non2xx: this.non2xx, errors: this.errors, timeouts: this.timeouts, statusCodes: this.statusCodes });
 }
 
 /** CPU time of process `pid` (every thread) and of this process around `work`, per event it reports. */
@@ -143,7 +141,7 @@ export function summary(m: Measured, unit = 'events/s', perOk = 1): string {
 export interface HttpSeries {
   connections: number;
   list: Measured<HttpLoadResult>[];
-  point: HttpPoint & { peakRssMiB?: ReturnType<typeof rounds>; heapTotalMiB?: ReturnType<typeof rounds> };
+  point: HttpPoint & Partial<Memory>;
 }
 
 /** A phase that loads one process with `POST /event` at every connection count, one step each per round. */
@@ -174,9 +172,8 @@ export function httpSeriesPhase(spec: {
       ...(spec.okStatus ? { okStatus: spec.okStatus } : {}),
     });
   const target = (ctx: BenchContext): Target => {
-    const served = spec.target(ctx);
-    if (!spec.sidecar) return { pid: served.child.pid };
-    return { pid: served.child.pid, sidecarUrl: served.url, counts: spec.sidecar.counts };
+    const { child, url } = spec.target(ctx);
+    return spec.sidecar ? { pid: child.pid, sidecarUrl: url, counts: spec.sidecar.counts } : { pid: child.pid };
   };
   return {
     name: spec.name,
