@@ -235,30 +235,14 @@ export function renderChart(results: BenchResults): string {
   );
   const { kafka } = results.limits;
   const { events, grpc } = results.sidecar;
+  const bar = (label: string, eps: number, color: string, note: string): Bar => ({ label, values: [eps], color, note });
+  const against = (ratio: number, goal: number) => `${ratio.toFixed(2)}× (goal ${goal})`;
   const bars: Bar[] = [
-    ...(kafka
-      ? [{ label: 'L_kafka', values: [kafka.eventsPerSecond.median], color: COLORS.kafka, note: 'limit' }]
-      : []),
+    ...(kafka ? [bar('L_kafka', kafka.eventsPerSecond.median, COLORS.kafka, 'limit')] : []),
     ...(events
-      ? [
-          {
-            label: 'POST /events',
-            values: [events.eventsPerSecond.median],
-            color: COLORS.batch,
-            note: `${events.ratioToKafkaLimit.toFixed(2)}× (goal 0.7)`,
-          },
-        ]
+      ? [bar('POST /events', events.eventsPerSecond.median, COLORS.batch, against(events.ratioToKafkaLimit, 0.7))]
       : []),
-    ...(grpc
-      ? [
-          {
-            label: 'gRPC Log',
-            values: [grpc.eventsPerSecond.median],
-            color: GRPC,
-            note: `${grpc.ratioToKafkaLimit.toFixed(2)}× (goal 0.5)`,
-          },
-        ]
-      : []),
+    ...(grpc ? [bar('gRPC Log', grpc.eventsPerSecond.median, GRPC, against(grpc.ratioToKafkaLimit, 0.5))] : []),
   ];
   out.push(...barPanel({ x0: 740, top, title: 'events/s (acknowledged)', xLabel: '' }, bars));
   out.push(text(740, top - 8, 'POST /events and gRPC against L_kafka', `class="note" fill="${GREY}"`));

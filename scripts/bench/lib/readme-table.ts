@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults, LoopFigures } from './results.js';
+import type { Rounds } from './stats.js';
 
 export const START = '<!-- bench-table:start -->';
 export const END = '<!-- bench-table:end -->';
@@ -62,71 +63,57 @@ export function readmeTable(results: BenchResults, original?: BesideOriginal): s
         : []),
     ]);
   }
-  const blank = original ? [''] : [];
-  if (latency?.bareGrpc) {
-    rows.push(['floor: bare grpc-js `Log` via event-sdk', '1 in flight', ...loop(latency.bareGrpc), '', ...blank]);
-  }
+  const figures = (p: { p50Ms: Rounds; p99Ms: Rounds; cpuUsPerEvent: Rounds }) => [
+    `${ms(p.p50Ms.median)} / ${ms(p.p99Ms.median)}`,
+    num(p.cpuUsPerEvent.median),
+  ];
+  if (latency?.bareGrpc)
+    rows.push(['floor: bare grpc-js `Log` via event-sdk', '1 in flight', ...loop(latency.bareGrpc)]);
   if (latency) {
     const [eps, p, cpu] = loop(latency.send);
-    rows.push(['floor: raw kafkajs `send()` of one record', '1 in flight', eps!, p!, `${cpu} (client)`, '', ...blank]);
+    rows.push(['floor: raw kafkajs `send()` of one record', '1 in flight', eps!, p!, `${cpu} (client)`]);
   }
   const event = sidecar.event.find((p) => p.connections === limitConnections);
-  const lhttp = limits.http.find((p) => p.connections === limitConnections);
+  const lhttp = limits.http.find((p) => p.connections === limitConnections)?.requestsPerSecond.median;
   if (event) {
+    const against = `${num(event.ratioToHttpLimit, 2)} × L_http (bare express: ${num(lhttp)} req/s)`;
     rows.push([
       '`POST /event`',
       `${limitConnections} connections`,
       num(event.requestsPerSecond.median),
-      `${ms(event.p50Ms.median)} / ${ms(event.p99Ms.median)}`,
-      num(event.cpuUsPerEvent.median),
-      `${num(event.ratioToHttpLimit, 2)} × L_http (bare express: ${num(lhttp?.requestsPerSecond.median)} req/s)`,
-      ...blank,
+      ...figures(event),
+      against,
     ]);
   }
   const events = sidecar.events;
   if (events) {
+    const against = `${num(events.ratioToKafkaLimit, 2)} × L_kafka (kafkajs \`sendBatch\`: ${num(limits.kafka?.eventsPerSecond.median)} events/s)`;
+    const what = `\`POST /events\`, ${events.eventsPerRequest} per request`;
     rows.push([
-      `\`POST /events\`, ${events.eventsPerRequest} per request`,
+      what,
       `${events.connections} connections`,
       num(events.eventsPerSecond.median),
-      `${ms(events.p50Ms.median)} / ${ms(events.p99Ms.median)}`,
-      num(events.cpuUsPerEvent.median),
-      `${num(events.ratioToKafkaLimit, 2)} × L_kafka (kafkajs \`sendBatch\`: ${num(limits.kafka?.eventsPerSecond.median)} events/s)`,
-      ...blank,
+      ...figures(events),
+      against,
     ]);
   }
-  if (sidecar.idle) {
-    const idle = `${num(sidecar.idle.percentOfCore, 2)} % of a core`;
-    rows.push(['idle, Kafka connected', `${num(sidecar.idle.seconds)} s`, '', '', idle, '', ...blank]);
-  }
-  if (sidecar.peakRssMiB !== undefined) {
+  const { idle, peakRssMiB } = sidecar;
+  if (idle)
+    rows.push(['idle, Kafka connected', `${num(idle.seconds)} s`, '', '', `${num(idle.percentOfCore, 2)} % of a core`]);
+  if (peakRssMiB !== undefined) {
     const memory = original?.memory;
-    rows.push([
-      'peak RSS over the run',
-      '',
-      '',
-      '',
-      '',
-      `${num(sidecar.peakRssMiB)} MiB`,
-      ...(memory
-        ? [`idle RSS ${num(memory.originalIdleRssMiB)} MiB (this sidecar: ${num(memory.sidecarIdleRssMiB)})`]
-        : blank),
-    ]);
+    const theirs = memory
+      ? `idle RSS ${num(memory.originalIdleRssMiB)} MiB (this sidecar: ${num(memory.sidecarIdleRssMiB)})`
+      : '';
+    rows.push(['peak RSS over the run', '', '', '', '', `${num(peakRssMiB)} MiB`, theirs]);
   }
-  const head = [
-    'path',
-    'load',
-    'events/s',
-    'p50 / p99 ms',
-    'sidecar CPU µs/event',
-    'against',
-    ...(original ? ['the original sidecar, same client and load'] : []),
-  ];
+  const head = ['path', 'load', 'events/s', 'p50 / p99 ms', 'sidecar CPU µs/event', 'against'];
+  if (original) head.push('the original sidecar, same client and load');
   const m = results.machine;
   const lines = [
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ...rows.map((r) => `| ${head.map((_, i) => r[i] ?? '').join(' | ')} |`),
     '',
     `Measured ${results.date.slice(0, 10)} on ${m.cpuModel}, ${m.cores} cores (load average ${m.loadAverageStart.map((l) => l.toFixed(1)).join(' ')}), ` +
       `Node ${m.node}, Kafka ${m.kafka}, by \`${results.command}\`; every figure: [bench/results/latest.md](bench/results/latest.md).`,
