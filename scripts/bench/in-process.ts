@@ -6,21 +6,36 @@
 //                            Kafka (acks=all); the `spool` phase of `npm run bench` measures the same through HTTP
 // Environment: BENCH_EVENTS (20000), BENCH_ROUNDS (3), BENCH_CONCURRENCY (1000), BENCH_PARTITIONS (12); for spool
 // BENCH_SPOOL_DIR (the disk to measure; default the system temp dir), SPOOL_SYNC (full), SPOOL_LINGER_MS (0).
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { EventProducer, ProducerError } from '@event-sidecar/producer';
-import { createIngress, createMetrics, createSpool, type Publisher, type SpoolSync } from '@event-sidecar/sidecar';
-import { benchBrokers } from './lib/broker.js';
+import {
+  createIngress,
+  createMetrics,
+  createSpool,
+  type Publisher,
+  type Spool,
+  type SpoolSync,
+} from '@event-sidecar/sidecar';
 import { generateEvents } from './lib/events.js';
+import { RawKafka } from './lib/kafka-load.js';
 import { median } from './lib/stats.js';
 
-const brokers = benchBrokers(import.meta.url);
+// Without KAFKA_BROKERS, this script runs again under scripts/with-kafka.sh (a throwaway broker), which it exits with.
+if (!process.env.KAFKA_BROKERS?.trim()) {
+  const withKafka = fileURLToPath(new URL('../with-kafka.sh', import.meta.url));
+  const args = [process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  process.exit(spawnSync(withKafka, args, { stdio: 'inherit' }).status ?? 1);
+}
+const brokers = process.env.KAFKA_BROKERS.split(',').map((b) => b.trim());
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1000);
@@ -61,8 +76,9 @@ async function drive(send: (e: EventMessage) => Promise<boolean>, events: EventM
 
 /** kafkajs directly: idempotent, acks -1, sendBatch of 100 events at a time, one after the other. */
 const rawKafkajs =
-  (kafka: Kafka, topic: string): Path =>
+  (topic: string): Path =>
   async (events) => {
+    const kafka = new Kafka({ clientId: 'bench-in-process', brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     // Serialized as they are sent, as EventProducer does.
@@ -91,22 +107,22 @@ const eventProducer =
     return run;
   };
 
-/** The sidecar's ingress into Kafka. */
+/** Every event through the sidecar's ingress, each expected to end on Kafka or, with a spool, spooled. */
+function throughIngress(producer: Publisher, events: EventMessage[], spool?: Spool): Promise<Run> {
+  const metrics = createMetrics(new Registry(), { processMetrics: false });
+  const ingress = createIngress({ producer, validate: validateEvent, metrics, ...(spool ? { spool } : {}) });
+  return drive(async (e) => {
+    const outcome = await ingress.accept(e, 'http');
+    return outcome.ok && outcome.spooled === (spool !== undefined);
+  }, events);
+}
+
 const ingressToKafka =
   (topic: string): Path =>
   async (events) => {
-    const metrics = createMetrics(new Registry(), { processMetrics: false });
     const producer = new EventProducer({ brokers, topic, createTopic: { partitions: PARTITIONS }, logger });
     await producer.connect();
-    try {
-      const ingress = createIngress({ producer, validate: validateEvent, metrics });
-      return await drive(async (e) => {
-        const outcome = await ingress.accept(e, 'http');
-        return outcome.ok && !outcome.spooled;
-      }, events);
-    } finally {
-      await producer.close();
-    }
+    return throughIngress(producer, events).finally(() => producer.close());
   };
 
 /** A producer that is down: it refuses at once, so every event goes to the spool. */
@@ -117,27 +133,16 @@ const downProducer: Publisher = {
   health: () => ({ state: 'down', queueDepth: 0, since: new Date() }),
 };
 
-/** The sidecar's ingress into the spool. */
 const ingressToSpool: Path = async (events) => {
   const dir = mkdtempSync(join(process.env.BENCH_SPOOL_DIR ?? tmpdir(), 'bench-spool-'));
-  const registry = new Registry();
-  const metrics = createMetrics(registry, { processMetrics: false });
   const sync = (process.env.SPOOL_SYNC ?? 'full') as SpoolSync;
   const lingerMs = Number(process.env.SPOOL_LINGER_MS ?? 0);
-  const spool = createSpool(
-    { dir, maxBytes: 8 * 1024 ** 3, lingerMs, sync },
-    { producer: downProducer, logger, registry },
-  );
-  try {
-    const ingress = createIngress({ producer: downProducer, validate: validateEvent, metrics, spool });
-    return await drive(async (e) => {
-      const outcome = await ingress.accept(e, 'http');
-      return outcome.ok && outcome.spooled;
-    }, events);
-  } finally {
+  const settings = { dir, maxBytes: 8 * 1024 ** 3, lingerMs, sync };
+  const spool = createSpool(settings, { producer: downProducer, logger, registry: new Registry() });
+  return throughIngress(downProducer, events, spool).finally(async () => {
     await spool.close();
     rmSync(dir, { recursive: true, force: true });
-  }
+  });
 };
 
 /** Warms both up, then `ROUNDS` rounds alternating which goes first; prints each round and the medians. */
@@ -160,25 +165,21 @@ async function compare(names: [string, string], paths: [Path, Path], goal: strin
 }
 
 async function main(what: string | undefined): Promise<void> {
-  const kafka = new Kafka({ clientId: 'bench-in-process', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
+  const kafka = new RawKafka(brokers);
+  await kafka.connect();
   const topic = `bench-${what}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  await kafka.createTopic(topic, PARTITIONS);
   console.log(`${N} events x ${ROUNDS} rounds, ${CONCURRENCY} concurrent callers, ${PARTITIONS} partitions`);
   try {
     if (what === 'producer') {
-      await compare(
-        ['raw kafkajs sendBatch', 'EventProducer.publish'],
-        [rawKafkajs(kafka, topic), eventProducer(topic)],
-        'goal >= 0.8',
-      );
+      const names: [string, string] = ['raw kafkajs sendBatch', 'EventProducer.publish'];
+      await compare(names, [rawKafkajs(topic), eventProducer(topic)], 'goal >= 0.8');
     } else if (what === 'spool') {
       await compare(['ingress -> Kafka', 'ingress -> spool'], [ingressToKafka(topic), ingressToSpool], 'goal >= 0.5');
     } else throw new Error('usage: tsx scripts/bench/in-process.ts producer|spool');
   } finally {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
+    await kafka.deleteTopics([topic]).catch(() => undefined);
+    await kafka.close();
   }
 }
 

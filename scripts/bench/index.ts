@@ -18,10 +18,9 @@ import { renderMarkdown } from './lib/report.js';
 import type { BenchResults } from './lib/results.js';
 import { commandLine, git, machineInfo, newestProfile, runSettings, sidecarSettings } from './lib/run-info.js';
 import { curvePhase } from './phases/curve.js';
-import { eventPhase } from './phases/event.js';
+import { eventPhase, httpPhase, spoolPhase } from './phases/http.js';
 import { eventsPhase } from './phases/events.js';
 import { grpcPhase } from './phases/grpc.js';
-import { httpPhase } from './phases/http.js';
 import { idlePhase } from './phases/idle.js';
 import { kafkaPhase } from './phases/kafka.js';
 import { latencyPhase } from './phases/latency.js';
@@ -31,7 +30,6 @@ import { release, roundSteps, type BenchContext, type BenchPhase, type Payloads 
 import { recorderPhase } from './phases/recorder.js';
 import { startSidecar } from './phases/sidecar.js';
 import { soakPhase } from './phases/soak.js';
-import { spoolPhase } from './phases/spool.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const log = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
