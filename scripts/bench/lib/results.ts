@@ -96,9 +96,8 @@ export interface GrpcLimit {
   callsPerSecond: Rounds;
   p50Ms: Rounds;
   p99Ms: Rounds;
-  /** CPU time of the bare server per call. */
+  /** CPU time of the bare server, and of the load generator (the benchmark process), per call. */
   cpuUsPerCall: Rounds;
-  /** CPU time of the load generator (the benchmark process) per call. */
   clientCpuUsPerCall: Rounds;
   /** What the transport alone reaches, in units of L_kafka: a ceiling of the gRPC goal on this machine. */
   ratioToKafkaLimit: number;
@@ -111,9 +110,9 @@ export interface LoopFigures {
   eventsPerSecond: Rounds;
   p50Ms: Rounds;
   p99Ms: Rounds;
-  /** CPU time (user + system, every thread) of the sidecar per event; for raw `send()`, of the kafkajs client. */
+  /** CPU time (user + system, every thread) of the sidecar (for raw `send()`, of the kafkajs client), and of the
+   *  load generator, per event. */
   cpuUsPerEvent: Rounds;
-  /** CPU time of the load generator (the benchmark process) per event. */
   clientCpuUsPerEvent: Rounds;
   failed: number;
   failures: Record<string, number>;
@@ -134,11 +133,7 @@ export interface LatencyFigures {
   grpc?: LatencyPath;
   /** `POST /event` over one keep-alive connection. */
   http?: LatencyPath;
-  /**
-   * The transports alone at one call in flight (with the `http` phase in the run): the bare process's gRPC `Log`
-   * through the same event-sdk client, and its express `POST /event` over one keep-alive connection. Neither
-   * validates nor touches Kafka: what the transport and the client cost before the sidecar does anything.
-   */
+  /** The transports alone, through the same clients (with the `http` phase in the run): no validation, no Kafka. */
   bareGrpc?: LoopFigures;
   bareHttp?: LoopFigures;
 }
