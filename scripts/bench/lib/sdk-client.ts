@@ -2,15 +2,8 @@
 // sidecar, `await client.log(eventMessage)`, which maps the content to a protobuf Any and waits for the answer.
 import type { EventMessage } from '@event-sidecar/contract';
 
-interface LogResponse {
-  status?: string;
-}
-interface SdkClient {
-  log(event: object): Promise<LogResponse>;
-}
-interface SdkModule {
-  EventLoggingServiceClient: new (host: string, port: number) => SdkClient;
-}
+type SdkClient = { log(event: object): Promise<{ status?: string }> };
+type SdkModule = { EventLoggingServiceClient: new (host: string, port: number) => SdkClient };
 
 let sdk: Promise<SdkModule> | undefined;
 

@@ -14,17 +14,13 @@ import { httpSeriesPhase } from './measure.js';
 import type { Served } from './phase.js';
 import { startSidecar } from './sidecar.js';
 
-/** The connection counts of the bare app: those of `POST /event`, and the one L_http is taken at. */
-export function bareConnections(connections: readonly number[], limitConnections: number): number[] {
-  return [...new Set([...connections, limitConnections])].sort((a, b) => a - b);
-}
-
 export const httpPhase = () =>
   httpSeriesPhase({
     name: 'http',
     label: 'bare express',
     target: (ctx) => ctx.bare!,
-    connections: (ctx) => bareConnections(ctx.options.connections, ctx.options.limitConnections),
+    // Those of `POST /event`, and the one L_http is taken at.
+    connections: ({ options: o }) => [...new Set([...o.connections, o.limitConnections])].sort((a, b) => a - b),
     async prepare(ctx) {
       const port = await freePort();
       const grpcPort = ctx.selected('grpc') || ctx.selected('latency') ? await freePort() : 0;

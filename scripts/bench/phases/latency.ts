@@ -17,14 +17,6 @@ import type { BenchContext, BenchPhase, Served } from './phase.js';
 type Path = 'send' | 'grpc' | 'http' | 'bareGrpc' | 'bareHttp';
 type Call = (i: number) => Promise<void>;
 
-const LABELS: Record<Path, string> = {
-  send: 'raw send()',
-  grpc: 'gRPC event-sdk',
-  http: 'POST /event keep-alive',
-  bareGrpc: 'bare grpc-js Log, event-sdk',
-  bareHttp: 'bare express POST /event keep-alive',
-};
-
 /** The same events on every path: those the event-sdk client can carry, with their JSON. */
 const carriedOf = ({ payloads: { events, json } }: BenchContext) =>
   events.flatMap((e, i) => (sdkCanCarry(e) ? [[e, json[i]!] as const] : []));
@@ -94,7 +86,7 @@ export function latencyPhase(): BenchPhase {
     },
     steps: (ctx) =>
       paths().map((path) => ({
-        name: `${LABELS[path]} @1`,
+        name: `${path} @1`,
         run: async () => {
           const m = await measure(ctx, calls[path]!.target(), load(path), failuresOf(path));
           (measured[path] ??= []).push(m);
