@@ -58,5 +58,5 @@ export {
 } from './topic-layout.js';
 export type { TopicStrategy, TopicsByType } from './topic-layout.js';
 export { toKafkaRecord, stableStringify, traceparentOf, RECORD_HEADERS } from './record.js';
-export { sizedRecord, RECORD_ENVELOPE_BYTES, type SizedRecord } from './entry.js';
+export { sizedRecord, RECORD_ENVELOPE_BYTES, type SizedRecord } from './ledger.js';
 export type { KafkaRecord } from './record.js';

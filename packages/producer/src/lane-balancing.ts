@@ -7,7 +7,7 @@
 // is about to send. Under load events go to their own lanes and gather there behind the request in flight,
 // and the lanes' requests go in parallel. Order: while a lane holds events of a partition (waiting or in its
 // request), the partition's next events join them there, so a partition is in one request at a time.
-import type { Entry } from './entry.js';
+import type { Entry } from './ledger.js';
 import type { Lane } from './lane.js';
 
 /**
