@@ -108,4 +108,4 @@ export {
   type SpoolStats,
   type SpoolSync,
   type ReplayerOptions,
-} from './spool/index.js';
+} from './spool/spool.js';

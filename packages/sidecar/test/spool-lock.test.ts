@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../src/errors.js';
 import type { ReplayPublisher } from '../src/producer-views.js';
-import { SpoolStore, createSpool, lockSpoolDir } from '../src/spool/index.js';
+import { SpoolStore, createSpool, lockSpoolDir } from '../src/spool/spool.js';
 import { testEvent } from './fixtures.js';
 
 function tempDir(t: TestContext): string {

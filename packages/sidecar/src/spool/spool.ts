@@ -52,7 +52,7 @@ export type SpoolReason = 'kafka' | 'trace' | 'behind' | 'busy' | 'overloaded';
  * Producer failures that mean "Kafka is away", after which the event is spooled: unreachable, not
  * confirmed in time, or refused for a retriable reason. Not CLOSED (shutdown: the spool closes too), and
  * never an invalid or too large event. OVERLOADED (the producer's queue is full) is no outage, and a start
- * does not wait for it; the ingress spools such an event for load instead (spooling-publisher.ts).
+ * does not wait for it; the ingress spools such an event for load instead (delivery.ts).
  */
 export function shouldSpool(error: unknown): boolean {
   if (!isProducerError(error)) return false;

@@ -2,9 +2,9 @@
 // events of one trace keep their order across the two (an event goes behind the spooled ones of its trace).
 import type { EventMessage } from '@event-sidecar/contract';
 import { isProducerError, RECORD_ENVELOPE_BYTES, sizedRecord, type PublishResult } from '@event-sidecar/producer';
-import type { Publisher } from '../producer-views.js';
-import { shouldSpool, type Spool, type SpoolReason } from './index.js';
-import { TraceOrder } from './order.js';
+import type { Publisher } from './producer-views.js';
+import { shouldSpool, type Spool, type SpoolReason } from './spool/spool.js';
+import { TraceOrder } from './spool/trace-order.js';
 
 export type Delivery = { spooled: false; result: PublishResult } | { spooled: true };
 
