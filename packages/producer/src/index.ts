@@ -1,3 +1,5 @@
+// The public surface of @event-sidecar/producer: EventProducer, its options, errors, health and the pure
+// partitioning and record functions a consumer calls to find an event or read its record.
 export { EventProducer, CLOSE_WAIT_MS } from './producer.js';
 export type { KafkaClient, EventProducerInternals } from './producer.js';
 export type {
@@ -8,7 +10,8 @@ export type {
   CloseOptions,
   CloseResult,
 } from './producer.js';
-export type { TopicHealth } from './status.js';
+export type { TopicHealth, ProducerState } from './status.js';
+export type { ProducerMetrics } from './metrics.js';
 export {
   PRODUCER_DEFAULTS,
   WAIT_DEFAULTS,
@@ -16,15 +19,7 @@ export {
   produceRetryFor,
   checkProducerOptions,
 } from './options.js';
-export type {
-  EventProducerOptions,
-  BatchOptions,
-  ProducerMetrics,
-  ProducerState,
-  WhenUnavailable,
-  PartitionStrategy,
-  CustomPartitioner,
-} from './options.js';
+export type { EventProducerOptions, BatchOptions, WhenUnavailable } from './options.js';
 export {
   PRODUCER_ERROR_CODES,
   PRODUCER_ERROR_DESCRIPTIONS,
@@ -47,7 +42,7 @@ export {
   eventTypePartition,
   traceIdPartition,
 } from './partitioning.js';
-export type { PartitionMap } from './partitioning.js';
+export type { PartitionMap, PartitionStrategy, CustomPartitioner } from './partitioning.js';
 export {
   TOPIC_STRATEGIES,
   DEFAULT_TOPIC_TEMPLATE,

@@ -2,8 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { ProducerError } from './errors.js';
-import { noop } from './metrics.js';
-import type { ProducerMetrics } from './options.js';
+import type { ProducerMetrics } from './metrics.js';
 import type { Journal, JournalRecord } from './journal.js';
 import { toKafkaRecord, type KafkaRecord } from './record.js';
 
@@ -136,8 +135,9 @@ function newEntry(
     bytes,
     startedAt,
     deadline: startedAt + publishTimeoutMs,
-    resolve: noop,
-    reject: noop,
+    // a restored event has no caller waiting for it
+    resolve: () => {},
+    reject: () => {},
     done: false,
   };
 }

@@ -17,14 +17,8 @@ import { createEntry, Ledger, sizedRecord, type Entry, type PublishResult, type 
 import { Journal } from './journal.js';
 import { classifyKafkaError, isProducerError, ProducerError } from './errors.js';
 import { Lane, type LaneContext } from './lane.js';
-import { noop, safeMetrics } from './metrics.js';
-import {
-  resolveOptions,
-  type EventProducerOptions,
-  type ProducerMetrics,
-  type ResolvedOptions,
-  type WhenUnavailable,
-} from './options.js';
+import { safeMetrics, type ProducerMetrics } from './metrics.js';
+import { resolveOptions, type EventProducerOptions, type ResolvedOptions, type WhenUnavailable } from './options.js';
 import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
@@ -175,7 +169,7 @@ export class EventProducer {
       this.status.set('down');
       throw error;
     } finally {
-      await admin.disconnect().catch(noop);
+      await admin.disconnect().catch(() => {});
     }
   }
 
@@ -232,7 +226,7 @@ export class EventProducer {
     for (const lane of this.lanes) lane.stop();
     // What close() gave up on (CLOSED) stays in the journal, for the next run.
     this.journal?.close();
-    await this.connecting?.catch(noop);
+    await this.connecting?.catch(() => {});
     await Promise.all(this.lanes.map((lane) => lane.producer.close()));
     this.status.set('closed');
     this.log.info({ undelivered }, 'producer closed');
