@@ -10,14 +10,12 @@ import {
   murmur2,
   parsePartitionMap,
   partitionsForType,
-  resolvePartitionMap,
-  normalizePartitionMap,
   ProducerError,
   toPositive,
   traceIdPartition,
   type PartitionMap,
 } from '../src/index.js';
-import { createChooser } from '../src/partitioning.js';
+import { createChooser, normalizePartitionMap, resolvePartitionMap } from '../src/partitioning.js';
 import { makeEvent } from './fixtures.js';
 
 const require = createRequire(import.meta.url);
