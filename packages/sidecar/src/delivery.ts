@@ -6,7 +6,7 @@ import type { Publisher } from './producer-views.js';
 import { shouldSpool, type Spool, type SpoolReason } from './spool/spool.js';
 import { TraceOrder } from './spool/trace-order.js';
 
-export type Delivery = { spooled: false; result: PublishResult } | { spooled: true };
+type Delivery = { spooled: false; result: PublishResult } | { spooled: true };
 
 /** Delivers one valid event: to Kafka, or kept on the spool for later. Rejects with the producer's refusal. */
 export type Deliver = (event: EventMessage) => Promise<Delivery>;

@@ -7,7 +7,7 @@ import { pinoHttp, type HttpLogger } from 'pino-http';
 import { levelValue, type LogLevel } from './log-levels.js';
 
 /** Paths never written to a log line. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
@@ -41,7 +41,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, o
 /** An inbound id is honoured when it is short and plain; anything else is replaced. */
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
-export function requestIdOf(req: IncomingMessage): string {
+function requestIdOf(req: IncomingMessage): string {
   const inbound = req.headers['x-request-id'];
   return typeof inbound === 'string' && REQUEST_ID.test(inbound) ? inbound : randomUUID();
 }

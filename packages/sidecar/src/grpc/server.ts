@@ -262,7 +262,7 @@ function listenAddress(host: string, port: number): string {
  * calls a unary handler only once the message is complete, so without this a client trickling
  * or stalling its message would hold its stream (and keep its connection from ever being idle).
  */
-export function receiveTimeout(timeoutMs: number): ServerInterceptor {
+function receiveTimeout(timeoutMs: number): ServerInterceptor {
   return (_method, call) => {
     let timer: NodeJS.Timeout | undefined;
     const stop = () => clearTimeout(timer);
