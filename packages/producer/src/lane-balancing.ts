@@ -16,7 +16,7 @@ import type { Lane } from './lane.js';
  * would keep those partitions there, behind one request at a time, while their own lanes could send them in
  * parallel.
  */
-export const SPREAD_ABOVE = 16;
+const SPREAD_ABOVE = 16;
 
 /** The lane `entry` joins. */
 export function laneFor(lanes: readonly Lane[], entry: Entry): Lane {

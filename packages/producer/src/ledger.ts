@@ -14,7 +14,7 @@ export interface PublishResult {
 }
 
 /** An event's Kafka record as kafkajs sends it, with the partition chosen for it. */
-export interface EntryMessage {
+interface EntryMessage {
   key: string;
   value: Buffer;
   headers: Record<string, string>;

@@ -236,7 +236,7 @@ export function partitionsForType(type: EventType, topicPartitions: number, map?
 }
 
 /** Picks inside a set the way Kafka's default partitioner picks among all partitions. */
-export function pickByKey(key: string, partitions: readonly number[]): number {
+function pickByKey(key: string, partitions: readonly number[]): number {
   return partitions[toPositive(murmur2(key)) % partitions.length]!;
 }
 

@@ -10,7 +10,7 @@ export type TopicStrategy = (typeof TOPIC_STRATEGIES)[number];
 
 /** The names event-sdk's direct mode writes to ('topic-event-' + type). */
 export const DEFAULT_TOPIC_TEMPLATE = 'topic-event-{type}';
-export const TOPIC_TYPE_PLACEHOLDER = '{type}';
+const TOPIC_TYPE_PLACEHOLDER = '{type}';
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
