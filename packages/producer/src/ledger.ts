@@ -1,4 +1,5 @@
-// An event taken by publish(), and the ledger of those not yet settled: each settles exactly once.
+// An event taken by publish() (its entry: record, size, topic and partition, deadline), and the ledger of those not
+// yet settled: each settles exactly once.
 import { performance } from 'node:perf_hooks';
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { ProducerError } from './errors.js';

@@ -1,3 +1,4 @@
+// ProducerError's properties, every code described and documented, and the classification of kafkajs errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

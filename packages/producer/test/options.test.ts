@@ -1,3 +1,4 @@
+// The producer's options: defaults, one INVALID_OPTIONS error listing every problem, and the produce retries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -1,3 +1,4 @@
+// Partition choice pinned to Kafka's and kafkajs's numbers: murmur2, the strategies and the partition maps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';

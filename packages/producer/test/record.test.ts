@@ -1,3 +1,4 @@
+// The Kafka record of an event, byte for byte as the original sidecar wrote it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,3 +1,4 @@
+// Each event type's route (topic, partitions, chooser) in the single and per-type layouts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProducerError } from '../src/index.js';

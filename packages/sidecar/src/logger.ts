@@ -1,5 +1,5 @@
 // One root pino logger per sidecar; components log through children (`component: 'http'`,
-// `component: 'producer'`, later `component: 'grpc'`).
+// `component: 'producer'`, `component: 'grpc'`), and the HTTP request logger.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger } from 'pino';

@@ -1,3 +1,4 @@
+// The spool's store: group commit, order, the size bound, and what one run leaves to the next.
 import { mkdtempSync, rmSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

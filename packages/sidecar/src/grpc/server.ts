@@ -1,4 +1,4 @@
-// The gRPC transport: mojaloop.events.EventLoggerService/Log, wire-compatible with the original
+// The gRPC server: mojaloop.events.EventLoggerService/Log, wire-compatible with the original
 // sidecar (services keep their @mojaloop/event-sdk client unchanged), plus grpc.health.v1.Health.
 // Unlike the original, `accepted` means Kafka has the event (ACK_MODE=confirmed, the default), and
 // every failure is answered with a gRPC status the caller can act on.
