@@ -1,3 +1,4 @@
+// The broker the tests use (KAFKA_BROKERS from scripts/with-kafka.sh), unique topic names, and reading records back.
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 

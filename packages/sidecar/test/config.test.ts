@@ -1,3 +1,5 @@
+// loadConfig: defaults as the original's, every setting read and checked, every problem listed at once, the frozen
+// and redacted config.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
