@@ -5,7 +5,7 @@
 // gains that none of these claims fails the last test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WAIT_DEFAULTS } from '@event-sidecar/producer';
+import { WAIT_DEFAULTS } from '../../packages/producer/src/options.js';
 import { SETTINGS } from '../../packages/sidecar/src/settings.js';
 import { count, readDoc, section, table, withoutCode } from './markdown.js';
 

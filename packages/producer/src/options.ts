@@ -145,7 +145,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
 } as const satisfies Partial<EventProducerOptions>);
 
 /** The defaults that differ with whenUnavailable 'wait': librdkafka's, which a service's direct mode runs with. */
-const WAIT_DEFAULTS = Object.freeze({ publishTimeoutMs: 300_000, maxQueue: 100_000 });
+export const WAIT_DEFAULTS = Object.freeze({ publishTimeoutMs: 300_000, maxQueue: 100_000 });
 
 const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]/]+):(\d{1,5})$/;
 const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'];
