@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const originalDir = process.env.ORIGINAL_DIR;
   const brokers = process.env.KAFKA_BROKERS;
   if (!originalDir || !brokers) throw new Error('set ORIGINAL_DIR (and run through scripts/with-kafka.sh)');
-  const kafka = new RawKafka(brokers.split(','), true);
+  const kafka = new RawKafka(brokers.split(','));
   await kafka.connect();
   await kafka.createTopic(TOPIC, 12);
   const dirs: string[] = [];

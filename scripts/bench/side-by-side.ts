@@ -7,7 +7,7 @@
 //
 // Each target is name:grpcPort:httpPort of a sidecar on 127.0.0.1 (its pid is found by its HTTP port). Settings:
 // SIDE_BY_SIDE_IN_FLIGHT (4,16,64), SIDE_BY_SIDE_SECONDS (4 per point), SIDE_BY_SIDE_ROUNDS (3).
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { closedLoop } from './lib/closed-loop.js';
 import { generateEvents, sdkCanCarry } from './lib/events.js';
 import { readCpuMs } from './lib/proc.js';
@@ -25,27 +25,12 @@ const IN_FLIGHT = env('SIDE_BY_SIDE_IN_FLIGHT', '4,16,64').split(',').map(Number
 const SECONDS = Number(env('SIDE_BY_SIDE_SECONDS', '4'));
 const ROUNDS = Number(env('SIDE_BY_SIDE_ROUNDS', '3'));
 
-/** The pid of the process listening on `port` (from /proc: the socket's inode, then the process holding it). */
+/** The pid of the process listening on `port` (ss shows it for the processes of this user). */
 function pidListeningOn(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9]!);
-    }
-  }
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (inodes.has(/^socket:\[(\d+)\]$/.exec(link)?.[1] ?? '')) return Number(pid);
-      }
-    } catch {
-      // A process that ended, or one this user may not read.
-    }
-  }
-  throw new Error(`no process listens on port ${port}`);
+  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const pid = /pid=(\d+)/.exec(out)?.[1];
+  if (!pid) throw new Error(`no process of this user listens on port ${port}`);
+  return Number(pid);
 }
 
 /** Events and requests the producer has sent so far (its kafka_batch_events histogram). */

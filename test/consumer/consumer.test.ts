@@ -132,6 +132,7 @@ const SCRIPTS: { file: string; expected: Record<string, unknown> }[] = [
     expected: {
       resolved: [
         '@event-sidecar/contract/dist-cjs/index.js',
+        '@event-sidecar/contract/dist-cjs/constants.js',
         '@event-sidecar/producer/dist-cjs/index.js',
         '@event-sidecar/producer/dist-cjs/event-sdk.js',
       ],
@@ -149,6 +150,7 @@ const SCRIPTS: { file: string; expected: Record<string, unknown> }[] = [
     expected: {
       resolved: [
         '@event-sidecar/contract/dist/index.js',
+        '@event-sidecar/contract/dist/constants.js',
         '@event-sidecar/producer/dist/index.js',
         '@event-sidecar/producer/dist/event-sdk.js',
       ],

@@ -17,7 +17,7 @@ import protoLoader from '@grpc/proto-loader';
 import { protoPath } from '@event-sidecar/contract';
 
 /** event-sdk's options (src/transport/EventLoggerServiceLoader.ts). */
-export const SDK_OPTIONS: protoLoader.Options = {
+const SDK_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,

@@ -1,7 +1,8 @@
 // A service for recorder-crash.test.ts, run by a Node.js with node:sqlite: SPAN_SERVICE_MODE=load logs the Span
 // load (scripts/bench/lib/span-load.ts) through EventSdkRecorder, writing each event's id to IDS_FILE (synchronously,
-// before the recorder has it: what was logged survives the SIGKILL it waits for) and prints STARTED; =drain connects
-// (sending what the journal holds first), closes, and prints `RESULT <json>` with how many events the journal held.
+// as soon as record() has returned: what was logged survives the SIGKILL it waits for) and prints STARTED; =drain
+// connects (sending what the journal holds first), closes, and prints `RESULT <json>` with how many events the
+// journal held.
 // JOURNAL_FILE empty: the same service without a journal.
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,8 +49,11 @@ if (process.env.SPAN_SERVICE_MODE === 'drain') {
     recorder: () => null,
     preProcess: (event: { id: string }) => event,
     record(event: { id: string }, doLog?: boolean) {
+      // Written once record() has returned: the producer journals an event within the call, and a SIGKILL in the
+      // middle of the call (before the event was handed over) is a loss no in-process journal can prevent.
+      const recorded = recorder.record(event as never, doLog);
       writeSync(ids, `${event.id}\n`);
-      return recorder.record(event as never, doLog);
+      return recorded;
     },
   };
   process.stdout.write('STARTED\n');

@@ -1,5 +1,6 @@
+// The broker the tests use (KAFKA_BROKERS from scripts/with-kafka.sh), unique topic names, and reading records back.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 
 /** Brokers of the broker this run uses; scripts/with-kafka.sh sets KAFKA_BROKERS. */
 export function testBrokers(): string[] {
@@ -11,6 +12,38 @@ export function testBrokers(): string[] {
 /** A topic name no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Creates `topics` (those that exist already are left as they are) and waits until every partition has a leader.
+ * Not kafkajs's `waitForLeaders`: it tolerates only LEADER_NOT_AVAILABLE, while a broker just started (or busy) may
+ * answer UNKNOWN_TOPIC_OR_PARTITION for a moment after the creation, and createTopics then rejects.
+ */
+export async function createTopicsWithLeaders(admin: Admin, topics: ITopicConfig[], timeoutMs = 60_000): Promise<void> {
+  await admin
+    .createTopics({ topics, waitForLeaders: false })
+    .catch((e: { type?: string; errors?: { type?: string }[] }) => {
+      const types = e.errors?.map((err) => err.type) ?? [e.type];
+      if (!types.every((type) => type === 'TOPIC_ALREADY_EXISTS')) throw e;
+    });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let lastError: unknown;
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
+      const ready = meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready && meta.length === names.length) return;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `topics ${names.join(', ')} have no leaders after ${timeoutMs} ms: ${String(lastError ?? 'none yet')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** One record as read back, its value as bytes. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-export const CHART_DIR = fileURLToPath(new URL('../fixtures/mojaloop-helm/', import.meta.url));
+const CHART_DIR = fileURLToPath(new URL('../fixtures/mojaloop-helm/', import.meta.url));
 export const CHART_NAME = 'centralledger-handler-transfer-fulfil';
 
 type Values = { [key: string]: unknown };
@@ -84,7 +84,7 @@ function pipeline(text: string, scope: Scope): unknown {
 }
 
 /** Renders a template of the chart with `values` (the trim markers `{{-` and `-}}` included). */
-export function render(template: string, values: Values, release = 'moja'): string {
+function render(template: string, values: Values, release = 'moja'): string {
   const scope: Scope = { values, release, vars: new Map() };
   return template
     .replace(/\s*\{\{-\s/g, '{{ ')

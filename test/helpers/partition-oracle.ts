@@ -11,7 +11,7 @@ const ORDER: readonly Type[] = ['log', 'audit', 'trace', 'error'];
  * (seed 0x9747b28c, m 0x5bd1e995, r 24), in BigInt arithmetic kept to 32 bits so that it shares nothing with
  * the producer's Math.imul code.
  */
-export function javaMurmur2(key: string): number {
+function javaMurmur2(key: string): number {
   const data = Buffer.from(key, 'utf8');
   const mask = 0xffffffffn;
   const m = 0x5bd1e995n;
@@ -51,7 +51,7 @@ export function javaDefaultPartition(key: string, partitions: number): number {
  * contiguous ranges in the order log, audit, trace, error, floor(n/4) each, the remainder one each to log,
  * then trace, then audit; with fewer, type i on partition i mod n.
  */
-export function documentedDefaultMap(n: number): Record<Type, number[]> {
+function documentedDefaultMap(n: number): Record<Type, number[]> {
   const map = {} as Record<Type, number[]>;
   if (n < 4) {
     ORDER.forEach((type, i) => (map[type] = [i % n]));

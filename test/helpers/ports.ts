@@ -1,3 +1,4 @@
+// Free loopback ports for servers and brokers started by a test.
 import { createServer } from 'node:net';
 
 /** A loopback port free right now (the OS chose it; another process may take it before the caller does). */

@@ -15,7 +15,7 @@ import { Ledger, runLoad, sendHttp, type LoadReport, type Outcome } from './reli
 import { ROOT, until } from './reliability.js';
 
 const KAFKA_LOCAL = join(ROOT, 'scripts/kafka-local.sh');
-export const NODES = 3;
+const NODES = 3;
 export const REPLICATION_FACTOR = 3;
 export const MIN_INSYNC_REPLICAS = 2;
 

@@ -15,12 +15,12 @@ function defineOwn(target: object, key: string, value: unknown): void {
 }
 
 /** A deep copy through JSON that keeps `__proto__` keys as own properties. */
-export function cloneJson<T>(value: T): T {
+function cloneJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** JSON pointers of every value inside `value` ('' for the root). */
-export function pointersOf(value: Json, base = '', out: string[] = [], depth = 0): string[] {
+function pointersOf(value: Json, base = '', out: string[] = [], depth = 0): string[] {
   out.push(base);
   if (depth > 8 || value === null || typeof value !== 'object') return out;
   const keys = Array.isArray(value) ? value.map((_, i) => String(i)) : Object.keys(value);
@@ -40,13 +40,13 @@ const tokensOf = (pointer: string) =>
     .slice(1)
     .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 
-export type Mutation =
+type Mutation =
   | { op: 'set'; pointer: string; value: Json }
   | { op: 'delete'; pointer: string }
   | { op: 'add'; pointer: string; key: string; value: Json };
 
 /** A mutated copy of `seed`; the root itself may be replaced by `set ''`. */
-export function mutate(seed: Json, mutation: Mutation): Json {
+function mutate(seed: Json, mutation: Mutation): Json {
   if (mutation.pointer === '' && mutation.op === 'set') return mutation.value;
   const copy = cloneJson(seed);
   const tokens = tokensOf(mutation.pointer);
@@ -71,13 +71,13 @@ export function mutate(seed: Json, mutation: Mutation): Json {
 }
 
 /** Nesting `depth` levels deep, alternating objects and arrays (built without recursion). */
-export function deepNesting(depth: number): Json {
+function deepNesting(depth: number): Json {
   let value: Json = 'bottom';
   for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { n: value } : [value];
   return value;
 }
 
-export const hostileKey = fc.oneof(
+const hostileKey = fc.oneof(
   fc.constantFrom(
     '__proto__',
     'constructor',
@@ -95,11 +95,11 @@ export const hostileKey = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 8 }),
 );
 
-export const hugeString = fc
+const hugeString = fc
   .tuple(fc.constantFrom(300, 5000, 9000, 40_000, 70_000), fc.constantFrom('x', 'é', '✓', '\u0000', '"', '\\'))
   .map(([n, ch]) => ch.repeat(n));
 
-export const hostileValue: fc.Arbitrary<Json> = fc.oneof(
+const hostileValue: fc.Arbitrary<Json> = fc.oneof(
   { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 4 },
   { arbitrary: fc.string({ maxLength: 40 }), weight: 3 },
   { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 2 },
@@ -148,7 +148,7 @@ const hexString = (length: number) =>
 const typeAndAction = fc.constantFrom(
   ...EVENT_TYPES.flatMap((type) => EVENT_ACTIONS[type].map((action) => [type, action] as const)),
 );
-export const generatedValidEvent: fc.Arbitrary<Json> = fc
+const generatedValidEvent: fc.Arbitrary<Json> = fc
   .record({
     typeAction: typeAndAction,
     text: fc.boolean(),
@@ -183,13 +183,13 @@ export const generatedValidEvent: fc.Arbitrary<Json> = fc
   }));
 
 /** Seeds: the contract's corpus (valid and invalid) and generated valid events. */
-export const seedEvent: fc.Arbitrary<Json> = fc.oneof(
+const seedEvent: fc.Arbitrary<Json> = fc.oneof(
   fc.constantFrom(...validEvents.map((f) => f.event)),
   fc.constantFrom(...invalidEvents.map((f) => f.event)),
   generatedValidEvent,
 );
 
-export const mutation = (seed: Json): fc.Arbitrary<Mutation> => {
+const mutation = (seed: Json): fc.Arbitrary<Mutation> => {
   const pointers = pointersOf(seed);
   const objects = pointers.filter((p) => {
     let node = seed as Record<string, unknown>;
@@ -214,14 +214,14 @@ export const mutation = (seed: Json): fc.Arbitrary<Mutation> => {
 };
 
 /** A seed with zero to three mutations; a fresh id where the event still has a string id. */
-export const hostileEvent: fc.Arbitrary<Json> = seedEvent.chain((seed) =>
+const hostileEvent: fc.Arbitrary<Json> = seedEvent.chain((seed) =>
   fc
     .array(mutation(seed), { maxLength: 3 })
     .map((mutations) => withFreshId(mutations.reduce<Json>((value, m) => mutate(value, m), seed))),
 );
 
 /** Ids identify events on the topic: a string id is made unique unless a mutation broke its type. */
-export function withFreshId(value: Json): Json {
+function withFreshId(value: Json): Json {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const event = value as Record<string, unknown>;
     if (typeof event.id === 'string' && event.id.length >= 1 && event.id.length <= 128) {
@@ -256,7 +256,7 @@ const INVALID_UTF8: Buffer[] = [
   Buffer.from([0x80, 0x80]),
 ];
 
-export const WRONG_CONTENT_TYPES = [
+const WRONG_CONTENT_TYPES = [
   'text/plain',
   'application/x-www-form-urlencoded',
   'multipart/form-data; boundary=xyz',
@@ -271,7 +271,7 @@ export const WRONG_CONTENT_TYPES = [
 ];
 
 /** Content types a JSON body may come with. */
-export const JSON_CONTENT_TYPES = [
+const JSON_CONTENT_TYPES = [
   'application/json',
   'application/json; charset=utf-8',
   'APPLICATION/JSON',

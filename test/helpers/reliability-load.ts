@@ -18,7 +18,7 @@ export interface HttpAnswer {
   json?: unknown;
 }
 
-export interface HttpTiming {
+interface HttpTiming {
   /** When the request was fully handed to the socket (undefined: never). */
   writtenAt?: number;
   /** Sent on a keep-alive connection used before. */
@@ -118,7 +118,7 @@ export function postEvent(
   );
 }
 
-export function retryAfterOf(answer: HttpAnswer): number | undefined {
+function retryAfterOf(answer: HttpAnswer): number | undefined {
   const value = answer.headers['retry-after'];
   const n = Number(Array.isArray(value) ? value[0] : value);
   return Number.isFinite(n) ? n : undefined;
@@ -151,7 +151,7 @@ export function grpcClient(port: number): GrpcClient {
   return { client, close: () => client.close() };
 }
 
-export interface GrpcAnswer {
+interface GrpcAnswer {
   /** `OK` or the status name (`UNAVAILABLE`, `INVALID_ARGUMENT`, ...). */
   code: string;
   /** LogResponse.status when OK. */
@@ -252,7 +252,7 @@ export function rawGrpcClient(port: number): {
 
 // ------------------------------------------------------------------ ledger
 
-export type Transport = 'http' | 'grpc';
+type Transport = 'http' | 'grpc';
 
 export interface Outcome {
   transport: Transport;

@@ -156,7 +156,7 @@ export function formatReconciliation(r: Reconciliation): string {
  * The event inside a record: the record is the event with metadata["protocol.createdAt"] added by
  * the producer (as the original sidecar did); without it, it must pass the contract.
  */
-export function eventOfRecord(value: Record<string, unknown>): unknown {
+function eventOfRecord(value: Record<string, unknown>): unknown {
   const metadata = value.metadata as Record<string, unknown> | undefined;
   if (!metadata || typeof metadata !== 'object') return value;
   const rest = { ...metadata };

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort, freePorts } from './ports.js';
-export { freePort, freePorts };
+import { freePorts } from './ports.js';
+export { freePorts };
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SIDECAR_CLI = join(ROOT, 'packages/sidecar/dist/cli.js');
+const SIDECAR_CLI = join(ROOT, 'packages/sidecar/dist/cli.js');
 const KAFKA_LOCAL = join(ROOT, 'scripts/kafka-local.sh');
 
 // ------------------------------------------------------------------ size of the run
@@ -197,7 +197,7 @@ export class ReliabilityBroker {
 }
 
 /** Alive and not a zombie. */
-export function processAlive(pid: number): boolean {
+function processAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The state follows the parenthesised command name, which may itself contain spaces.
@@ -214,7 +214,7 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Resident set size of a process in bytes (Linux), or undefined when it cannot be read. */
-export function rssBytes(pid: number): number | undefined {
+function rssBytes(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
@@ -226,7 +226,7 @@ export function rssBytes(pid: number): number | undefined {
 // ------------------------------------------------------------------ the sidecar as a process
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function portAccepts(port: number): Promise<boolean> {
+function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.setTimeout(1000);

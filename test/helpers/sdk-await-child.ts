@@ -7,14 +7,12 @@ import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
 import { EventProducer } from '@event-sidecar/producer';
 import { EventSdkRecorder } from '@event-sidecar/producer/event-sdk';
+import { createTopicsWithLeaders } from './kafka.js';
 
 const require = createRequire(import.meta.url);
 const brokers = process.env.KAFKA_BROKERS!.split(',');
 const prefix = process.env.AWAIT_TOPIC_PREFIX!;
 const publishTimeoutMs = Number(process.env.AWAIT_PUBLISH_TIMEOUT_MS);
-
-const unhandled: string[] = [];
-process.on('unhandledRejection', (reason) => unhandled.push(String((reason as Error)?.message ?? reason)));
 
 interface Span {
   audit(message: object): Promise<unknown>;
@@ -28,13 +26,10 @@ const { Tracer } = require('@mojaloop/event-sdk') as {
 
 const admin = new Kafka({ clientId: `${prefix}-admin`, brokers, logLevel: logLevel.NOTHING }).admin();
 await admin.connect();
-await admin.createTopics({
-  topics: ['log', 'audit', 'trace', 'error'].map((type) => ({
-    topic: `${prefix}-${type}`,
-    numPartitions: 1,
-  })),
-  waitForLeaders: true,
-});
+await createTopicsWithLeaders(
+  admin,
+  ['log', 'audit', 'trace', 'error'].map((type) => ({ topic: `${prefix}-${type}`, numPartitions: 1 })),
+);
 await admin.disconnect();
 
 const producer = new EventProducer({
@@ -59,6 +54,10 @@ process.stdout.write('READY\n');
 const alive = setInterval(() => undefined, 1000);
 await new Promise((resolve) => process.once('SIGUSR2', resolve));
 clearInterval(alive);
+
+// Counted from here, where Span's calls begin: a failure of the set-up above must end the process, not be counted.
+const unhandled: string[] = [];
+process.on('unhandledRejection', (reason) => unhandled.push(String((reason as Error)?.message ?? reason)));
 
 const awaitedMs: number[] = [];
 const timed = async (call: () => Promise<unknown>) => {

@@ -3,7 +3,7 @@
 // @mojaloop/central-services-stream (node-rdkafka). The reference for what our recorder must write.
 import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
-import { readRecords, testBrokers, uniqueName, type ReadRecord } from './kafka.js';
+import { createTopicsWithLeaders, readRecords, testBrokers, uniqueName, type ReadRecord } from './kafka.js';
 
 const require = createRequire(import.meta.url);
 
@@ -39,11 +39,10 @@ export async function createSdkTopics(partitions: number): Promise<void> {
     const existing = await admin.listTopics();
     const missing = SDK_TOPICS.filter((t) => !existing.includes(t));
     if (missing.length > 0) {
-      await admin
-        .createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true })
-        .catch((e: { type?: string }) => {
-          if (e.type !== 'TOPIC_ALREADY_EXISTS') throw e;
-        });
+      await createTopicsWithLeaders(
+        admin,
+        missing.map((topic) => ({ topic, numPartitions: partitions })),
+      );
     }
   } finally {
     await admin.disconnect();

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../packages/sidecar/dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/sidecar/dist/cli.js', import.meta.url));
 
 export interface CliProcess {
   child: ChildProcess;

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const DOCKERFILE = join(ROOT, 'docker/Dockerfile');
+const DOCKERFILE = join(ROOT, 'docker/Dockerfile');
 
-export interface Instruction {
+interface Instruction {
   op: string;
   args: string;
 }
@@ -35,7 +35,7 @@ export interface Stage {
 }
 
 /** Instructions with continuation lines joined and comment lines dropped. */
-export function instructions(text: string): Instruction[] {
+function instructions(text: string): Instruction[] {
   return text
     .split('\n')
     .filter((line) => !/^\s*#/.test(line))

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { EventMessage } from '@event-sidecar/contract';
 import { EventProducer, isProducerError, type ProducerState } from '@event-sidecar/producer';
-import { uniqueName } from '../helpers/kafka.js';
+import { createTopicsWithLeaders, uniqueName } from '../helpers/kafka.js';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../scripts/kafka-local.sh', import.meta.url));
@@ -79,7 +79,7 @@ test(
     const admin = kafka.admin();
     await admin.connect();
     const topic = uniqueName('it-outage');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: 4 }]);
     await admin.disconnect();
 
     const states: ProducerState[] = [];

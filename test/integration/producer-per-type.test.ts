@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { EventProducer, type PublishResult } from '@event-sidecar/producer';
-import { testBrokers, uniqueName } from '../helpers/kafka.js';
+import { createTopicsWithLeaders, testBrokers, uniqueName } from '../helpers/kafka.js';
 import { javaDefaultPartition } from '../helpers/partition-oracle.js';
 import { readRaw } from '../helpers/sdk-direct.js';
 import { sampleEvent } from '../helpers/sidecar.js';
@@ -100,10 +100,10 @@ test('per-type: a missing topic stops connect(), naming it', async (t) => {
   }).admin();
   await admin.connect();
   t.after(() => admin.disconnect());
-  await admin.createTopics({
-    topics: ['log', 'audit', 'trace'].map((type) => ({ topic: `${prefix}-${type}`, numPartitions: 1 })),
-    waitForLeaders: true,
-  });
+  await createTopicsWithLeaders(
+    admin,
+    ['log', 'audit', 'trace'].map((type) => ({ topic: `${prefix}-${type}`, numPartitions: 1 })),
+  );
   const producer = new EventProducer({
     brokers: testBrokers(),
     clientId: uniqueName('it-pt'),

@@ -17,7 +17,7 @@ import {
   type PartitionStrategy,
   type PublishResult,
 } from '@event-sidecar/producer';
-import { testBrokers, uniqueName } from '../helpers/kafka.js';
+import { createTopicsWithLeaders, testBrokers, uniqueName } from '../helpers/kafka.js';
 
 const TYPES: EventType[] = ['log', 'audit', 'trace', 'error'];
 const ACTIONS = { log: 'info', audit: 'default', trace: 'span', error: 'internal' } as const;
@@ -68,7 +68,7 @@ async function withAdmin(t: TestContext): Promise<Admin> {
 
 async function createTopic(admin: Admin, partitions: number): Promise<string> {
   const topic = uniqueName('it-producer');
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions }]);
   return topic;
 }
 
@@ -359,10 +359,9 @@ test('a request the topic refuses as too large is split: every event that fits i
   // except one that the producer accepts (it is under batch.maxBytes) and the broker refuses even alone.
   const admin = await withAdmin(t);
   const topic = uniqueName('it-producer');
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '4096' }] }],
-    waitForLeaders: true,
-  });
+  await createTopicsWithLeaders(admin, [
+    { topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '4096' }] },
+  ]);
   const batches: { events: number; bytes: number }[] = [];
   const producer = await startProducer(t, {
     topic,

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CONFIG_VARIABLES } from '@event-sidecar/sidecar';
+// internals of the sidecar, from its build: the settings table --help is rendered from
+import { CONFIG_VARIABLES } from '../../packages/sidecar/dist/config-doc.js';
 import { testBrokers, uniqueName } from '../helpers/kafka.js';
 import { call, consume, metricValue, sampleEvent } from '../helpers/sidecar.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';

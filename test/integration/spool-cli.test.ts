@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
-import { SPOOL_FILE, SpoolStore } from '@event-sidecar/sidecar';
+// internals of the sidecar, from its build: the spool's file, read as the sidecar reads it
+import { SPOOL_FILE, SpoolStore } from '../../packages/sidecar/dist/spool/store.js';
 import { testBrokers, uniqueName } from '../helpers/kafka.js';
 import { call, consume, hex, metricValue, sampleEvent } from '../helpers/sidecar.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { SPOOL_FILE, SpoolStore } from '@event-sidecar/sidecar';
+// internals of the sidecar, from its build: the spool's file, read as the sidecar reads it
+import { SPOOL_FILE, SpoolStore } from '../../packages/sidecar/dist/spool/store.js';
 import { uniqueName } from '../helpers/kafka.js';
 import { freePort } from '../helpers/ports.js';
 import { call, sampleEvent } from '../helpers/sidecar.js';

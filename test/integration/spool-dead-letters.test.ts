@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import type { EventMessage } from '@event-sidecar/contract';
-import { uniqueName } from '../helpers/kafka.js';
+import { createTopicsWithLeaders, uniqueName } from '../helpers/kafka.js';
 import { call, consume, hex, metricValue, sampleEvent } from '../helpers/sidecar.js';
 import { dedicatedBroker } from '../helpers/sidecar-broker.js';
 import { runCli, type CliProcess } from '../helpers/sidecar-process.js';
@@ -60,16 +60,13 @@ test('a poison event: refused at the door whatever the state of Kafka, or parked
   const topic = uniqueName('it-dead-letters');
   const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: 4,
-        configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }],
-      },
-    ],
-  });
+  await createTopicsWithLeaders(admin, [
+    {
+      topic,
+      numPartitions: 4,
+      configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }],
+    },
+  ]);
   await admin.disconnect();
   const dir = spoolDir(t, 'spool-dead-it-');
   const env = spoolCliEnv(broker.brokers, topic, dir);

@@ -1,7 +1,8 @@
 // A broker restart as a service sees it: @mojaloop/event-sdk logging with 16 calls in flight (it never
 // retries: a failed call is an event lost at its source) plus HTTP clients, the one broker SIGKILLed for
 // 8 s and started again. Counted by events LOGGED, not acknowledged. With the spool (the default) none
-// may be lost; the full run also measures the sidecar with SPOOL_DIR off, for the README's comparison.
+// may be lost; the full run also measures the sidecar with SPOOL_DIR off, for the comparison in
+// test/reliability/README.md.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import protoLoader from '@grpc/proto-loader';
 import { protoPath, validateEvent } from '@event-sidecar/contract';
-import { wireToEvent } from '@event-sidecar/sidecar';
+// internal to the sidecar, from its build: how the server turns a decoded message into an event
+import { wireToEvent } from '../../packages/sidecar/dist/grpc/decode.js';
 import {
   FULL,
   SidecarProcess,

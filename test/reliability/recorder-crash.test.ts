@@ -2,7 +2,7 @@
 // nothing awaited, so that events pile up while Kafka is away) through EventSdkRecorder with the producer's journal
 // (node:sqlite: run by Node.js 24, fetched from the npm registry as the image tests fetch it) and, beside it, without
 // one. The broker is SIGKILLed, then both services; the broker comes back and each service starts again on its
-// journal. Every event logged (its id written before the recorder had it) is looked for on the topics.
+// journal. Every event logged (its id written as soon as record() returned) is looked for on the topics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

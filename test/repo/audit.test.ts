@@ -1,3 +1,4 @@
+// The audit check (scripts/release/audit.ts): advisories, recorded decisions, expiry and threshold.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,3 +1,4 @@
+// The CircleCI config: valid, jobs consistent, release gated, pull requests checked as main is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

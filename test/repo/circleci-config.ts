@@ -110,7 +110,7 @@ function flatten(steps: Step[], params: Params): FlatStep[] {
 }
 
 /** A workflow entry's job, with the entry's parameters. */
-export function jobOf(entryOrJob: Entry | string): { name: string; params: Params; def: Record<string, unknown> } {
+function jobOf(entryOrJob: Entry | string): { name: string; params: Params; def: Record<string, unknown> } {
   const [name, given] = typeof entryOrJob === 'string' ? [entryOrJob, {}] : [entryOrJob.job, entryOrJob.params];
   const def = config.jobs[name] as Record<string, unknown> & { parameters?: Record<string, ParamSpec> };
   assert.ok(def, `job ${name} is not defined`);

@@ -1,3 +1,4 @@
+// The release script on a scratch clone: versions from the commits, dry run, push, and a moved main.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';

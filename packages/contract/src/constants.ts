@@ -1,3 +1,5 @@
+// The contract's fixed lists: event types, each type's actions, content types. A module of its own (the subpath
+// `@event-sidecar/contract/constants`) so that the producer reads them without loading the validator.
 import type {
   AuditEventAction,
   ContentType,
@@ -7,7 +9,10 @@ import type {
   TraceEventAction,
 } from './types.js';
 
-/** Every event type, in the order of the gRPC enum. */
+/**
+ * Every event type, in the order of the gRPC enum. The producer's default partition ranges follow this order, so
+ * that consumers keep finding each type where it was: never reorder.
+ */
 export const EVENT_TYPES = Object.freeze(['log', 'audit', 'trace', 'error'] as const) satisfies readonly EventType[];
 
 /** The actions each event type allows; a test checks these against the generated schemas. */

@@ -3,7 +3,7 @@
 import type { ErrorInformation } from './types.js';
 import type { ValidationIssue } from './validate.js';
 
-export interface ErrorCodeEntry {
+interface ErrorCodeEntry {
   /** Four digits, as a string, as Mojaloop sends it. */
   readonly code: string;
   /** Mojaloop's name for the code. */
@@ -87,7 +87,6 @@ export const ERROR_CODES = Object.freeze({
 } as const satisfies Record<string, ErrorCodeEntry>);
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;
-export type MojaloopErrorCode = (typeof ERROR_CODES)[ErrorCodeName]['code'];
 
 const FORMAT_KEYWORDS = new Set([
   'type',

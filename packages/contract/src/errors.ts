@@ -1,8 +1,7 @@
 // Errors this package throws. The validator never throws for a bad event (it returns issues); these are for
 // programming and packaging mistakes, none of them retriable.
 
-export const CONTRACT_ERROR_CODES = ['CONTRACT_INVALID_OPTION', 'CONTRACT_ARTIFACT_INVALID'] as const;
-export type ContractErrorCode = (typeof CONTRACT_ERROR_CODES)[number];
+export type ContractErrorCode = 'CONTRACT_INVALID_OPTION' | 'CONTRACT_ARTIFACT_INVALID';
 
 /**
  * Marks every ContractError, whichever copy of this module made it: a process that loads this package both with

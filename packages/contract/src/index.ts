@@ -1,13 +1,8 @@
+// The public surface of @event-sidecar/contract: the event types, their schemas and OpenAPI document, the proto,
+// the validator, the Mojaloop error codes and the conversion of event-sdk's events.
 export type * from './types.js';
 export { EVENT_TYPES, EVENT_ACTIONS, CONTENT_TYPES } from './constants.js';
-export {
-  ERROR_CODES,
-  errorCodeNameForIssue,
-  errorInformationForIssue,
-  type ErrorCodeEntry,
-  type ErrorCodeName,
-  type MojaloopErrorCode,
-} from './error-codes.js';
+export { ERROR_CODES, errorCodeNameForIssue, errorInformationForIssue, type ErrorCodeName } from './error-codes.js';
 export {
   schemas,
   schemasPath,
@@ -33,4 +28,4 @@ export {
   type EventMetadataLike,
   type EventTraceMetadataLike,
 } from './sdk-event.js';
-export { ContractError, CONTRACT_ERROR_CODES, type ContractErrorCode } from './errors.js';
+export { ContractError, type ContractErrorCode } from './errors.js';

@@ -88,7 +88,7 @@ function typeMessage(field: string, type: unknown): string {
 }
 
 /** One ajv error as an issue. Exported for tests. */
-export function toIssue(error: ErrorObject, value: unknown): ValidationIssue {
+function toIssue(error: ErrorObject, value: unknown): ValidationIssue {
   const at = error.instancePath;
   const params = error.params as Record<string, unknown>;
   let field = at;

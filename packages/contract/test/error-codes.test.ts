@@ -1,3 +1,4 @@
+// The Mojaloop error code table: each code documented, unique, four digits, and the one the OpenAPI answers name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// The committed JSON Schemas and OpenAPI document are what a fresh generation from the types gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';

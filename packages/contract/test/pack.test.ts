@@ -1,3 +1,4 @@
+// The packed contract: only what it should ship, and its artifacts found at run time from both builds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

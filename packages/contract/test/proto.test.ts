@@ -1,3 +1,4 @@
+// The proto against event-sdk's: same messages, fields, numbers and service; SDK-encoded events decode and validate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';

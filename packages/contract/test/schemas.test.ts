@@ -1,3 +1,4 @@
+// The generated JSON Schemas: the constants, required fields, patterns and size bounds they hold.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONTENT_TYPES, EVENT_ACTIONS, EVENT_TYPES, schemas, type JsonSchema } from '../src/index.js';

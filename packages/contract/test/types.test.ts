@@ -1,3 +1,4 @@
+// The event types at compile time (an SDK-shaped event type-checks and narrows) and the frozen constants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type {

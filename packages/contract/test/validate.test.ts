@@ -1,3 +1,4 @@
+// validateEvent on corpora of valid and invalid events, hand-written and built by @mojaloop/event-sdk.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

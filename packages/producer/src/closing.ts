@@ -1,6 +1,6 @@
 // What close() waits for, and what it does with the events Kafka did not confirm by then.
 import type { Logger } from 'pino';
-import type { Entry, Ledger } from './entry.js';
+import type { Entry, Ledger } from './ledger.js';
 import { ProducerError } from './errors.js';
 import type { Lane } from './lane.js';
 

@@ -1,7 +1,7 @@
 // publishTimeoutMs: each event settles within it, confirmed or failed with PUBLISH_TIMEOUT.
 import { performance } from 'node:perf_hooks';
 import { ProducerError } from './errors.js';
-import type { Entry, Ledger } from './entry.js';
+import type { Entry, Ledger } from './ledger.js';
 import type { Lane } from './lane.js';
 
 export interface DeadlineContext {

@@ -1,3 +1,5 @@
+// The public surface of @event-sidecar/producer: EventProducer, its options, errors, health and the pure
+// partitioning and record functions a consumer calls to find an event or read its record.
 export { EventProducer, CLOSE_WAIT_MS } from './producer.js';
 export type { KafkaClient, EventProducerInternals } from './producer.js';
 export type {
@@ -8,55 +10,25 @@ export type {
   CloseOptions,
   CloseResult,
 } from './producer.js';
-export type { TopicHealth } from './status.js';
-export {
-  PRODUCER_DEFAULTS,
-  WAIT_DEFAULTS,
-  WHEN_UNAVAILABLE,
-  produceRetryFor,
-  checkProducerOptions,
-} from './options.js';
-export type {
-  EventProducerOptions,
-  BatchOptions,
-  ProducerMetrics,
-  ProducerState,
-  WhenUnavailable,
-  PartitionStrategy,
-  CustomPartitioner,
-} from './options.js';
-export {
-  PRODUCER_ERROR_CODES,
-  PRODUCER_ERROR_DESCRIPTIONS,
-  ProducerError,
-  isProducerError,
-  classifyKafkaError,
-} from './errors.js';
+export type { TopicHealth, ProducerState } from './status.js';
+export type { ProducerMetrics } from './metrics.js';
+export { PRODUCER_DEFAULTS, checkProducerOptions } from './options.js';
+export type { EventProducerOptions, BatchOptions, WhenUnavailable } from './options.js';
+export { PRODUCER_ERROR_CODES, PRODUCER_ERROR_DESCRIPTIONS, ProducerError, isProducerError } from './errors.js';
 export type { ProducerErrorCode, ProducerErrorOptions } from './errors.js';
 export {
   parsePartitionMap,
-  normalizePartitionMap,
   defaultPartitionMap,
-  resolvePartitionMap,
-  partitionMapProblems,
   partitionsNeeded,
   partitionsForType,
   murmur2,
   toPositive,
-  pickByKey,
   eventTypePartition,
   traceIdPartition,
 } from './partitioning.js';
-export type { PartitionMap } from './partitioning.js';
-export {
-  TOPIC_STRATEGIES,
-  DEFAULT_TOPIC_TEMPLATE,
-  topicForType,
-  topicsByType,
-  topicTemplateProblems,
-  isTopicName,
-} from './topic-layout.js';
+export type { PartitionMap, PartitionStrategy, CustomPartitioner } from './partitioning.js';
+export { TOPIC_STRATEGIES, topicTemplateProblems } from './topic-layout.js';
 export type { TopicStrategy, TopicsByType } from './topic-layout.js';
-export { toKafkaRecord, stableStringify, traceparentOf, RECORD_HEADERS } from './record.js';
-export { sizedRecord, RECORD_ENVELOPE_BYTES, type SizedRecord } from './entry.js';
+export { toKafkaRecord } from './record.js';
+export { sizedRecord, RECORD_ENVELOPE_BYTES, type SizedRecord } from './ledger.js';
 export type { KafkaRecord } from './record.js';

@@ -4,7 +4,7 @@
 // left there is sent first by the next connect(). node:sqlite is built into Node.js 22.13+ and 24 (no native
 // module); Node.js 20 lacks it, and the option is then refused with an error saying so.
 import type { EventType } from '@event-sidecar/contract';
-import { restoreEntry, type Entry } from './entry.js';
+import { restoreEntry, type Entry } from './ledger.js';
 import { ProducerError } from './errors.js';
 
 /** The part of node:sqlite used here (its types are not in @types/node 20). */

@@ -3,9 +3,10 @@ import { performance } from 'node:perf_hooks';
 import type { EventType } from '@event-sidecar/contract';
 import type { RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Entry, Ledger } from './entry.js';
+import type { Entry, Ledger } from './ledger.js';
 import { classifyKafkaError, ProducerError } from './errors.js';
-import type { BatchOptions, ProducerMetrics } from './options.js';
+import type { ProducerMetrics } from './metrics.js';
+import type { BatchOptions } from './options.js';
 import { Fifo } from './fifo.js';
 import { byTopic, offsetAt } from './request.js';
 import type { ProducerSlot } from './producer-slot.js';
@@ -33,14 +34,14 @@ export interface LaneContext {
   isDown(): boolean;
   /** The brokers are unreachable: fails the events waiting in `lane` (none with `waits`). */
   failWaiting(lane: Lane): void;
-  /** `lane`'s request is over and events wait in it: the routing may hand some to their own lanes (routing.ts). */
+  /** `lane`'s request is over and events wait in it: the routing may hand some to their own lanes (lane-balancing.ts). */
   rebalance(lane: Lane): void;
 }
 
 /**
  * One kafkajs producer with its own queue and at most one produce request in flight. While a lane holds events
  * of a partition (waiting or in its request) the partition's next events join them there, so each partition
- * keeps its order (routing.ts chooses the lane otherwise); each lane's idempotent producer has its own producer
+ * keeps its order (lane-balancing.ts chooses the lane otherwise); each lane's idempotent producer has its own producer
  * id and sequence numbers; the lanes together keep several requests in flight. Each entry names its topic, so
  * a lane's request may carry several topics.
  */

@@ -1,8 +1,8 @@
 // Options: validated once (every problem listed in one INVALID_OPTIONS error), defaults applied, then frozen.
 import type { ConnectionOptions } from 'node:tls';
-import type { EventType } from '@event-sidecar/contract';
 import type { Logger } from 'pino';
-import { isProducerError, ProducerError, type ProducerErrorCode } from './errors.js';
+import { isProducerError, ProducerError } from './errors.js';
+import type { ProducerMetrics } from './metrics.js';
 import { loadSqlite } from './journal.js';
 import { normalizePartitionMap, parsePartitionMap, type PartitionMap, type PartitionStrategy } from './partitioning.js';
 import {
@@ -15,26 +15,9 @@ import {
   type TopicsByType,
 } from './topic-layout.js';
 
-export type ProducerState = 'connecting' | 'connected' | 'degraded' | 'down' | 'closed';
-
 /** What publish() does with an event Kafka cannot take yet: see EventProducerOptions.whenUnavailable. */
-export const WHEN_UNAVAILABLE = ['refuse', 'wait'] as const;
+const WHEN_UNAVAILABLE = ['refuse', 'wait'] as const;
 export type WhenUnavailable = (typeof WHEN_UNAVAILABLE)[number];
-
-/** Filled by the sidecar with prom-client; every method is optional. */
-export interface ProducerMetrics {
-  /** `topic`: where they were written (with topicStrategy 'per-type', one topic per type). */
-  published(type: EventType, count: number, topic: string): void;
-  failed(type: EventType, code: ProducerErrorCode, count: number): void;
-  /** From the publish() call to the broker's acknowledgement, per event. */
-  publishLatency(seconds: number): void;
-  /** Per produce request. */
-  batchSize(events: number, bytes: number): void;
-  queueDepth(depth: number): void;
-  connectionState(state: ProducerState): void;
-}
-
-export type { CustomPartitioner, PartitionStrategy } from './partitioning.js';
 
 export interface BatchOptions {
   /**

@@ -1,10 +1,8 @@
 // Partition choice, as pure functions: consumers call the same functions to know which partitions carry
 // which event type, and the tests pin exact partition numbers.
 import type { EventMessage, EventType } from '@event-sidecar/contract';
+import { EVENT_TYPES } from '@event-sidecar/contract/constants';
 import { ProducerError } from './errors.js';
-
-/** The event types in the order that fixes the default ranges and the sharing of partitions: never reorder. */
-export const TYPE_ORDER: readonly EventType[] = Object.freeze(['log', 'audit', 'trace', 'error']);
 
 export type PartitionMap = Record<EventType, number[]>;
 
@@ -82,7 +80,7 @@ function invalid(message: string): ProducerError {
 }
 
 function isEventType(value: string): value is EventType {
-  return (TYPE_ORDER as readonly string[]).includes(value);
+  return (EVENT_TYPES as readonly string[]).includes(value);
 }
 
 /**
@@ -103,7 +101,7 @@ export function parsePartitionMap(spec: string): PartitionMap {
     }
     const type = entry.slice(0, eq).trim();
     if (!isEventType(type)) {
-      problems.push(`unknown event type "${type}" (expected one of ${TYPE_ORDER.join(', ')})`);
+      problems.push(`unknown event type "${type}" (expected one of ${EVENT_TYPES.join(', ')})`);
       continue;
     }
     if (map[type]) {
@@ -128,7 +126,7 @@ export function parsePartitionMap(spec: string): PartitionMap {
     }
     map[type] = partitions;
   }
-  for (const type of TYPE_ORDER)
+  for (const type of EVENT_TYPES)
     if (!map[type] && !problems.some((p) => p.includes(`"${type}"`))) {
       problems.push(`event type "${type}" has no partitions`);
     }
@@ -142,7 +140,7 @@ export function normalizePartitionMap(map: PartitionMap): PartitionMap {
   if (!map || typeof map !== 'object') throw invalid('partition map: expected an object { log, audit, trace, error }');
   for (const key of Object.keys(map)) if (!isEventType(key)) problems.push(`unknown event type "${key}"`);
   const out = {} as PartitionMap;
-  for (const type of TYPE_ORDER) {
+  for (const type of EVENT_TYPES) {
     const set = map[type];
     if (!Array.isArray(set) || set.length === 0) {
       problems.push(`event type "${type}" has no partitions`);
@@ -166,7 +164,7 @@ export function normalizePartitionMap(map: PartitionMap): PartitionMap {
 /** The problems of a map against a topic with `topicPartitions` partitions (empty when it fits). */
 export function partitionMapProblems(map: PartitionMap, topicPartitions: number): string[] {
   const problems: string[] = [];
-  for (const type of TYPE_ORDER) {
+  for (const type of EVENT_TYPES) {
     const beyond = map[type].filter((p) => p >= topicPartitions);
     if (beyond.length > 0) {
       problems.push(
@@ -180,7 +178,7 @@ export function partitionMapProblems(map: PartitionMap, topicPartitions: number)
 /** Lowest partition count a map needs: one more than the highest partition it names. */
 export function partitionsNeeded(map: PartitionMap): number {
   let max = -1;
-  for (const type of TYPE_ORDER) for (const p of map[type]) if (p > max) max = p;
+  for (const type of EVENT_TYPES) for (const p of map[type]) if (p > max) max = p;
   return max + 1;
 }
 
@@ -198,21 +196,21 @@ export function defaultPartitionMap(topicPartitions: number): PartitionMap {
   }
   const n = topicPartitions;
   const out = {} as PartitionMap;
-  if (n < TYPE_ORDER.length) {
-    TYPE_ORDER.forEach((type, i) => {
+  if (n < EVENT_TYPES.length) {
+    EVENT_TYPES.forEach((type, i) => {
       out[type] = Object.freeze([i % n]) as number[];
     });
     return Object.freeze(out);
   }
-  const base = Math.floor(n / TYPE_ORDER.length);
-  const extra = new Map<EventType, number>(TYPE_ORDER.map((t) => [t, base]));
+  const base = Math.floor(n / EVENT_TYPES.length);
+  const extra = new Map<EventType, number>(EVENT_TYPES.map((t) => [t, base]));
   const remainderOrder: EventType[] = ['log', 'trace', 'audit'];
-  for (let r = 0; r < n % TYPE_ORDER.length; r++) {
+  for (let r = 0; r < n % EVENT_TYPES.length; r++) {
     const t = remainderOrder[r]!;
     extra.set(t, extra.get(t)! + 1);
   }
   let next = 0;
-  for (const type of TYPE_ORDER) {
+  for (const type of EVENT_TYPES) {
     const size = extra.get(type)!;
     out[type] = Object.freeze(Array.from({ length: size }, (_, i) => next + i)) as number[];
     next += size;
@@ -238,7 +236,7 @@ export function partitionsForType(type: EventType, topicPartitions: number, map?
 }
 
 /** Picks inside a set the way Kafka's default partitioner picks among all partitions. */
-export function pickByKey(key: string, partitions: readonly number[]): number {
+function pickByKey(key: string, partitions: readonly number[]): number {
   return partitions[toPositive(murmur2(key)) % partitions.length]!;
 }
 

@@ -1,7 +1,6 @@
 // One lane's kafkajs producer, and its replacement after a failed request.
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { noop } from './metrics.js';
 
 /**
  * Holds a lane's current kafkajs producer. After a failed request the outcome is unknown (kafkajs may have rolled
@@ -45,7 +44,7 @@ export class ProducerSlot {
 
   /** Disconnects without waiting: for slots dropped before anything was sent through them. */
   discard(): void {
-    this.current?.disconnect().catch(noop);
+    this.current?.disconnect().catch(() => {});
   }
 
   private async replace(): Promise<Producer> {
@@ -59,7 +58,7 @@ export class ProducerSlot {
     try {
       await producer.connect();
     } catch (e) {
-      producer.disconnect().catch(noop);
+      producer.disconnect().catch(() => {});
       throw e;
     }
     this.current = producer;

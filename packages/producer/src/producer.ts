@@ -1,7 +1,7 @@
 // EventProducer: confirmed (acks=-1) delivery of events to one topic, with micro-batching, a bounded queue,
 // timeouts, health and recovery after broker outages. kafkajs stays behind this class; the work is done by the
-// lanes (lane.ts) and the routing between them (routing.ts), the deadlines (deadlines.ts), the outage probe
-// (outage.ts) and the topic check (topic.ts).
+// lanes (lane.ts) and the routing between them (lane-balancing.ts), the deadlines (deadlines.ts), the outage probe
+// (outage.ts) and the topic check (topic-check.ts).
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { pino, type Logger } from 'pino';
 import {
@@ -13,27 +13,21 @@ import {
 } from './client.js';
 import { abandon, CLOSE_WAIT_MS, type CloseOptions, type CloseResult } from './closing.js';
 import { Deadlines, type DeadlineContext } from './deadlines.js';
-import { createEntry, Ledger, sizedRecord, type Entry, type PublishResult, type SizedRecord } from './entry.js';
+import { createEntry, Ledger, sizedRecord, type Entry, type PublishResult, type SizedRecord } from './ledger.js';
 import { Journal } from './journal.js';
 import { classifyKafkaError, isProducerError, ProducerError } from './errors.js';
 import { Lane, type LaneContext } from './lane.js';
-import { noop, safeMetrics } from './metrics.js';
-import {
-  resolveOptions,
-  type EventProducerOptions,
-  type ProducerMetrics,
-  type ResolvedOptions,
-  type WhenUnavailable,
-} from './options.js';
+import { safeMetrics, type ProducerMetrics } from './metrics.js';
+import { resolveOptions, type EventProducerOptions, type ResolvedOptions, type WhenUnavailable } from './options.js';
 import { Prober, type ProbeContext } from './outage.js';
 import { ProducerSlot } from './producer-slot.js';
 import { ProducerStatus, type ProducerHealth } from './status.js';
-import { createRoutes, routeOf, topicsOf, type Routes } from './routes.js';
-import { laneFor, rebalance } from './routing.js';
-import { checkTopics, connectionError } from './topic.js';
+import { createRoutes, routeOf, topicsOf, type Routes } from './type-routes.js';
+import { laneFor, rebalance } from './lane-balancing.js';
+import { checkTopics, connectionError } from './topic-check.js';
 import type { TopicsByType } from './topic-layout.js';
 
-export type { PublishResult } from './entry.js';
+export type { PublishResult } from './ledger.js';
 export { CLOSE_WAIT_MS, type CloseOptions, type CloseResult } from './closing.js';
 export type { EventProducerInternals, KafkaClient } from './client.js';
 export type { ProducerHealth } from './status.js';
@@ -175,7 +169,7 @@ export class EventProducer {
       this.status.set('down');
       throw error;
     } finally {
-      await admin.disconnect().catch(noop);
+      await admin.disconnect().catch(() => {});
     }
   }
 
@@ -232,7 +226,7 @@ export class EventProducer {
     for (const lane of this.lanes) lane.stop();
     // What close() gave up on (CLOSED) stays in the journal, for the next run.
     this.journal?.close();
-    await this.connecting?.catch(noop);
+    await this.connecting?.catch(() => {});
     await Promise.all(this.lanes.map((lane) => lane.producer.close()));
     this.status.set('closed');
     this.log.info({ undelivered }, 'producer closed');

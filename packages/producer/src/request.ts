@@ -1,6 +1,6 @@
 // A lane's produce request as kafkajs takes it and answers it: its records per topic, and the offset of each.
 import type { Message, TopicMessages } from 'kafkajs';
-import type { Entry } from './entry.js';
+import type { Entry } from './ledger.js';
 
 /** The batch as kafkajs takes it: per topic, each topic's records in batch order. */
 export function byTopic(batch: readonly Entry[]): TopicMessages[] {

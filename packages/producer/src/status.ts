@@ -2,7 +2,9 @@
 import type { EventType } from '@event-sidecar/contract';
 import type { Logger } from 'pino';
 import type { ProducerError, ProducerErrorCode } from './errors.js';
-import type { ProducerMetrics, ProducerState } from './options.js';
+import type { ProducerMetrics } from './metrics.js';
+
+export type ProducerState = 'connecting' | 'connected' | 'degraded' | 'down' | 'closed';
 
 export interface ProducerHealth {
   state: ProducerState;

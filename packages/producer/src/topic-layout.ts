@@ -3,14 +3,14 @@
 // topic-event-log, topic-event-audit, topic-event-trace; here topic-event-error too), so that the consumers
 // of current Mojaloop switches, which subscribe to one type's topic, are fed unchanged.
 import type { EventType } from '@event-sidecar/contract';
-import { TYPE_ORDER } from './partitioning.js';
+import { EVENT_TYPES } from '@event-sidecar/contract/constants';
 
 export const TOPIC_STRATEGIES = ['single', 'per-type'] as const;
 export type TopicStrategy = (typeof TOPIC_STRATEGIES)[number];
 
 /** The names event-sdk's direct mode writes to ('topic-event-' + type). */
 export const DEFAULT_TOPIC_TEMPLATE = 'topic-event-{type}';
-export const TOPIC_TYPE_PLACEHOLDER = '{type}';
+const TOPIC_TYPE_PLACEHOLDER = '{type}';
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
@@ -31,7 +31,7 @@ export function topicTemplateProblems(template: unknown): string[] {
     return [`topicTemplate "${template}" must contain ${TOPIC_TYPE_PLACEHOLDER}, or every type would share one topic`];
   }
   const problems: string[] = [];
-  for (const type of TYPE_ORDER) {
+  for (const type of EVENT_TYPES) {
     const topic = topicForType(template, type);
     if (!isTopicName(topic)) {
       problems.push(
@@ -47,11 +47,11 @@ export type TopicsByType = Readonly<Record<EventType, string>>;
 /** The topic of every type: `topic` for all with `single`, the template's name per type with `per-type`. */
 export function topicsByType(strategy: TopicStrategy, topic: string, template: string): TopicsByType {
   const out = {} as Record<EventType, string>;
-  for (const type of TYPE_ORDER) out[type] = strategy === 'per-type' ? topicForType(template, type) : topic;
+  for (const type of EVENT_TYPES) out[type] = strategy === 'per-type' ? topicForType(template, type) : topic;
   return Object.freeze(out);
 }
 
 /** Each topic once, in the order log, audit, trace, error. */
 export function distinctTopics(topics: TopicsByType): string[] {
-  return [...new Set(TYPE_ORDER.map((type) => topics[type]))];
+  return [...new Set(EVENT_TYPES.map((type) => topics[type]))];
 }

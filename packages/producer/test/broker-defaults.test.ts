@@ -1,3 +1,4 @@
+// What the brokers' DescribeConfigs answers say they would do with a missing topic (broker-defaults.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerTopicDefaults } from '../src/broker-defaults.js';

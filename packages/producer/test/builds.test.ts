@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Producer from '../src/index.js';
+import type * as Errors from '../src/errors.js';
 import type * as Recorder from '../src/event-sdk.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -41,7 +42,8 @@ test(
     assert.ok(esm.isProducerError(fromCjs));
     assert.ok(cjs.isProducerError(fromEsm));
     // classifyKafkaError keeps a ProducerError as it is rather than wrapping it as UNKNOWN.
-    assert.equal(esm.classifyKafkaError(fromCjs).error, fromCjs);
+    const errors = await builds<typeof Errors>('errors');
+    assert.equal(errors.esm.classifyKafkaError(fromCjs).error, fromCjs);
     for (const other of [new Error('x'), { code: 'CLOSED', canRetry: true }, null, 'CLOSED']) {
       assert.equal(esm.isProducerError(other), false);
       assert.equal(other instanceof cjs.ProducerError, false);

@@ -1,14 +1,10 @@
+// ProducerError's properties, every code described and documented, and the classification of kafkajs errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
-import {
-  classifyKafkaError,
-  isProducerError,
-  PRODUCER_ERROR_CODES,
-  PRODUCER_ERROR_DESCRIPTIONS,
-  ProducerError,
-} from '../src/index.js';
+import { isProducerError, PRODUCER_ERROR_CODES, PRODUCER_ERROR_DESCRIPTIONS, ProducerError } from '../src/index.js';
+import { classifyKafkaError } from '../src/errors.js';
 
 // kafkajs spreads its error classes into module.exports, which ESM named imports cannot see.
 const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSError } = kafkajs;

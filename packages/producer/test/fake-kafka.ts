@@ -3,7 +3,7 @@
 import type { Admin, Message, Producer, RecordMetadata } from 'kafkajs';
 import { EventProducer, type EventProducerOptions, type KafkaClient } from '../src/index.js';
 
-export const TOPIC = 'topic-event';
+const TOPIC = 'topic-event';
 
 export type SendHandler = (producer: FakeProducer, messages: Message[]) => Promise<RecordMetadata[]>;
 

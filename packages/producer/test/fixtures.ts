@@ -1,3 +1,4 @@
+// Valid events for the producer's unit tests.
 import type { EventMessage, EventType, EventActionsByType } from '@event-sidecar/contract';
 
 const ACTION: { [T in EventType]: EventActionsByType[T] } = {

@@ -1,14 +1,14 @@
+// The producer's options: defaults, one INVALID_OPTIONS error listing every problem, and the produce retries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   checkProducerOptions,
   EventProducer,
   PRODUCER_DEFAULTS,
-  produceRetryFor,
   ProducerError,
   type EventProducerOptions,
 } from '../src/index.js';
-import { resolveOptions } from '../src/options.js';
+import { produceRetryFor, resolveOptions } from '../src/options.js';
 
 test('defaults are applied and the result is frozen', () => {
   const o = resolveOptions({ brokers: ['127.0.0.1:9092'] });

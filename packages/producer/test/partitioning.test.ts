@@ -1,3 +1,4 @@
+// Partition choice pinned to Kafka's and kafkajs's numbers: murmur2, the strategies and the partition maps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -10,14 +11,12 @@ import {
   murmur2,
   parsePartitionMap,
   partitionsForType,
-  resolvePartitionMap,
-  normalizePartitionMap,
   ProducerError,
   toPositive,
   traceIdPartition,
   type PartitionMap,
 } from '../src/index.js';
-import { createChooser } from '../src/partitioning.js';
+import { createChooser, normalizePartitionMap, resolvePartitionMap } from '../src/partitioning.js';
 import { makeEvent } from './fixtures.js';
 
 const require = createRequire(import.meta.url);

@@ -1,8 +1,10 @@
+// The Kafka record of an event, byte for byte as the original sidecar wrote it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { EventMessage } from '@event-sidecar/contract';
-import { stableStringify, toKafkaRecord, traceparentOf, RECORD_HEADERS } from '../src/index.js';
+import { toKafkaRecord } from '../src/index.js';
+import { RECORD_HEADERS, stableStringify, traceparentOf } from '../src/record.js';
 import { makeEvent } from './fixtures.js';
 
 const NOW = 1704164645700;

@@ -1,3 +1,4 @@
+// Which topic each event type is written to, in both layouts, and the checks of the topic template.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -1,4 +1,4 @@
-// Bearer-token check shared by the HTTP app and (later) the gRPC server.
+// The bearer-token check (AUTH_TOKEN) that HTTP and gRPC both make.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();

@@ -1,5 +1,5 @@
-// The settings table (settings.ts) as documentation: the Markdown table of CONFIG.md and of the README
-// (written by `npm run config-doc -w packages/sidecar`; a unit test fails when either is stale) and `--help`; and
+// The settings table (settings.ts) as documentation: the Markdown table of CONFIG.md
+// (written by `npm run config-doc -w packages/sidecar`; a unit test fails when it is stale) and `--help`; and
 // the original sidecar's keys (original-config/keys.ts) as CONFIG.md's second table.
 import { CONTAINERS, IMPLIED, ORIGINAL_KEYS } from './original-config/keys.js';
 import { keyName } from './original-config/rc-env.js';
@@ -29,7 +29,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze(
   }),
 );
 
-/** The Markdown table of CONFIG.md and the README. */
+/** The Markdown table of CONFIG.md. */
 export function configTable(): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
   const rows = CONFIG_VARIABLES.map(

@@ -26,18 +26,7 @@ import {
   type SpoolSyncMode,
 } from './settings.js';
 
-export {
-  ACK_MODES,
-  LOG_LEVELS,
-  PARTITION_STRATEGIES,
-  SASL_MECHANISMS,
-  SPOOL_SYNC_MODES,
-  type AckMode,
-  type LogLevel,
-  type PartitionStrategyName,
-  type SaslMechanism,
-  type SpoolSyncMode,
-} from './settings.js';
+export type { AckMode, LogLevel } from './settings.js';
 
 export interface HttpConfig {
   readonly host: string;

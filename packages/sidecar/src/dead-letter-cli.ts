@@ -17,7 +17,7 @@ import {
 } from './spool/dead-letters.js';
 import { SPOOL_FILE } from './spool/store.js';
 
-export const DEAD_LETTERS_USAGE = `Usage: event-sidecar dead-letters list|export|requeue|drop [EVENT_ID ...] [--all]
+const DEAD_LETTERS_USAGE = `Usage: event-sidecar dead-letters list|export|requeue|drop [EVENT_ID ...] [--all]
 
 Events Kafka would not take however often they were sent (too large for the topic, the topic
 gone, not authorized) leave the spool's replay for its dead letters, with a warning naming each.

@@ -5,7 +5,6 @@ import { ERROR_CODES, errorCodeNameForIssue, type ErrorCodeName, type Validation
 import { isProducerError, type ProducerErrorCode } from '@event-sidecar/producer';
 
 export const SIDECAR_ERROR_CODES = [
-  'INVALID_CONFIG', // start-up only: the environment has problems
   'VALIDATION_FAILED', // the event (or request) does not match the contract
   'MALFORMED_JSON',
   'PAYLOAD_TOO_LARGE',
@@ -56,7 +55,10 @@ export function isSidecarError(err: unknown): err is SidecarError {
   return err instanceof SidecarError;
 }
 
-/** Thrown by `loadConfig`: every problem found in the environment, one per line. */
+/**
+ * Thrown by `loadConfig` (and at start when SPOOL_DIR is unusable): every problem found, one per line. Not a
+ * SidecarError: it stops the start and is never answered to a client.
+ */
 export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIG' as const;
   readonly canRetry = false;
@@ -94,7 +96,6 @@ export interface ErrorStatus {
 // starting or stopping. A delivery Kafka refused for a retriable reason is the contract's 502.
 export const ERROR_STATUS: Readonly<Record<ErrorCode, ErrorStatus>> = Object.freeze({
   // Sidecar
-  INVALID_CONFIG: { http: 500, grpc: 'INTERNAL', mojaloop: 'INTERNAL_SERVER_ERROR' },
   VALIDATION_FAILED: { http: 400, grpc: 'INVALID_ARGUMENT', mojaloop: 'GENERIC_VALIDATION_ERROR' },
   MALFORMED_JSON: { http: 400, grpc: 'INVALID_ARGUMENT', mojaloop: 'MALFORMED_SYNTAX' },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: 'RESOURCE_EXHAUSTED', mojaloop: 'TOO_LARGE_PAYLOAD' },

@@ -42,7 +42,7 @@ const LEVEL_OF_ACTION: Readonly<Record<string, LogLevel>> = {
   error: 'error',
 };
 
-export function echoLevel(event: EventMessage): LogLevel {
+function echoLevel(event: EventMessage): LogLevel {
   const { type, action } = event.metadata.event;
   return type === 'log' ? (LEVEL_OF_ACTION[action] ?? 'info') : 'info';
 }

@@ -16,7 +16,7 @@ import type { HealthStatus, ServiceHealth } from '@event-sidecar/contract';
 import type { ProducerHealth } from '@event-sidecar/producer';
 import type { BrokerProbe, ProbeResult } from './broker-probe.js';
 import type { HealthSource } from './producer-views.js';
-import type { SpoolStats } from './spool/index.js';
+import type { SpoolStats } from './spool/store.js';
 
 export interface HealthInputs {
   readonly producer: ProducerHealth;

@@ -7,8 +7,8 @@ import type { Publisher } from './producer-views.js';
 import { SidecarError, errorBody, resolveError } from './errors.js';
 import type { Admission } from './admission.js';
 import { eventTypeLabel, type EventTypeLabel, type SidecarMetrics, type TransportName } from './metrics.js';
-import type { Spool } from './spool/index.js';
-import { directDelivery, spoolingDelivery, type SpoolingOptions } from './spool/spooling-publisher.js';
+import type { Spool } from './spool/spool.js';
+import { directDelivery, spoolingDelivery, type SpoolingOptions } from './delivery.js';
 
 /** The contract's `validateEvent`, or another with its shape. */
 export type EventValidator = (value: unknown) => ValidationResult;

@@ -10,7 +10,7 @@ export interface ConnectBackoff {
   readonly maxMs: number;
 }
 
-export const DEFAULT_CONNECT_BACKOFF: ConnectBackoff = Object.freeze({ firstMs: 1000, maxMs: 30_000 });
+const DEFAULT_CONNECT_BACKOFF: ConnectBackoff = Object.freeze({ firstMs: 1000, maxMs: 30_000 });
 
 /**
  * The wait before attempt `attempt + 1` after `attempt` failed ones (1, 2, ...): doubled each time up to

@@ -7,7 +7,7 @@ import type { Admission } from './admission.js';
 import type { SidecarConfig } from './config.js';
 import { keepConnecting } from './kafka-connect.js';
 import type { SidecarProducer } from './producer-views.js';
-import { shouldSpool, type Spool } from './spool/index.js';
+import { shouldSpool, type Spool } from './spool/spool.js';
 import type { Transport } from './transport.js';
 
 /**

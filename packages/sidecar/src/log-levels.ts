@@ -3,7 +3,7 @@
 // threshold, and the levels above it to drop when the list leaves gaps.
 import { bad, ok, splitList, type Parser } from './env.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**

@@ -1,5 +1,5 @@
 // One root pino logger per sidecar; components log through children (`component: 'http'`,
-// `component: 'producer'`, later `component: 'grpc'`).
+// `component: 'producer'`, `component: 'grpc'`), and the HTTP request logger.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -7,7 +7,7 @@ import { pinoHttp, type HttpLogger } from 'pino-http';
 import { levelValue, type LogLevel } from './log-levels.js';
 
 /** Paths never written to a log line. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
@@ -41,7 +41,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, o
 /** An inbound id is honoured when it is short and plain; anything else is replaced. */
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
-export function requestIdOf(req: IncomingMessage): string {
+function requestIdOf(req: IncomingMessage): string {
   const inbound = req.headers['x-request-id'];
   return typeof inbound === 'string' && REQUEST_ID.test(inbound) ? inbound : randomUUID();
 }

@@ -1,5 +1,5 @@
 // Every setting of the sidecar, once: its environment variable, parser, default, description and group.
-// loadConfig (config.ts) reads exactly these; `--help`, CONFIG.md and the README table are rendered from them
+// loadConfig (config.ts) reads exactly these; `--help` and CONFIG.md's table are rendered from them
 // (config-doc.ts). A setting is added here, then given its place in SidecarConfig.
 import {
   PRODUCER_DEFAULTS,
@@ -22,9 +22,9 @@ import { DEFAULT_SPOOL_DIR_SHOWN, spoolDir } from './spool/location.js';
 type NamedStrategy = Exclude<PartitionStrategy, CustomPartitioner>;
 type ProducerSasl = NonNullable<EventProducerOptions['sasl']>['mechanism'];
 
-export const PARTITION_STRATEGIES = ['event-type', 'trace-id'] as const satisfies readonly NamedStrategy[];
+const PARTITION_STRATEGIES = ['event-type', 'trace-id'] as const satisfies readonly NamedStrategy[];
 export type PartitionStrategyName = (typeof PARTITION_STRATEGIES)[number];
-export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const satisfies readonly ProducerSasl[];
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const satisfies readonly ProducerSasl[];
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 // The lists above are checked against the producer's types both ways: no value it refuses, none it takes missing.
 const everyStrategy: Exclude<NamedStrategy, PartitionStrategyName> extends never ? true : never = true;
@@ -33,14 +33,13 @@ void everyStrategy;
 void everyMechanism;
 
 /** gRPC Log answers: `confirmed` once Kafka has the event, `received` on receipt (as the original). */
-export const ACK_MODES = ['confirmed', 'received'] as const;
+const ACK_MODES = ['confirmed', 'received'] as const;
 export type AckMode = (typeof ACK_MODES)[number];
-export { LOG_LEVELS, type LogLevel } from './log-levels.js';
-export const SPOOL_SYNC_MODES = ['full', 'normal'] as const;
+export type { LogLevel } from './log-levels.js';
+const SPOOL_SYNC_MODES = ['full', 'normal'] as const;
 export type SpoolSyncMode = (typeof SPOOL_SYNC_MODES)[number];
 
-export const SETTING_GROUPS = ['Access', 'HTTP', 'gRPC', 'Kafka', 'Producer', 'Spool', 'Logging', 'Process'] as const;
-export type SettingGroup = (typeof SETTING_GROUPS)[number];
+export type SettingGroup = 'Access' | 'HTTP' | 'gRPC' | 'Kafka' | 'Producer' | 'Spool' | 'Logging' | 'Process';
 
 interface SettingSpec<T> {
   readonly group: SettingGroup;

@@ -22,8 +22,8 @@ import { createHttpLogger, createLogger } from './logger.js';
 import { createMetrics, type SidecarMetrics } from './metrics.js';
 import { createHealthPolicy } from './health-policy.js';
 import { createLifecycle } from './lifecycle.js';
-import { createSpool, type Spool } from './spool/index.js';
-import { recordCheck } from './spool/spooling-publisher.js';
+import { createSpool, type Spool } from './spool/spool.js';
+import { recordCheck } from './delivery.js';
 import type { SidecarProducer } from './producer-views.js';
 import type { Transport } from './transport.js';
 

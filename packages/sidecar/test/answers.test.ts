@@ -1,3 +1,4 @@
+// The early HTTP answers (refusals written before the body is read) and what happens to their connection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, createServer, request } from 'node:http';

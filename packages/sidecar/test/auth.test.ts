@@ -1,3 +1,4 @@
+// The bearer token check.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearerMatches, tokensEqual } from '../src/auth.js';

@@ -1,3 +1,4 @@
+// The one mapping of error codes to HTTP status, gRPC status and Mojaloop error code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_CODES } from '@event-sidecar/contract';

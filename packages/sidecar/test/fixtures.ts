@@ -9,7 +9,7 @@ import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { createIngress } from '../src/ingress.js';
 import type { Publisher } from '../src/producer-views.js';
 import { createMetrics } from '../src/metrics.js';
-import { createSpool } from '../src/spool/index.js';
+import { createSpool } from '../src/spool/spool.js';
 
 /** A minimal valid event: `log`/`info`, or `audit`/`start`, of trace `traceId`. */
 export function testEvent(id: string, options: { type?: 'log' | 'audit'; traceId?: string } = {}): EventMessage {

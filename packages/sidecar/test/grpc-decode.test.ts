@@ -1,3 +1,4 @@
+// The gRPC EventMessage decoded to the event the contract validates: content by MIME type, refusals naming /content.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type protoLoader from '@grpc/proto-loader';

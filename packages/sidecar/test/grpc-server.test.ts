@@ -11,7 +11,7 @@ import type { EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type ProducerHealth, type ProducerState, type PublishResult } from '@event-sidecar/producer';
 import { Registry } from 'prom-client';
 import { eventLoggerClient, healthClient, nextMessage, toWire } from '../../../test/helpers/grpc.js';
-import { startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from '../src/grpc/index.js';
+import { startGrpcServer, type GrpcServerOptions, type RunningGrpcServer } from '../src/grpc/server.js';
 import { createHealthPolicy } from '../src/health-policy.js';
 import { createIngress } from '../src/ingress.js';
 import { createLogger } from '../src/logger.js';

@@ -1,3 +1,4 @@
+// The health policy's inputs: Kafka's state from the producer and the broker probe, and the probe itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';

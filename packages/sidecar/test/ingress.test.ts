@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { validateEvent, type EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishOutcome } from '@event-sidecar/producer';
 import { createIngress } from '../src/ingress.js';
-import { recordCheck } from '../src/spool/spooling-publisher.js';
+import { recordCheck } from '../src/delivery.js';
 import type { Publisher } from '../src/producer-views.js';
 import { createMetrics } from '../src/metrics.js';
 import { resolveError } from '../src/errors.js';

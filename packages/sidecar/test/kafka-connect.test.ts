@@ -1,3 +1,4 @@
+// Connecting to Kafka in the background after start: the backoff, and stopping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';

@@ -1,3 +1,4 @@
+// The event-loop delay monitor that sheds load.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';

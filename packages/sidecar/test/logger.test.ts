@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { createHttpLogger, createLogger } from '../src/index.js';
+import { createHttpLogger, createLogger } from '../src/logger.js';
 import type { LogLevel } from '../src/config.js';
 import { loggableUrl } from '../src/logger.js';
 

@@ -20,7 +20,9 @@ import assert from 'node:assert/strict';
 import type { EventMessage } from '@event-sidecar/contract';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { ConfigError, SPOOL_FILE, SpoolStore, createSpool, isSidecarError, type SpoolFault } from '../src/index.js';
+import { ConfigError, isSidecarError } from '../src/errors.js';
+import { createSpool } from '../src/spool/spool.js';
+import { SPOOL_FILE, SpoolStore, type SpoolFault } from '../src/spool/store.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'spool-damage-'));

@@ -12,16 +12,13 @@ import type { EventMessage } from '@event-sidecar/contract';
 import { ProducerError } from '@event-sidecar/producer';
 import { pino } from 'pino';
 import {
-  Replayer,
-  SPOOL_FILE,
-  SpoolStore,
   dropDeadLetters,
   listDeadLetters,
-  replayVerdict,
   requeueDeadLetters,
   type DeadLetterReason,
-  type SpooledEvent,
-} from '../src/index.js';
+} from '../src/spool/dead-letters.js';
+import { Replayer, replayVerdict } from '../src/spool/replayer.js';
+import { SPOOL_FILE, SpoolStore, type SpooledEvent } from '../src/spool/store.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'spool-dead-'));

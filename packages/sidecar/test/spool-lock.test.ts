@@ -11,7 +11,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../src/errors.js';
 import type { ReplayPublisher } from '../src/producer-views.js';
-import { SpoolStore, createSpool, lockSpoolDir } from '../src/spool/index.js';
+import { lockSpoolDir } from '../src/spool/lock.js';
+import { createSpool } from '../src/spool/spool.js';
+import { SpoolStore } from '../src/spool/store.js';
 import { testEvent } from './fixtures.js';
 
 function tempDir(t: TestContext): string {

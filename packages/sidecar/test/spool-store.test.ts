@@ -1,3 +1,4 @@
+// The spool's store: group commit, order, the size bound, and what one run leaves to the next.
 import { mkdtempSync, rmSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,10 @@ import Database from 'better-sqlite3';
 import type { EventMessage } from '@event-sidecar/contract';
 import { ProducerError } from '@event-sidecar/producer';
 import { pino } from 'pino';
-import { Replayer, SPOOL_FILE, SpoolStore, isSidecarError, shouldSpool } from '../src/index.js';
+import { isSidecarError } from '../src/errors.js';
+import { Replayer } from '../src/spool/replayer.js';
+import { shouldSpool } from '../src/spool/spool.js';
+import { SPOOL_FILE, SpoolStore } from '../src/spool/store.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));

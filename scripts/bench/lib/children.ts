@@ -17,16 +17,6 @@ export interface NodeChild {
   stop(graceMs?: number): Promise<number | string>;
 }
 
-export interface StartOptions {
-  env: NodeJS.ProcessEnv;
-  logPath: string;
-  /** Flags for node itself (`--cpu-prof`, `--import tsx`). */
-  nodeArgs?: string[];
-  cwd?: string;
-  /** Arguments after the script. */
-  args?: readonly string[];
-}
-
 /** The node flags in a script's `#!/usr/bin/env -S node [flags]` line: the bench runs the CLI as its bin does. */
 export function shebangNodeFlags(script: string): string[] {
   const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
@@ -34,7 +24,14 @@ export function shebangNodeFlags(script: string): string[] {
   return m?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 }
 
-export function startNode(script: string, options: StartOptions): NodeChild {
+/**
+ * `script` in a node of this version, `nodeArgs` its flags (`--cpu-prof`, `--import tsx`), `args` its arguments, its
+ * output in `logPath`.
+ */
+export function startNode(
+  script: string,
+  options: { env: NodeJS.ProcessEnv; logPath: string; nodeArgs?: string[]; cwd?: string; args?: readonly string[] },
+): NodeChild {
   const fd = openSync(options.logPath, 'w');
   let proc: ChildProcess;
   try {

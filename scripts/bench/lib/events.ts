@@ -3,21 +3,13 @@
 // Kafka-only, HTTP and gRPC alike, sends these same events, so their figures compare.
 import { validateEvent, type EventMessage, type EventType } from '@event-sidecar/contract';
 
-export type EventMix = Record<EventType, number>;
-
 /** Share of each event type; services log most, trace and audit every request, and error rarely. */
-export const DEFAULT_MIX: EventMix = Object.freeze({ log: 0.4, audit: 0.25, trace: 0.25, error: 0.1 });
-
-export interface GenerateOptions {
-  /** Seed of the generator: the same seed gives the same events. */
-  seed?: number;
-  /** Mean size of an event as JSON, in bytes; each event is drawn within ±20 % of it. */
-  targetBytes?: number;
-  mix?: EventMix;
-}
+const MIX: Record<EventType, number> = { log: 0.4, audit: 0.25, trace: 0.25, error: 0.1 };
+/** Mean size of an event as JSON, in bytes; each event is drawn within ±20 % of it. */
+const TARGET_BYTES = 1024;
 
 /** mulberry32: a tiny seeded PRNG, good enough to vary payloads reproducibly. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -68,11 +60,10 @@ function sentence(random: () => number, words: number): string {
   return Array.from({ length: words }, () => pick(random, dictionary)).join(' ');
 }
 
-function pickType(random: () => number, mix: EventMix): EventType {
-  const total = mix.log + mix.audit + mix.trace + mix.error;
-  let r = random() * total;
+function pickType(random: () => number): EventType {
+  let r = random();
   for (const type of ['log', 'audit', 'trace', 'error'] as const) {
-    r -= mix[type];
+    r -= MIX[type];
     if (r < 0) return type;
   }
   return 'log';
@@ -176,14 +167,12 @@ function padTo(random: () => number, event: EventMessage, bytes: number): EventM
 }
 
 /** `count` valid events of the mix; throws if the contract refuses any (the benchmark must send valid events). */
-export function generateEvents(count: number, options: GenerateOptions = {}): EventMessage[] {
-  const random = seededRandom(options.seed ?? 1);
-  const mix = options.mix ?? DEFAULT_MIX;
-  const target = options.targetBytes ?? 1024;
+export function generateEvents(count: number, { seed = 1 }: { seed?: number } = {}): EventMessage[] {
+  const random = seededRandom(seed);
   const events: EventMessage[] = [];
   for (let i = 0; i < count; i++) {
-    const type = pickType(random, mix);
-    const event = padTo(random, buildEvent(random, type, i), Math.round(target * (0.8 + random() * 0.4)));
+    const type = pickType(random);
+    const event = padTo(random, buildEvent(random, type, i), Math.round(TARGET_BYTES * (0.8 + random() * 0.4)));
     const checked = validateEvent(event);
     if (!checked.ok) {
       const issue = checked.errors[0];

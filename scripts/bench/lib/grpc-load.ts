@@ -2,24 +2,11 @@
 // encoded once up front so the load generator does not spend its CPU on protobuf.
 import { credentials, Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
-import { percentile } from './stats.js';
+import { closedLoop, type ClosedLoopResult } from './closed-loop.js';
 
 /** Options of event-sdk's client (and of the sidecar): enums travel as their names. */
 const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: false, oneofs: true };
 const SERVICE = 'mojaloop.events.EventLoggerService';
-
-export interface GrpcLoadResult {
-  inFlight: number;
-  channels: number;
-  seconds: number;
-  /** Calls answered with status `accepted`. */
-  ok: number;
-  okPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  failed: number;
-  failures: Record<string, number>;
-}
 
 type LogResponse = { status?: string };
 
@@ -74,44 +61,17 @@ export class GrpcLoad {
     });
   }
 
-  async run(messages: readonly Buffer[], inFlight: number, durationS: number): Promise<GrpcLoadResult> {
-    const latencies: number[] = [];
-    const failures: Record<string, number> = {};
-    let ok = 0;
-    let failed = 0;
-    let next = 0;
-    const started = performance.now();
-    const deadline = started + durationS * 1000;
-    const worker = async (index: number): Promise<void> => {
-      const client = this.clients[index % this.clients.length]!;
-      while (performance.now() < deadline) {
-        const message = messages[next++ % messages.length]!;
-        const t0 = performance.now();
-        const { ok: accepted, outcome } = await this.call(message, client);
-        if (accepted) {
-          ok++;
-          latencies.push(performance.now() - t0);
-        } else {
-          failed++;
-          // Error details may carry ids; the code and the first words are enough to tell failures apart.
-          const key = outcome.slice(0, 80);
-          failures[key] = (failures[key] ?? 0) + 1;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: inFlight }, (_, i) => worker(i)));
-    const seconds = (performance.now() - started) / 1000;
-    return {
+  /** `inFlight` calls kept in flight, spread over the channels, each answered `accepted` or counted as failed. */
+  run(messages: readonly Buffer[], inFlight: number, durationS: number): Promise<ClosedLoopResult> {
+    const channels = this.clients.length;
+    return closedLoop(
+      async (i) => {
+        const { ok, outcome } = await this.call(messages[i % messages.length]!, this.clients[i % channels]);
+        if (!ok) throw new Error(outcome);
+      },
       inFlight,
-      channels: this.clients.length,
-      seconds,
-      ok,
-      okPerSecond: ok / seconds,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      failed,
-      failures,
-    };
+      durationS,
+    );
   }
 
   close(): void {

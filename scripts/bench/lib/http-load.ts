@@ -11,7 +11,6 @@ export interface HttpLoadOptions {
   durationS: number;
   /** Requests per second over all connections (a soak); unset: as fast as answers come. */
   overallRate?: number;
-  timeoutS?: number;
   /** Status codes that count as success (default: every 2xx); e.g. 200 only for `POST /events`, whose 207 is partial. */
   okStatus?: readonly number[];
 }
@@ -36,7 +35,7 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
     connections: options.connections,
     duration: options.durationS,
     pipelining: 1,
-    timeout: options.timeoutS ?? 10,
+    timeout: 10,
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     // autocannon copies these per connection: keep the set small (64 single events are plenty of variety).
     requests: options.bodies.map((body) => ({
@@ -84,25 +83,14 @@ export async function probe(url: string, body: Buffer): Promise<{ status: number
 
 export interface HeapReading {
   heapTotalMiB: number;
-  heapUsedMiB: number;
-  externalMiB: number;
 }
 
 /** The V8 heap of a process that exposes prom-client's default metrics (any prefix) on `/metrics`. */
 export async function readHeap(url: string): Promise<HeapReading | undefined> {
   try {
     const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-    if (res.status !== 200) return undefined;
-    const text = await res.text();
-    const value = (suffix: string): number => {
-      const match = new RegExp(`^\\w*${suffix} ([0-9.e+]+)$`, 'm').exec(text);
-      return match ? Number(match[1]) / (1024 * 1024) : Number.NaN;
-    };
-    return {
-      heapTotalMiB: value('nodejs_heap_size_total_bytes'),
-      heapUsedMiB: value('nodejs_heap_size_used_bytes'),
-      externalMiB: value('nodejs_external_memory_bytes'),
-    };
+    const match = /^\w*nodejs_heap_size_total_bytes ([0-9.e+]+)$/m.exec(await res.text());
+    return res.status === 200 ? { heapTotalMiB: match ? Number(match[1]) / (1024 * 1024) : Number.NaN } : undefined;
   } catch {
     return undefined;
   }

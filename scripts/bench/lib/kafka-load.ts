@@ -1,27 +1,16 @@
 // The Kafka limit: raw kafkajs sendBatch of pre-built messages, as fast as the broker acknowledges them (acks=-1),
 // with the producer settings the sidecar's producer uses (idempotent, so one request in flight per broker).
 import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
-import { percentile } from './stats.js';
+import { closedLoop } from './closed-loop.js';
 
-export interface KafkaLoadResult {
-  concurrency: number;
-  batchSize: number;
-  seconds: number;
-  events: number;
-  eventsPerSecond: number;
-  batchP50Ms: number;
-  batchP99Ms: number;
-}
+export type KafkaLoadResult = Awaited<ReturnType<RawKafka['run']>>;
 
 export class RawKafka {
   private readonly kafka: Kafka;
   private admin: Admin | undefined;
   private producer: Producer | undefined;
 
-  constructor(
-    brokers: string[],
-    private readonly idempotent: boolean,
-  ) {
+  constructor(brokers: string[]) {
     this.kafka = new Kafka({ clientId: 'event-sidecar-bench', brokers, logLevel: logLevel.NOTHING });
   }
 
@@ -30,29 +19,25 @@ export class RawKafka {
     await this.admin.connect();
   }
 
+  /** Creates `topic` unless it exists; resolves once every partition has a leader. */
   async createTopic(topic: string, partitions: number): Promise<void> {
     const admin = this.requireAdmin();
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-        waitForLeaders: true,
-      });
-    } catch (err) {
-      // On a busy machine kafkajs's wait for leaders can give up with "does not host this topic-partition"
-      // while the broker is still electing them: wait for every leader ourselves before giving up.
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const ready = await admin
+    // On a busy machine, or a broker just started, kafkajs can give up ("does not host this topic-partition") while
+    // the broker is still electing leaders: look at the leaders ourselves, and ask again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const spec = { topic, numPartitions: partitions, replicationFactor: 1 };
+        await admin.createTopics({ topics: [spec], waitForLeaders: true });
+        return;
+      } catch (err) {
+        const found = await admin
           .fetchTopicMetadata({ topics: [topic] })
-          .then((m) => {
-            const found = m.topics[0]?.partitions ?? [];
-            return found.length === partitions && found.every((p) => p.leader >= 0);
-          })
-          .catch(() => false);
-        if (ready) return;
+          .then((m) => m.topics[0]?.partitions ?? [])
+          .catch(() => []);
+        if (found.length === partitions && found.every((p) => p.leader >= 0)) return;
+        if (attempt >= 30) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
-      throw err;
     }
   }
 
@@ -68,38 +53,15 @@ export class RawKafka {
     return offsets.reduce((sum, p) => sum + (Number(p.high) - Number(p.low)), 0);
   }
 
-  async run(
-    topic: string,
-    batches: readonly Message[][],
-    concurrency: number,
-    durationS: number,
-  ): Promise<KafkaLoadResult> {
+  /** `sendBatch` of `batches` in turn (all of one size), `concurrency` at once, for `durationS`. */
+  async run(topic: string, batches: readonly Message[][], concurrency: number, durationS: number) {
     const producer = await this.connectProducer();
-    const latencies: number[] = [];
-    let events = 0;
-    let next = 0;
-    const started = performance.now();
-    const deadline = started + durationS * 1000;
-    const worker = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        const messages = batches[next++ % batches.length]!;
-        const t0 = performance.now();
-        await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
-        latencies.push(performance.now() - t0);
-        events += messages.length;
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      concurrency,
-      batchSize: batches[0]?.length ?? 0,
-      seconds,
-      events,
-      eventsPerSecond: events / seconds,
-      batchP50Ms: percentile(latencies, 50),
-      batchP99Ms: percentile(latencies, 99),
-    };
+    const send = (i: number) =>
+      producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: batches[i % batches.length]! }] });
+    const r = await closedLoop(async (i) => void (await send(i)), concurrency, durationS);
+    if (r.failed > 0) throw new Error(`sendBatch failed: ${JSON.stringify(r.failures)}`);
+    const size = batches[0]?.length ?? 0;
+    return { events: r.ok * size, eventsPerSecond: r.okPerSecond * size, batchP50Ms: r.p50Ms, batchP99Ms: r.p99Ms };
   }
 
   /** One record, acks=-1, as `await producer.send()` of a service that waits for each event: the floor of latency. */
@@ -116,7 +78,7 @@ export class RawKafka {
   private async connectProducer(): Promise<Producer> {
     if (!this.producer) {
       this.producer = this.kafka.producer({
-        idempotent: this.idempotent,
+        idempotent: true,
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
       });

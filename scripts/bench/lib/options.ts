@@ -20,52 +20,21 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export interface BenchOptions {
-  readonly quick: boolean;
-  /** Name of the result files: `<outDir>/<name>.json|md|svg`. */
-  readonly name: string;
-  readonly outDir: string;
-  readonly rounds: number;
-  readonly durationS: number;
-  readonly warmupS: number;
-  /** 0: no soak. */
-  readonly soakS: number;
-  /** Connections of the `POST /event` (and bare HTTP) phases. */
-  readonly connections: readonly number[];
-  /** Connections at which the HTTP limit L_http is taken (and the goal of `POST /event` checked). */
-  readonly limitConnections: number;
-  readonly batchConnections: number;
-  readonly eventsPerRequest: number;
-  readonly kafkaBatch: number;
-  readonly kafkaConcurrency: number;
-  readonly kafkaIdempotent: boolean;
-  readonly grpcInFlight: number;
-  readonly grpcChannels: number;
-  /** Calls in flight of the `curve` phase (gRPC through @mojaloop/event-sdk, confirmed beside received). */
-  readonly curveInFlight: readonly number[];
-  /** Seconds the `idle` phase watches the sidecar with no traffic; 0: no idle phase. */
-  readonly idleS: number;
-  readonly partitions: number;
-  readonly phases: readonly Phase[];
-  /** Where the spool phase's sidecar keeps its spool (a directory made inside it, removed after the run). */
-  readonly spoolBase: string;
-  /** Run the sidecar with `--cpu-prof` and summarize the profile. */
-  readonly profile: boolean;
-  readonly sidecarCli: string;
-}
+/** The settings of a run (frozen); see USAGE and bench/README.md for what each means. */
+export type BenchOptions = ReturnType<typeof parseOptions>;
 
 export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--rounds=N] [--duration=S] [--warmup=S] [--soak=S]
                        [--idle=S] [--connections=1,16,64,256] [--in-flight=1,4,16,64]
                        [--phases=${PHASES.join(',')}] [--out=DIR] [--name=NAME]
 Environment: BENCH_ROUNDS, BENCH_DURATION_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SOAK_SECONDS, BENCH_CONNECTIONS,
-BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4), BENCH_KAFKA_IDEMPOTENT (true),
+BENCH_BATCH_CONNECTIONS (16), BENCH_BATCH_EVENTS (100), BENCH_KAFKA_CONCURRENCY (4),
 BENCH_GRPC_IN_FLIGHT (64), BENCH_GRPC_CHANNELS (4), BENCH_IDLE_SECONDS (20), BENCH_CURVE_IN_FLIGHT (1,4,16,64),
 BENCH_PARTITIONS (12), BENCH_OUT_DIR, BENCH_SIDECAR_CLI,
 BENCH_SPOOL_DIR (the disk the spool phase writes to; default the system temp dir),
 BENCH_JOURNAL_NODE (a node with node:sqlite: the recorder phase then measures the producer's journal too);
 KAFKA_BROKERS (set by scripts/with-kafka.sh). Other variables (PRODUCER_LINGER_MS, ...) reach the sidecar.`;
 
-export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -116,37 +85,43 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     if (!(PHASES as readonly string[]).includes(p))
       problems.push(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
   }
-  const idempotentRaw = read('BENCH_KAFKA_IDEMPOTENT') ?? 'true';
-  if (idempotentRaw !== 'true' && idempotentRaw !== 'false') {
-    problems.push(`BENCH_KAFKA_IDEMPOTENT must be true or false, got "${idempotentRaw}"`);
-  }
-  const options: BenchOptions = {
+  const options = {
     quick,
+    /** The result files: `<outDir>/<name>.json|md|svg`. */
     name: values.name ?? (quick ? 'quick' : 'latest'),
     outDir: values.out ?? read('BENCH_OUT_DIR') ?? 'bench/results',
     rounds: int('rounds', values.rounds ?? read('BENCH_ROUNDS'), 3, 1),
     durationS: int('duration', values.duration ?? read('BENCH_DURATION_SECONDS'), quick ? 3 : 10, 1),
     warmupS: int('warmup', values.warmup ?? read('BENCH_WARMUP_SECONDS'), quick ? 1 : 2, 0),
     soakS: int('soak', values.soak ?? read('BENCH_SOAK_SECONDS'), quick ? 30 : 300, 0),
-    connections: list('connections', values.connections ?? read('BENCH_CONNECTIONS'), [1, 16, 64, 256]),
+    connections: list(
+      'connections',
+      values.connections ?? read('BENCH_CONNECTIONS'),
+      [1, 16, 64, 256],
+    ) as readonly number[],
+    /** Connections at which L_http is taken (and the goal of `POST /event` checked). */
     limitConnections: 64,
     batchConnections: int('BENCH_BATCH_CONNECTIONS', read('BENCH_BATCH_CONNECTIONS'), 16, 1),
     eventsPerRequest: int('BENCH_BATCH_EVENTS', read('BENCH_BATCH_EVENTS'), 100, 1),
     kafkaBatch: 100,
     kafkaConcurrency: int('BENCH_KAFKA_CONCURRENCY', read('BENCH_KAFKA_CONCURRENCY'), 4, 1),
-    kafkaIdempotent: idempotentRaw !== 'false',
     grpcInFlight: int('BENCH_GRPC_IN_FLIGHT', read('BENCH_GRPC_IN_FLIGHT'), 64, 1),
     grpcChannels: int('BENCH_GRPC_CHANNELS', read('BENCH_GRPC_CHANNELS'), 4, 1),
-    curveInFlight: list('in-flight', values['in-flight'] ?? read('BENCH_CURVE_IN_FLIGHT'), [1, 4, 16, 64]),
+    curveInFlight: list(
+      'in-flight',
+      values['in-flight'] ?? read('BENCH_CURVE_IN_FLIGHT'),
+      [1, 4, 16, 64],
+    ) as readonly number[],
     idleS: int('idle', values.idle ?? read('BENCH_IDLE_SECONDS'), 20, 0),
     partitions: int('BENCH_PARTITIONS', read('BENCH_PARTITIONS'), 12, 4),
-    phases: phases.filter((p): p is Phase => (PHASES as readonly string[]).includes(p)),
+    phases: phases.filter((p): p is Phase => (PHASES as readonly string[]).includes(p)) as readonly Phase[],
+    /** Where the sidecars' spools go (a directory made inside it for each, removed after the run). */
     spoolBase: read('BENCH_SPOOL_DIR') ?? tmpdir(),
     profile: values.profile ?? false,
     sidecarCli: read('BENCH_SIDECAR_CLI') ?? 'packages/sidecar/dist/cli.js',
   };
   if (problems.length > 0) throw new Error(`invalid benchmark settings:\n  ${problems.join('\n  ')}\n${USAGE}`);
-  return Object.freeze(options);
+  return Object.freeze(options) as Readonly<typeof options>;
 }
 
 export class UsageRequested extends Error {

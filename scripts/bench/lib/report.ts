@@ -142,7 +142,7 @@ export function renderMarkdown(results: BenchResults): string {
 }
 
 /** The `recorder` phase: EventSdkRecorder beside the SDK's direct mode, each through a broker SIGKILL. */
-export function recorderRows(results: BenchResults): string[] {
+function recorderRows(results: BenchResults): string[] {
   const r = results.recorders;
   if (!r) return [];
   const name = {

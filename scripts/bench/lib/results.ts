@@ -31,10 +31,13 @@ export interface HttpPoint {
   statusCodes: Record<string, number>;
 }
 
-export interface SidecarHttpPoint extends HttpPoint {
+/** The sidecar's memory at the end of each measured run: its peak RSS, and its V8 heap (from its metrics). */
+export interface Memory {
   peakRssMiB: Rounds;
-  /** V8 heap size (total) at the end of each measured run, from the sidecar's metrics. */
   heapTotalMiB: Rounds;
+}
+
+export interface SidecarHttpPoint extends HttpPoint, Memory {
   /** Median of the per-round ratios to L_http. */
   ratioToHttpLimit: number;
   /** Median of the per-round ratios of CPU per request to the bare app's at the same connections. */
@@ -42,9 +45,7 @@ export interface SidecarHttpPoint extends HttpPoint {
 }
 
 /** The sidecar's `POST /event` while Kafka is away: every event goes to the spool (202). */
-export interface SpoolHttpPoint extends HttpPoint {
-  peakRssMiB: Rounds;
-  heapTotalMiB: Rounds;
+export interface SpoolHttpPoint extends HttpPoint, Memory {
   /** Median of the per-round ratios to the sidecar's Kafka path (`POST /event`) at the same connections. */
   ratioToKafkaPath: number;
   /** The same for the CPU time per event. */
@@ -58,39 +59,30 @@ export interface SpoolFigures {
   event: SpoolHttpPoint[];
 }
 
-export interface BatchFigures {
-  connections: number;
-  eventsPerRequest: number;
+/** Events/s of a sidecar path under load, beside L_kafka; CPU per acknowledged event, and its ratio to kafkajs's. */
+interface LoadFigures extends Memory {
   eventsPerSecond: Rounds;
-  requestsPerSecond: Rounds;
   p50Ms: Rounds;
   p99Ms: Rounds;
-  peakRssMiB: Rounds;
-  heapTotalMiB: Rounds;
-  /** CPU time of the sidecar per acknowledged event, in microseconds. */
   cpuUsPerEvent: Rounds;
-  /** Median of the per-round ratios of that CPU time to the raw kafkajs client's per event. */
   cpuRatioToKafkaClient: number;
   clientCpuUsPerEvent: Rounds;
   ratioToKafkaLimit: number;
+}
+
+export interface BatchFigures extends LoadFigures {
+  connections: number;
+  eventsPerRequest: number;
+  requestsPerSecond: Rounds;
   non2xx: number;
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
 }
 
-export interface GrpcFigures {
+export interface GrpcFigures extends LoadFigures {
   inFlight: number;
   channels: number;
-  eventsPerSecond: Rounds;
-  p50Ms: Rounds;
-  p99Ms: Rounds;
-  peakRssMiB: Rounds;
-  heapTotalMiB: Rounds;
-  cpuUsPerEvent: Rounds;
-  cpuRatioToKafkaClient: number;
-  clientCpuUsPerEvent: Rounds;
-  ratioToKafkaLimit: number;
   /** Against the bare grpc-js server with the same client in the same rounds (L_grpc). */
   ratioToGrpcLimit?: number;
   failed: number;
@@ -104,9 +96,8 @@ export interface GrpcLimit {
   callsPerSecond: Rounds;
   p50Ms: Rounds;
   p99Ms: Rounds;
-  /** CPU time of the bare server per call. */
+  /** CPU time of the bare server, and of the load generator (the benchmark process), per call. */
   cpuUsPerCall: Rounds;
-  /** CPU time of the load generator (the benchmark process) per call. */
   clientCpuUsPerCall: Rounds;
   /** What the transport alone reaches, in units of L_kafka: a ceiling of the gRPC goal on this machine. */
   ratioToKafkaLimit: number;
@@ -119,9 +110,9 @@ export interface LoopFigures {
   eventsPerSecond: Rounds;
   p50Ms: Rounds;
   p99Ms: Rounds;
-  /** CPU time (user + system, every thread) of the sidecar per event; for raw `send()`, of the kafkajs client. */
+  /** CPU time (user + system, every thread) of the sidecar (for raw `send()`, of the kafkajs client), and of the
+   *  load generator, per event. */
   cpuUsPerEvent: Rounds;
-  /** CPU time of the load generator (the benchmark process) per event. */
   clientCpuUsPerEvent: Rounds;
   failed: number;
   failures: Record<string, number>;
@@ -142,11 +133,7 @@ export interface LatencyFigures {
   grpc?: LatencyPath;
   /** `POST /event` over one keep-alive connection. */
   http?: LatencyPath;
-  /**
-   * The transports alone at one call in flight (with the `http` phase in the run): the bare process's gRPC `Log`
-   * through the same event-sdk client, and its express `POST /event` over one keep-alive connection. Neither
-   * validates nor touches Kafka: what the transport and the client cost before the sidecar does anything.
-   */
+  /** The transports alone, through the same clients (with the `http` phase in the run): no validation, no Kafka. */
   bareGrpc?: LoopFigures;
   bareHttp?: LoopFigures;
 }

@@ -62,27 +62,16 @@ export function newestProfile(dir: string): string | undefined {
   return files[0];
 }
 
-/** The settings of a run, as recorded in its results. */
+/** The settings of a run, as recorded in its results (not where its files go). */
 export function runSettings(options: BenchOptions): Record<string, unknown> {
-  return {
-    rounds: options.rounds,
-    durationS: options.durationS,
-    warmupS: options.warmupS,
-    soakS: options.soakS,
-    connections: options.connections,
-    limitConnections: options.limitConnections,
-    batchConnections: options.batchConnections,
-    eventsPerRequest: options.eventsPerRequest,
-    kafkaBatch: options.kafkaBatch,
-    kafkaConcurrency: options.kafkaConcurrency,
-    kafkaIdempotent: options.kafkaIdempotent,
-    grpcInFlight: options.grpcInFlight,
-    grpcChannels: options.grpcChannels,
-    partitions: options.partitions,
-    acks: -1,
-    phases: options.phases,
-    profiled: options.profile,
-    curveInFlight: options.curveInFlight,
-    idleS: options.idleS,
-  };
+  const {
+    quick: _quick,
+    name: _name,
+    outDir: _outDir,
+    spoolBase: _spool,
+    sidecarCli: _cli,
+    profile,
+    ...settings
+  } = options;
+  return { ...settings, kafkaIdempotent: true, acks: -1, profiled: profile };
 }

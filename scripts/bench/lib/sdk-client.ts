@@ -2,22 +2,25 @@
 // sidecar, `await client.log(eventMessage)`, which maps the content to a protobuf Any and waits for the answer.
 import type { EventMessage } from '@event-sidecar/contract';
 
-interface LogResponse {
-  status?: string;
-}
-interface SdkClient {
-  log(event: object): Promise<LogResponse>;
-}
-interface SdkModule {
-  EventLoggingServiceClient: new (host: string, port: number) => SdkClient;
-}
+type SdkClient = { log(event: object): Promise<{ status?: string }> };
+type SdkModule = { EventLoggingServiceClient: new (host: string, port: number) => SdkClient };
 
 let sdk: Promise<SdkModule> | undefined;
 
-/** The SDK reads its configuration (rc 'EVENT_SDK') when first loaded: keep it from echoing events to the console. */
+/**
+ * The SDK reads its configuration (rc 'EVENT_SDK') when first loaded: keep it from echoing events to the console,
+ * and the variable from the sidecars started after it (whose settings refuse that value).
+ */
 function loadSdk(): Promise<SdkModule> {
-  process.env.EVENT_SDK_LOG_FILTER ??= 'none:none';
-  sdk ??= import('@mojaloop/event-sdk') as unknown as Promise<SdkModule>;
+  sdk ??= (async () => {
+    const own = process.env.EVENT_SDK_LOG_FILTER;
+    process.env.EVENT_SDK_LOG_FILTER ??= 'none:none';
+    try {
+      return (await import('@mojaloop/event-sdk')) as unknown as SdkModule;
+    } finally {
+      if (own === undefined) delete process.env.EVENT_SDK_LOG_FILTER;
+    }
+  })();
   return sdk;
 }
 

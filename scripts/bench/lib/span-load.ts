@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { percentile } from './stats.js';
 
 /** The part of the SDK's IEventRecorder that Span calls. */
 export interface SpanRecorder {
@@ -192,29 +191,14 @@ export interface RecorderLoadResult extends TopicCount {
   drainMs: number;
 }
 
-export function latencyFigures(
-  logged: LoggedEvents,
-): Pick<RecorderLoadResult, 'recordP50Ms' | 'recordP99Ms' | 'recordMaxMs'> {
-  return {
-    recordP50Ms: percentile(logged.latenciesMs, 50),
-    recordP99Ms: percentile(logged.latenciesMs, 99),
-    recordMaxMs: percentile(logged.latenciesMs, 100),
-  };
-}
-
 export interface RecorderLoadOptions {
   recorder: RecorderKind;
   brokers: string[];
   loadMs: number;
-  units?: number;
-  spanEveryMs?: number;
   /** The SDK's EVENT_SDK_ASYNC_OVERRIDE_EVENTS: the types Span does not await (default 'log,trace'). */
   asyncOverride?: string;
-  /** How long the recorder may take to deliver what waits after the load (default 120 s). */
-  drainMs?: number;
   /** Our recorder's topics: `<prefix>-<type>`; the direct mode writes topic-event-<type>, always. */
   topicPrefix?: string;
-  partitions?: number;
   /** Where the process's stderr goes (default: inherited). */
   stderr?: 'inherit' | 'ignore';
   /** The node that runs it (default this one's); the journal needs one with node:sqlite (22.13+). */
@@ -237,11 +221,7 @@ export function startRecorderLoad(options: RecorderLoadOptions): {
       SPAN_LOAD_RECORDER: options.recorder,
       SPAN_LOAD_BROKERS: options.brokers.join(','),
       SPAN_LOAD_MS: String(options.loadMs),
-      SPAN_LOAD_UNITS: String(options.units ?? 8),
-      SPAN_LOAD_SPAN_EVERY_MS: String(options.spanEveryMs ?? 10),
-      SPAN_LOAD_DRAIN_MS: String(options.drainMs ?? 120_000),
       SPAN_LOAD_TOPIC_PREFIX: options.topicPrefix ?? `span-load-${Date.now().toString(36)}`,
-      SPAN_LOAD_PARTITIONS: String(options.partitions ?? 12),
       EVENT_SDK_ASYNC_OVERRIDE_EVENTS: options.asyncOverride ?? 'log,trace',
       EVENT_SDK_LOG_FILTER: 'none:none',
     },

@@ -27,28 +27,17 @@ export function rounds(values: readonly number[]): Rounds {
 }
 
 /**
- * Median of the per-round ratios `targets[i] / limits[i]`: each round measures the target and its limit back to
- * back, so pairing them cancels most of the drift of a shared, noisy machine.
+ * Median of the per-round ratios `targets[i] / limits[i]` (or differences, for latencies): each round measures the
+ * target and its limit back to back, so pairing them cancels most of the drift of a shared, noisy machine.
  */
-export function pairedRatio(targets: readonly number[], limits: readonly number[]): number {
-  const ratios: number[] = [];
-  for (let i = 0; i < Math.min(targets.length, limits.length); i++) {
-    const limit = limits[i]!;
-    if (limit > 0 && Number.isFinite(targets[i]!)) ratios.push(targets[i]! / limit);
-  }
-  return median(ratios);
+function paired(targets: readonly number[], limits: readonly number[], op: (t: number, l: number) => number) {
+  const values = targets.slice(0, limits.length).map((t, i) => op(t, limits[i]!));
+  return median(values.filter(Number.isFinite));
 }
+export const pairedRatio = (targets: readonly number[], limits: readonly number[]): number =>
+  paired(targets, limits, (t, l) => (l > 0 ? t / l : Number.NaN));
+export const pairedDelta = (targets: readonly number[], limits: readonly number[]): number =>
+  paired(targets, limits, (t, l) => t - l);
 
 /** Relative change from `start` to `end` (0.1 = +10 %). */
-export function growth(start: number, end: number): number {
-  return start > 0 ? (end - start) / start : Number.NaN;
-}
-
-/** Median of the per-round differences `targets[i] - limits[i]` (as `pairedRatio`, for latencies). */
-export function pairedDelta(targets: readonly number[], limits: readonly number[]): number {
-  const deltas: number[] = [];
-  for (let i = 0; i < Math.min(targets.length, limits.length); i++) {
-    if (Number.isFinite(targets[i]!) && Number.isFinite(limits[i]!)) deltas.push(targets[i]! - limits[i]!);
-  }
-  return median(deltas);
-}
+export const growth = (start: number, end: number): number => (start > 0 ? (end - start) / start : Number.NaN);

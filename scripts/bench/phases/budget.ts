@@ -40,7 +40,8 @@ export function stageOf(f: Frame): Stage | undefined {
     return 'logging';
   if (/node_modules\/prom-client\//.test(url) || own(url, /metrics\.js$/)) return 'metrics';
   if (own(url, /\/record\.js$/)) return SERIALIZERS.test(name) ? 'serialize' : 'record';
-  if (own(url, /\/(entry|serialize|json)\.js$/)) return /entry\.js$/.test(url) ? 'record' : 'serialize';
+  if (own(url, /\/(entry|ledger)\.js$/) && /^(sizedRecord|createEntry|newEntry|recordBytes)$/.test(name))
+    return 'record';
   if (/node_modules\/ajv(-formats)?\//.test(url) || own(url, /\/validate\.js$/)) return 'validate';
   if (url === '' && /^validate\d*$/.test(name)) return 'validate'; // ajv's generated code (new Function)
   if (/node_modules\/(protobufjs|@protobufjs\/[^/]+|@grpc\/proto-loader)\//.test(url)) return 'decode';

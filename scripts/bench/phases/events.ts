@@ -1,12 +1,22 @@
 // `events`: the sidecar's `POST /events`, `eventsPerRequest` events per request, beside L_kafka.
 import { probe, runHttpLoad, type HttpLoadResult } from '../lib/http-load.js';
 import { pairedRatio, rounds } from '../lib/stats.js';
-import { fixed, serverFigures, httpStep, MiB, type Measured } from './measure.js';
-import { Failures, type BenchPhase } from './phase.js';
+import { Failures, measure, roundFigures, summary, type Measured } from './measure.js';
+import type { BenchContext, BenchPhase } from './phase.js';
 
 export function eventsPhase(): BenchPhase {
   const measured: Measured<HttpLoadResult>[] = [];
   const failures = new Failures();
+  // Only 200 counts: a 207 is partial.
+  const load = (ctx: BenchContext) => (durationS: number) =>
+    runHttpLoad({
+      url: ctx.sidecar!.url,
+      path: '/events',
+      bodies: ctx.payloads.batchBodies,
+      connections: ctx.options.batchConnections,
+      durationS,
+      okStatus: [200],
+    });
   return {
     name: 'events',
     needsSidecar: true,
@@ -16,14 +26,7 @@ export function eventsPhase(): BenchPhase {
       else ctx.skip(['events'], `POST /events answered ${many.status}: ${many.body}`);
     },
     async warmUp(ctx, durationS) {
-      const r = await runHttpLoad({
-        url: ctx.sidecar!.url,
-        path: '/events',
-        bodies: ctx.payloads.batchBodies,
-        connections: ctx.options.batchConnections,
-        durationS,
-        okStatus: [200],
-      });
+      const r = await load(ctx)(durationS);
       ctx.warmupFailures.add(r);
       ctx.acknowledged += r.ok * ctx.options.eventsPerRequest;
     },
@@ -31,21 +34,12 @@ export function eventsPhase(): BenchPhase {
       {
         name: 'POST /events',
         run: async () => {
-          const { options } = ctx;
-          const m = await httpStep(
-            ctx,
-            {
-              url: ctx.sidecar!.url,
-              path: '/events',
-              bodies: ctx.payloads.batchBodies,
-              connections: options.batchConnections,
-              okStatus: [200],
-            },
-            failures,
-            { pid: ctx.sidecar!.child.pid, eventsPerOk: options.eventsPerRequest, sidecar: true },
-          );
+          const { sidecar, options } = ctx;
+          const perOk = options.eventsPerRequest;
+          const target = { pid: sidecar!.child.pid, sidecarUrl: sidecar!.url, eventsPerOk: perOk, counts: true };
+          const m = await measure(ctx, target, load(ctx), failures);
           measured.push(m);
-          return `${fixed(m.result.okPerSecond * options.eventsPerRequest)} events/s, p99 ${fixed(m.result.p99Ms, 1)} ms, peak ${fixed(m.peakBytes / MiB)} MiB, ${fixed(m.cpuUsPerEvent)} µs CPU/event (client ${fixed(m.clientCpuUsPerEvent)})`;
+          return summary(m, 'events/s', perOk);
         },
       },
     ],
@@ -54,22 +48,21 @@ export function eventsPhase(): BenchPhase {
       const { options } = ctx;
       const lkafka = results.limits.kafka;
       const eps = measured.map((m) => m.result.okPerSecond * options.eventsPerRequest);
+      const figures = roundFigures(measured, true);
       results.sidecar.events = {
         connections: options.batchConnections,
         eventsPerRequest: options.eventsPerRequest,
         eventsPerSecond: rounds(eps),
         requestsPerSecond: rounds(measured.map((m) => m.result.okPerSecond)),
-        ...serverFigures(measured),
+        ...figures,
+        peakRssMiB: figures.peakRssMiB!,
+        heapTotalMiB: figures.heapTotalMiB!,
         cpuRatioToKafkaClient: pairedRatio(
           measured.map((m) => m.cpuUsPerEvent),
           lkafka?.cpuUsPerEvent.rounds ?? [],
         ),
-        clientCpuUsPerEvent: rounds(measured.map((m) => m.clientCpuUsPerEvent)),
         ratioToKafkaLimit: pairedRatio(eps, lkafka?.eventsPerSecond.rounds ?? []),
-        non2xx: failures.non2xx,
-        errors: failures.errors,
-        timeouts: failures.timeouts,
-        statusCodes: failures.statusCodes,
+        ...failures.http(),
       };
     },
   };

@@ -5,148 +5,115 @@
 //   - `POST /event` of the same sidecar over one keep-alive connection;
 //   - with the `http` phase in the run, the same two clients against the bare process (a grpc-js `Log` that answers
 //     at once, an express route): what each transport and its client cost before the sidecar does any work.
-// Quick to run alone: `npm run bench -- --quick --phases=latency`.
 import { closedLoop, type ClosedLoopResult } from '../lib/closed-loop.js';
 import { sdkCanCarry } from '../lib/events.js';
 import { KeepAliveClient } from '../lib/keepalive-http.js';
-import type { LatencyPath, LoopFigures } from '../lib/results.js';
+import type { LatencyPath } from '../lib/results.js';
 import { EventSdkClient } from '../lib/sdk-client.js';
 import { pairedDelta } from '../lib/stats.js';
-import { loopFigures, LoopFailures, loopStep, loopSummary, type Measured } from './measure.js';
-import type { BenchContext, BenchPhase, Step } from './phase.js';
+import { Failures, loopFigures, measure, summary, type Measured, type Target } from './measure.js';
+import type { BenchContext, BenchPhase, Served } from './phase.js';
 
 type Path = 'send' | 'grpc' | 'http' | 'bareGrpc' | 'bareHttp';
+type Call = (i: number) => Promise<void>;
+
+/** The same events on every path: those the event-sdk client can carry, with their JSON. */
+const carriedOf = ({ payloads: { events, json } }: BenchContext) =>
+  events.flatMap((e, i) => (sdkCanCarry(e) ? [[e, json[i]!] as const] : []));
+
+/** An event-sdk client and a keep-alive HTTP client to `served`, each checked with one event. */
+async function clientsOf(ctx: BenchContext, served: Served): Promise<{ grpc: Call; http: Call }> {
+  const http = new KeepAliveClient(served.url);
+  ctx.resources.closers.push(() => http.close());
+  const sdk = await EventSdkClient.connect('127.0.0.1', served.grpcPort);
+  ctx.resources.closers.push(() => sdk.close());
+  const carried = carriedOf(ctx);
+  const grpc: Call = (i) => sdk.log(carried[i % carried.length]![0]);
+  const post: Call = (i) => http.post('/event', carried[i % carried.length]![1], 201);
+  await grpc(0);
+  await post(0);
+  return { grpc, http: post };
+}
 
 export function latencyPhase(): BenchPhase {
-  const measured: Record<Path, Measured<ClosedLoopResult>[]> = {
-    send: [],
-    grpc: [],
-    http: [],
-    bareGrpc: [],
-    bareHttp: [],
-  };
-  const failures: Record<Path, LoopFailures> = {
-    send: new LoopFailures(),
-    grpc: new LoopFailures(),
-    http: new LoopFailures(),
-    bareGrpc: new LoopFailures(),
-    bareHttp: new LoopFailures(),
-  };
-  let sdk: EventSdkClient | undefined;
-  let http: KeepAliveClient | undefined;
-  let bareSdk: EventSdkClient | undefined;
-  let bareHttp: KeepAliveClient | undefined;
-  let topic = '';
-  const paths = (): Path[] => ['send', 'grpc', 'http', ...(bareSdk ? (['bareGrpc', 'bareHttp'] as const) : [])];
-
-  // Each path at one call in flight over `durationS`; the sidecar's paths count what it acknowledged.
-  const loads = (ctx: BenchContext): Record<Path, (durationS: number) => Promise<ClosedLoopResult>> => {
-    // The same events on every path: those the event-sdk client can carry, keyed by trace id as the sidecar keys them.
-    const { events, json } = ctx.payloads;
-    const carried = events.flatMap((e, i) => (sdkCanCarry(e) ? [i] : []));
-    const nth = (i: number) => carried[i % carried.length]!;
-    const records = events.map((e, i) => ({ key: e.metadata.trace.traceId, value: json[i]! }));
-    const counted = async (r: Promise<ClosedLoopResult>) => {
-      const result = await r;
-      ctx.acknowledged += result.ok;
-      return result;
-    };
-    return {
-      send: (s) => closedLoop((i) => ctx.kafka.sendOne(topic, records[nth(i)]!), 1, s),
-      grpc: (s) => counted(closedLoop((i) => sdk!.log(events[nth(i)]!), 1, s)),
-      http: (s) => counted(closedLoop((i) => http!.post('/event', json[nth(i)]!, 201), 1, s)),
-      bareGrpc: (s) => closedLoop((i) => bareSdk!.log(events[nth(i)]!), 1, s),
-      bareHttp: (s) => closedLoop((i) => bareHttp!.post('/event', json[nth(i)]!, 201), 1, s),
-    };
-  };
+  const calls: Partial<Record<Path, { call: Call; target: () => Target }>> = {};
+  const measured: Partial<Record<Path, Measured<ClosedLoopResult>[]>> = {};
+  const failures: Partial<Record<Path, Failures>> = {};
+  const failuresOf = (path: Path) => (failures[path] ??= new Failures());
+  const paths = () => Object.keys(calls) as Path[];
+  const load = (path: Path) => (durationS: number) => closedLoop(calls[path]!.call, 1, durationS);
 
   return {
     name: 'latency',
     needsSidecar: true,
     async prepare(ctx) {
-      const { events, json } = ctx.payloads;
-      topic = await ctx.rawTopic();
+      const topic = await ctx.rawTopic();
+      // Keyed by trace id, as the sidecar keys them.
+      const records = carriedOf(ctx).map(([e, value]) => ({ key: e.metadata.trace.traceId, value }));
+      // kafkajs runs in this process, alone during its step: this process's CPU time is the client's cost.
+      calls.send = {
+        call: (i) => ctx.kafka.sendOne(topic, records[i % records.length]!),
+        target: () => ({ pid: process.pid }),
+      };
       const sidecar = ctx.sidecar!;
-      http = new KeepAliveClient(sidecar.url);
-      const client = http;
-      ctx.resources.closers.push(() => client.close());
       try {
-        sdk = await EventSdkClient.connect('127.0.0.1', sidecar.grpcPort);
-        const connected = sdk;
-        ctx.resources.closers.push(() => connected.close());
-        await sdk.log(events[0]!);
-        ctx.acknowledged += 1;
-        await http.post('/event', json[0]!, 201);
-        ctx.acknowledged += 1;
+        const { grpc, http } = await clientsOf(ctx, sidecar);
+        ctx.acknowledged += 2;
+        const target = () => ({ pid: sidecar.child.pid, counts: true });
+        Object.assign(calls, { grpc: { call: grpc, target }, http: { call: http, target } });
       } catch (err) {
-        ctx.skip(['latency'], `the sidecar did not accept one event at one call in flight: ${(err as Error).message}`);
-        return;
+        return ctx.skip(
+          ['latency'],
+          `the sidecar did not accept one event at one call in flight: ${(err as Error).message}`,
+        );
       }
-      if (!ctx.bare?.grpcPort) return;
+      const bare = ctx.bare;
+      if (!bare?.grpcPort) return;
       try {
-        bareHttp = new KeepAliveClient(ctx.bare.url);
-        const bareClient = bareHttp;
-        ctx.resources.closers.push(() => bareClient.close());
-        bareSdk = await EventSdkClient.connect('127.0.0.1', ctx.bare.grpcPort);
-        const bareConnected = bareSdk;
-        ctx.resources.closers.push(() => bareConnected.close());
-        await bareSdk.log(events[0]!);
-        await bareHttp.post('/event', json[0]!, 201);
+        const { grpc, http } = await clientsOf(ctx, bare);
+        const target = () => ({ pid: bare.child.pid });
+        Object.assign(calls, { bareGrpc: { call: grpc, target }, bareHttp: { call: http, target } });
       } catch (err) {
         ctx.log(`no transport floor at one call in flight: the bare server did not answer: ${(err as Error).message}`);
-        bareSdk = undefined;
-        bareHttp = undefined;
       }
     },
     async warmUp(ctx, durationS) {
-      const run = loads(ctx);
-      for (const path of paths()) failures[path].add(await run[path](durationS));
+      for (const path of paths()) {
+        const r = await load(path)(durationS);
+        failuresOf(path).add(r);
+        if (calls[path]!.target().counts) ctx.acknowledged += r.ok;
+      }
     },
-    steps(ctx): Step[] {
-      const run = loads(ctx);
-      const step = (path: Path, name: string, pid: () => number): Step => ({
-        name,
+    steps: (ctx) =>
+      paths().map((path) => ({
+        name: `${path} @1`,
         run: async () => {
-          const m = await loopStep(ctx, pid(), run[path], (r) => failures[path].add(r));
-          measured[path].push(m);
-          return loopSummary(m, path === 'send' ? 'sends/s' : 'events/s');
+          const m = await measure(ctx, calls[path]!.target(), load(path), failuresOf(path));
+          (measured[path] ??= []).push(m);
+          return summary(m, path === 'send' ? 'sends/s' : 'events/s');
         },
-      });
-      const sidecarPid = () => ctx.sidecar!.child.pid;
-      const barePid = () => ctx.bare!.child.pid;
-      return [
-        // kafkajs runs in this process, alone during its step: this process's CPU time is the client's cost.
-        step('send', 'raw send() @1', () => process.pid),
-        step('grpc', 'gRPC event-sdk @1', sidecarPid),
-        step('http', 'POST /event keep-alive @1', sidecarPid),
-        ...(bareSdk
-          ? [
-              step('bareGrpc', 'bare grpc-js Log, event-sdk @1', barePid),
-              step('bareHttp', 'bare express POST /event keep-alive @1', barePid),
-            ]
-          : []),
-      ];
-    },
+      })),
     report(_ctx, results) {
-      if (measured.send.length === 0) return;
-      const send = loopFigures(1, measured.send, failures.send);
-      const beside = (path: 'grpc' | 'http'): LatencyPath | undefined => {
-        if (measured[path].length === 0) return undefined;
-        const figures: LoopFigures = loopFigures(1, measured[path], failures[path]);
-        return {
-          ...figures,
-          p50OverSendMs: pairedDelta(figures.p50Ms.rounds, send.p50Ms.rounds),
-          p99OverSendMs: pairedDelta(figures.p99Ms.rounds, send.p99Ms.rounds),
-        };
+      const figures = (path: Path) => {
+        const list = measured[path];
+        return list?.length ? loopFigures(1, list, failuresOf(path)) : undefined;
       };
-      const grpc = beside('grpc');
-      const http = beside('http');
-      const floor = (path: 'bareGrpc' | 'bareHttp') =>
-        measured[path].length > 0 ? { [path]: loopFigures(1, measured[path], failures[path]) } : {};
+      const send = figures('send');
+      if (!send) return;
+      const beside = (path: 'grpc' | 'http'): { [k: string]: LatencyPath } => {
+        const f = figures(path);
+        if (!f) return {};
+        const p50OverSendMs = pairedDelta(f.p50Ms.rounds, send.p50Ms.rounds);
+        return { [path]: { ...f, p50OverSendMs, p99OverSendMs: pairedDelta(f.p99Ms.rounds, send.p99Ms.rounds) } };
+      };
+      const floor = (path: 'bareGrpc' | 'bareHttp') => {
+        const f = figures(path);
+        return f ? { [path]: f } : {};
+      };
       results.sidecar.latency = {
         send,
-        ...(grpc ? { grpc } : {}),
-        ...(http ? { http } : {}),
+        ...beside('grpc'),
+        ...beside('http'),
         ...floor('bareGrpc'),
         ...floor('bareHttp'),
       };

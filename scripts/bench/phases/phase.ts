@@ -1,13 +1,14 @@
 // What every phase of the benchmark is: a module that prepares what it needs, warms it up once, measures one step
-// (or a few) per round through `run(ctx)`, and writes its figures into the results. The orchestrator (index.ts)
-// owns the options, the rounds and their order, the report and the files; the phases share one context.
+// (or a few) per round through `run(ctx)`, and writes its figures into the results; the order of a round's steps,
+// and the release of what a run started. The orchestrator (index.ts) owns the options, the rounds, the files.
+import { rmSync } from 'node:fs';
 import type { EventMessage } from '@event-sidecar/contract';
 import type { Message } from 'kafkajs';
 import type { NodeChild } from '../lib/children.js';
-import type { HttpLoadResult } from '../lib/http-load.js';
 import type { RawKafka } from '../lib/kafka-load.js';
 import type { BenchOptions, Phase } from '../lib/options.js';
 import type { BenchResults } from '../lib/results.js';
+import type { Failures } from './measure.js';
 
 export interface Payloads {
   events: EventMessage[];
@@ -40,21 +41,6 @@ export interface Resources {
   topics: string[];
 }
 
-/** Failures of a phase summed over its rounds and warm-ups. */
-export class Failures {
-  non2xx = 0;
-  errors = 0;
-  timeouts = 0;
-  statusCodes: Record<string, number> = {};
-  add(r: HttpLoadResult): void {
-    this.non2xx += r.non2xx;
-    this.errors += r.errors;
-    this.timeouts += r.timeouts;
-    for (const [code, count] of Object.entries(r.statusCodes))
-      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
-  }
-}
-
 export interface BenchContext {
   readonly options: BenchOptions;
   readonly repo: string;
@@ -69,6 +55,8 @@ export interface BenchContext {
   /** Failed requests of every warm-up before round 1, logged once. */
   readonly warmupFailures: Failures;
   log(message: string): void;
+  /** The phases left out of the run, with the reason, as the results record them. */
+  readonly skipped: { phase: string; reason: string }[];
   /** Asked for on the command line. */
   selected(phase: Phase): boolean;
   /** Asked for, enabled and not skipped. */
@@ -111,4 +99,41 @@ export interface BenchPhase {
    * figures of phases reported before it for paired ratios. A phase measured once (soak, idle) measures here.
    */
   report?(ctx: BenchContext, results: BenchResults): Promise<void> | void;
+}
+
+/** The order of the steps of a round (odd rounds run it backwards): a phase next to its limit. */
+const STEP_ORDER: readonly Phase[] = [
+  'kafka',
+  'events',
+  'grpc',
+  'latency',
+  'curve',
+  'outage',
+  'http',
+  'event',
+  'spool',
+];
+
+/** The steps of one round: steps without a connection count first, then those at each count side by side. */
+export function roundSteps(phases: readonly BenchPhase[], ctx: BenchContext): Step[] {
+  const ordered = [...phases].sort((a, b) => STEP_ORDER.indexOf(a.name) - STEP_ORDER.indexOf(b.name));
+  // Array.prototype.sort is stable: within one connection count, the phase order holds.
+  return ordered.flatMap((p) => p.steps?.(ctx) ?? []).sort((a, b) => (a.connections ?? -1) - (b.connections ?? -1));
+}
+
+/** Clients first, then the processes (in parallel, each given its grace period), directories, topics, Kafka. */
+export async function release(resources: Resources, kafka: RawKafka, log: (message: string) => void): Promise<void> {
+  for (const close of resources.closers) {
+    try {
+      close();
+    } catch {
+      // Closing a client that never connected: nothing to release.
+    }
+  }
+  await Promise.allSettled(resources.children.map(({ child, graceMs }) => child.stop(graceMs)));
+  for (const dir of resources.dirs) rmSync(dir, { recursive: true, force: true });
+  await kafka
+    .deleteTopics(resources.topics)
+    .catch((err: unknown) => log(`could not delete the topics: ${(err as Error).message}`));
+  await kafka.close().catch(() => undefined);
 }

@@ -67,10 +67,11 @@ export function recorderPhase(): BenchPhase {
           ctx.log(`recorder (${asyncOverride} not awaited): ${describeLoad(result)} (broker back in ${restartMs} ms)`);
           rows.push({ ...result, asyncOverride, restartMs });
         }
+        const [loadSeconds, killAfterSeconds, downSeconds] = [loadMs, killAfterMs, downMs].map((t) => t / 1000);
         results.recorders = {
-          loadSeconds: loadMs / 1000,
-          killAfterSeconds: killAfterMs / 1000,
-          downSeconds: downMs / 1000,
+          loadSeconds: loadSeconds!,
+          killAfterSeconds: killAfterSeconds!,
+          downSeconds: downSeconds!,
           rows,
         };
       } finally {

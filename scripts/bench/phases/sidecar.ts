@@ -12,28 +12,10 @@ export interface SidecarLaunch {
   logName: string;
   /** Node's `--cpu-prof` into this directory. */
   profileDir?: string;
-  /** Brokers other than the run's (a phase's own broker). */
+  /** Brokers other than the run's (a phase's own broker, or none listening). */
   brokers?: readonly string[];
-}
-
-/** The environment of a sidecar under test (the caller's variables reach it, `AUTH_TOKEN` excepted). */
-export function sidecarEnv(ctx: BenchContext, launch: SidecarLaunch, ports: { http: number; grpc: number }) {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(ports.http),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(ports.grpc),
-    KAFKA_BROKERS: (launch.brokers ?? ctx.brokers).join(','),
-    EVENT_TOPIC: launch.topic,
-    KAFKA_CREATE_TOPIC_PARTITIONS: String(ctx.options.partitions),
-    // `confirmed`: gRPC answers `accepted` only once Kafka has the event, as HTTP does.
-    ACK_MODE: launch.ackMode,
-    // One log line per request would measure the log pipe; warnings and errors still show.
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  };
-  delete env.AUTH_TOKEN;
-  return env;
+  /** Settings beyond the run's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts a sidecar and waits until it is healthy; throws with the reason (and its log's tail) if it is not. */
@@ -48,7 +30,24 @@ export async function startSidecar(
   // spool, and never the user's state directory).
   const spoolDir = mkdtempSync(join(ctx.options.spoolBase, 'bench-sidecar-spool-'));
   ctx.resources.dirs.push(spoolDir);
-  const env = { ...sidecarEnv(ctx, launch, { http, grpc }), SPOOL_DIR: spoolDir };
+  // The caller's variables reach it, AUTH_TOKEN excepted.
+  const { AUTH_TOKEN: _token, ...callers } = process.env;
+  const env: NodeJS.ProcessEnv = {
+    ...callers,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(http),
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(grpc),
+    KAFKA_BROKERS: (launch.brokers ?? ctx.brokers).join(','),
+    EVENT_TOPIC: launch.topic,
+    KAFKA_CREATE_TOPIC_PARTITIONS: String(ctx.options.partitions),
+    // `confirmed`: gRPC answers `accepted` only once Kafka has the event, as HTTP does.
+    ACK_MODE: launch.ackMode,
+    // One log line per request would measure the log pipe; warnings and errors still show.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    SPOOL_DIR: spoolDir,
+    ...launch.env,
+  };
   const child = startNode(cli, {
     env,
     cwd: ctx.repo,

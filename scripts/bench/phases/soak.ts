@@ -3,8 +3,7 @@
 import { runHttpLoad } from '../lib/http-load.js';
 import { MemoryWatch } from '../lib/proc.js';
 import { growth, median } from '../lib/stats.js';
-import { warmUpEvent } from './event.js';
-import { fixed, mib } from './measure.js';
+import { fixed, MiB } from './measure.js';
 import type { BenchPhase } from './phase.js';
 
 export function soakPhase(): BenchPhase {
@@ -14,7 +13,12 @@ export function soakPhase(): BenchPhase {
     enabled: (options) => options.soakS > 0,
     // The event phase warms `POST /event` up when it runs; the soak does so only without it.
     async warmUp(ctx, durationS) {
-      if (!ctx.running('event')) await warmUpEvent(ctx, durationS);
+      if (ctx.running('event')) return;
+      const { url } = ctx.sidecar!;
+      const connections = ctx.options.limitConnections;
+      const r = await runHttpLoad({ url, path: '/event', bodies: ctx.payloads.singleBodies, connections, durationS });
+      ctx.warmupFailures.add(r);
+      ctx.acknowledged += r.ok;
     },
     async report(ctx, results) {
       const { options } = ctx;
@@ -41,8 +45,8 @@ export function soakPhase(): BenchPhase {
       const peakBytes = watch.stop();
       ctx.acknowledged += result.ok;
       const span = options.soakS * 1000;
-      const firstTenth = watch.samples.filter((s) => s.atMs <= span * 0.1).map((s) => mib(s.rssBytes));
-      const lastTenth = watch.samples.filter((s) => s.atMs >= span * 0.9).map((s) => mib(s.rssBytes));
+      const firstTenth = watch.samples.filter((s) => s.atMs <= span * 0.1).map((s) => s.rssBytes / MiB);
+      const lastTenth = watch.samples.filter((s) => s.atMs >= span * 0.9).map((s) => s.rssBytes / MiB);
       const every = Math.max(1, Math.ceil(watch.samples.length / 300));
       const soak = {
         seconds: options.soakS,
@@ -56,11 +60,11 @@ export function soakPhase(): BenchPhase {
         timeouts: result.timeouts,
         rssStartMiB: median(firstTenth),
         rssEndMiB: median(lastTenth),
-        rssMaxMiB: mib(peakBytes),
+        rssMaxMiB: peakBytes / MiB,
         rssGrowth: growth(median(firstTenth), median(lastTenth)),
         rssSeries: watch.samples
           .filter((_, i) => i % every === 0)
-          .map((s): [number, number] => [Math.round(s.atMs / 100) / 10, Math.round(mib(s.rssBytes) * 10) / 10]),
+          .map((s): [number, number] => [Math.round(s.atMs / 100) / 10, Math.round((s.rssBytes / MiB) * 10) / 10]),
       };
       results.sidecar.soak = soak;
       ctx.log(

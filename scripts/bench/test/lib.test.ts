@@ -13,7 +13,7 @@ import { renderMarkdown } from '../lib/report.js';
 import { evaluateGoals, lowLoadGoals } from '../lib/goals.js';
 import type { BenchResults, LoopFigures } from '../lib/results.js';
 import { growth, median, pairedDelta, pairedRatio, percentile, type Rounds } from '../lib/stats.js';
-import { roundSteps } from '../phases/order.js';
+import { roundSteps } from '../phases/phase.js';
 import type { BenchContext, BenchPhase } from '../phases/phase.js';
 
 test('median, percentile, paired ratio and growth', () => {

@@ -10,7 +10,7 @@ import { protoPath } from '@event-sidecar/contract';
  * The options event-sdk loads its proto with (src/transport/EventLoggerServiceLoader.ts): enums
  * travel as their names and absent proto3 fields stay absent (no '' or 0 filled in).
  */
-export const SDK_PROTO_OPTIONS: protoLoader.Options = Object.freeze({
+const SDK_PROTO_OPTIONS: protoLoader.Options = Object.freeze({
   keepCase: true,
   longs: String,
   enums: String,
@@ -20,10 +20,10 @@ export const SDK_PROTO_OPTIONS: protoLoader.Options = Object.freeze({
 
 export const EVENT_LOGGER_SERVICE = 'mojaloop.events.EventLoggerService';
 export const LOG_METHOD = `${EVENT_LOGGER_SERVICE}/Log`;
-export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 /** grpc/grpc-proto grpc/health/v1/health.proto (Check and Watch), as protobufjs JSON. */
-export const HEALTH_PROTO_JSON: Parameters<typeof protoLoader.fromJSON>[0] = {
+const HEALTH_PROTO_JSON: Parameters<typeof protoLoader.fromJSON>[0] = {
   nested: {
     grpc: {
       nested: {
@@ -66,7 +66,7 @@ export function loadEventLoggerService(): ServiceDefinition {
   return loadEventLoggerPackage()[EVENT_LOGGER_SERVICE] as ServiceDefinition;
 }
 
-export function loadHealthPackage(): protoLoader.PackageDefinition {
+function loadHealthPackage(): protoLoader.PackageDefinition {
   // defaults: true so that a client reading this definition sees UNKNOWN (0) rather than nothing.
   return protoLoader.fromJSON(HEALTH_PROTO_JSON, { ...SDK_PROTO_OPTIONS, defaults: true });
 }

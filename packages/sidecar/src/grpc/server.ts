@@ -1,4 +1,4 @@
-// The gRPC transport: mojaloop.events.EventLoggerService/Log, wire-compatible with the original
+// The gRPC server: mojaloop.events.EventLoggerService/Log, wire-compatible with the original
 // sidecar (services keep their @mojaloop/event-sdk client unchanged), plus grpc.health.v1.Health.
 // Unlike the original, `accepted` means Kafka has the event (ACK_MODE=confirmed, the default), and
 // every failure is answered with a gRPC status the caller can act on.
@@ -270,7 +270,7 @@ function listenAddress(host: string, port: number): string {
  * calls a unary handler only once the message is complete, so without this a client trickling
  * or stalling its message would hold its stream (and keep its connection from ever being idle).
  */
-export function receiveTimeout(timeoutMs: number): ServerInterceptor {
+function receiveTimeout(timeoutMs: number): ServerInterceptor {
   return (_method, call) => {
     let timer: NodeJS.Timeout | undefined;
     const stop = () => clearTimeout(timer);

@@ -26,7 +26,7 @@ export interface GrpcTransportDeps {
 }
 
 /** The server options the sidecar's configuration gives. */
-export function grpcServerOptions(config: SidecarConfig): GrpcServerOptions {
+function grpcServerOptions(config: SidecarConfig): GrpcServerOptions {
   return {
     host: config.grpc.host,
     port: config.grpc.port,

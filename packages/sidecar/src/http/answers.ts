@@ -12,7 +12,7 @@ export interface JsonAnswer {
 }
 
 /** The answer to a refusal: its status, its headers (`Allow`, `Retry-After`) and the Mojaloop error body. */
-export function errorAnswer(resolved: ResolvedError): JsonAnswer {
+function errorAnswer(resolved: ResolvedError): JsonAnswer {
   const headers: Record<string, string> = { ...resolved.headers };
   if (resolved.retryAfterSeconds !== undefined) headers['Retry-After'] = String(resolved.retryAfterSeconds);
   return { status: resolved.http, body: errorBody(resolved), headers };
@@ -29,7 +29,7 @@ export function sendAnswer(res: ServerResponse, answer: JsonAnswer): void {
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, resolved: ResolvedError): void {
+function sendError(res: ServerResponse, resolved: ResolvedError): void {
   sendAnswer(res, errorAnswer(resolved));
 }
 

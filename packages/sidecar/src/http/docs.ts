@@ -7,7 +7,7 @@ import express, { type Router } from 'express';
 const require = createRequire(import.meta.url);
 
 /** Folder of the installed swagger-ui-dist package. */
-export function swaggerUiDir(): string {
+function swaggerUiDir(): string {
   return dirname(require.resolve('swagger-ui-dist/package.json'));
 }
 

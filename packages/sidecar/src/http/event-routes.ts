@@ -37,7 +37,7 @@ export async function batchAnswer(ingress: Ingress, body: unknown, maxEvents: nu
  * Why a batch body is not a batch: not an array, empty, or over `max` events. The messages and keywords are
  * those of the JSON Schema the OpenAPI document gives the body (`type`, `minItems`, `maxItems`).
  */
-export function batchShapeError(body: unknown, max: number): SidecarError | undefined {
+function batchShapeError(body: unknown, max: number): SidecarError | undefined {
   const fail = (keyword: string, message: string) =>
     new SidecarError('VALIDATION_FAILED', `the body ${message}`, { issue: { field: '', message, keyword } });
   if (!Array.isArray(body)) return fail('type', 'must be array');

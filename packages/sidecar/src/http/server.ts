@@ -36,7 +36,7 @@ export interface HttpTransportDeps {
 }
 
 /** Applies the configured HTTP server timeouts. */
-export function applyServerTimeouts(server: Server, config: SidecarConfig): void {
+function applyServerTimeouts(server: Server, config: SidecarConfig): void {
   server.requestTimeout = config.http.requestTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;

@@ -8,7 +8,7 @@ import type { SettingName } from '../settings.js';
 import type { Json } from './rc-env.js';
 
 /** What one key's value becomes. Raw setting values are written as the variable would hold them. */
-export interface Outcome {
+interface Outcome {
   readonly set?: Partial<Record<SettingName, string>>;
   /** Why the value cannot be honoured here (the start-up warning names the key with it). */
   readonly notHonoured?: string;
@@ -67,7 +67,7 @@ function flag(value: Json, onTrue: Outcome, onFalse: Outcome): Outcome {
 const ok: Outcome = {};
 
 /** Mustache as the original rendered the template, for the one variable it passed: `functionality`. */
-export function renderTopicTemplate(template: string, functionality = 'event'): Outcome {
+function renderTopicTemplate(template: string, functionality = 'event'): Outcome {
   const unknown: string[] = [];
   const topic = template.replace(/\{\{(\{?)\s*(&?)\s*([^{}]*?)\s*\}?\}\}/g, (tag, _triple, _amp, name: string) => {
     if (name === 'functionality') return functionality;
@@ -80,7 +80,7 @@ export function renderTopicTemplate(template: string, functionality = 'event'): 
 }
 
 /** librdkafka's broker list: `[protocol://]host[:port]` separated by commas, 9092 when no port is given. */
-export function brokerList(value: Json): Outcome {
+function brokerList(value: Json): Outcome {
   const items = String(scalarText(value))
     .split(',')
     .map((item) => item.trim())

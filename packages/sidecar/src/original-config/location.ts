@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { rawValue, type Env } from '../env.js';
 
 /** The value of CONFIG_FILE that reads no file. */
-export const CONFIG_FILE_OFF = 'off';
+const CONFIG_FILE_OFF = 'off';
 /** Where the file is looked for when CONFIG_FILE is unset, in order; relative to the working directory. */
 export const DEFAULT_CONFIG_FILES = Object.freeze(['config/default.json', '/opt/event-sidecar/config/default.json']);
 

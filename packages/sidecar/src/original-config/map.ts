@@ -15,7 +15,7 @@ export interface Finding {
   readonly reason: string;
 }
 
-export interface MappedValue {
+interface MappedValue {
   /** As the setting's variable would hold it. */
   readonly raw: string;
   /** Where it came from, as messages name it: `<file>: <key>` or the `ES_` variable. */

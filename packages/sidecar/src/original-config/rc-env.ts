@@ -8,7 +8,7 @@
 // in name order, so the result never depends on the order of the environment.
 import type { Env } from '../env.js';
 
-export const ES_PREFIX = 'ES_';
+const ES_PREFIX = 'ES_';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

@@ -5,7 +5,7 @@ import type { SettingName } from '../settings.js';
 import type { OriginalConfig } from './file.js';
 import type { Finding } from './map.js';
 
-export interface LogLine {
+interface LogLine {
   readonly fields: Record<string, unknown>;
   readonly msg: string;
 }

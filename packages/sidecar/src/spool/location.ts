@@ -10,7 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { bad, ok, rawValue, type Env, type Parser } from '../env.js';
 
 /** The value of SPOOL_DIR that turns the spool off. */
-export const SPOOL_OFF = 'off';
+const SPOOL_OFF = 'off';
 
 /** The default as the docs show it. */
 export const DEFAULT_SPOOL_DIR_SHOWN = '$XDG_STATE_HOME/event-sidecar/spool';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
 
-export const LOCK_FILE = 'spool.lock';
+const LOCK_FILE = 'spool.lock';
 
 export interface SpoolLock {
   readonly dir: string;

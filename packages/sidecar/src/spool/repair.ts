@@ -15,7 +15,7 @@ export interface Rebuilt {
 }
 
 /** Moves `path` and its WAL and shared-memory files aside; returns the new name, or undefined when none existed. */
-export function moveAside(path: string): string | undefined {
+function moveAside(path: string): string | undefined {
   const aside = `${path}.damaged-${Date.now()}`;
   let moved = false;
   for (const suffix of ['', '-wal', '-shm'])

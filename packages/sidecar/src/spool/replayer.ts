@@ -35,7 +35,7 @@ export function replayVerdict(error: unknown): ReplayVerdict {
   }
 }
 
-export function reasonOf(error: unknown): DeadLetterReason {
+function reasonOf(error: unknown): DeadLetterReason {
   if (isProducerError(error)) return { code: error.code, reason: error.message };
   return { code: 'UNKNOWN', reason: (error as Error)?.message ?? String(error) };
 }

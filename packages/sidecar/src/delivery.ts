@@ -1,12 +1,13 @@
-// Publishing with a spool behind it: an event goes to Kafka, or to the spool when Kafka is away, and the
-// events of one trace keep their order across the two (an event goes behind the spooled ones of its trace).
+// How the ingress delivers a valid event: straight to Kafka without a spool; with one, to Kafka or to the spool when
+// Kafka is away, the events of one trace keeping their order across the two (an event goes behind the spooled ones
+// of its trace).
 import type { EventMessage } from '@event-sidecar/contract';
 import { isProducerError, RECORD_ENVELOPE_BYTES, sizedRecord, type PublishResult } from '@event-sidecar/producer';
-import type { Publisher } from '../producer-views.js';
-import { shouldSpool, type Spool, type SpoolReason } from './index.js';
-import { TraceOrder } from './order.js';
+import type { Publisher } from './producer-views.js';
+import { shouldSpool, type Spool, type SpoolReason } from './spool/spool.js';
+import { TraceOrder } from './spool/trace-order.js';
 
-export type Delivery = { spooled: false; result: PublishResult } | { spooled: true };
+type Delivery = { spooled: false; result: PublishResult } | { spooled: true };
 
 /** Delivers one valid event: to Kafka, or kept on the spool for later. Rejects with the producer's refusal. */
 export type Deliver = (event: EventMessage) => Promise<Delivery>;
@@ -71,7 +72,7 @@ export function spoolingDelivery(
       }
       // publish() refused the others for what they are before anything else; these it has not seen.
       if (reason !== 'kafka' && reason !== 'overloaded') options.check?.(event);
-      // Behind every earlier event of the trace: one still waiting for Kafka may yet be spooled (see order.ts).
+      // Behind every earlier event of the trace: one still waiting for Kafka may yet be spooled (see spool/trace-order.ts).
       await ticket.toSpool();
       const appended = spool.append(event, acceptedAt, reason);
       ticket.settle();

@@ -1,18 +1,13 @@
-// The README's "Running the image" section says what docker/Dockerfile does (and what `npm run test:image` runs):
-// the same ports, volume, probes and environment.
+// The README's "Run the container" and docs/operations.md's Kubernetes pod say what docker/Dockerfile does (and what
+// `npm run test:image` runs): the same ports, volume, probes and environment.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { stage } from '../image/dockerfile.js';
-import { root } from './circleci-config.js';
+import { codeBlocks, readDoc, section as sectionOf } from './markdown.js';
 
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const section = readme.slice(
-  readme.indexOf('## Running the image'),
-  readme.indexOf('\n## ', readme.indexOf('## Running the image') + 1),
-);
+const section = sectionOf(readDoc('README.md'), '### 1. Run the container');
+const kubernetes = sectionOf(readDoc('docs/operations.md'), '## Running it in Kubernetes');
 const runtime = stage('runtime');
 
 interface Probe {
@@ -30,7 +25,6 @@ interface Container {
 }
 
 test('the README runs the image with its own ports, volume, environment and health route', () => {
-  assert.ok(section.length > 100, 'README has a "Running the image" section');
   const [volume] = runtime.volumes;
   assert.ok(section.includes(`-v event-sidecar-spool:${volume}`), 'docker run mounts the volume');
   for (const [name, value] of Object.entries(runtime.env)) assert.ok(section.includes(`\`${name}=${value}\``), name);
@@ -41,9 +35,9 @@ test('the README runs the image with its own ports, volume, environment and heal
 });
 
 test('the pod snippet mounts the volume, probes /health and /live, and stops within its grace period', () => {
-  const yaml = /```yaml\n([\s\S]*?)```/.exec(section);
+  const [yaml] = codeBlocks(kubernetes, 'yaml');
   assert.ok(yaml, 'a pod snippet');
-  const pod = parse(yaml[1]!) as {
+  const pod = parse(yaml) as {
     spec: { terminationGracePeriodSeconds: number; initContainers: Container[]; securityContext: { fsGroup: number } };
   };
   const sidecar = pod.spec.initContainers.find((c) => c.name === 'event-sidecar');
@@ -62,5 +56,5 @@ test('the pod snippet mounts the volume, probes /health and /live, and stops wit
   // The sidecar's graceful stop (SHUTDOWN_TIMEOUT_MS, 15 s by default) fits in the pod's grace period.
   assert.ok(pod.spec.terminationGracePeriodSeconds > 15);
   assert.equal(pod.spec.securityContext.fsGroup, 1000, "the image's user, node");
-  assert.match(readFileSync(join(root, 'docker/Dockerfile'), 'utf8'), /^USER node$/m);
+  assert.match(readDoc('docker/Dockerfile'), /^USER node$/m);
 });

@@ -1,8 +1,9 @@
+// Each event type's route (topic, partitions, chooser) in the single and per-type layouts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProducerError } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
-import { createRoutes, routeOf, topicsOf } from '../src/routes.js';
+import { createRoutes, routeOf, topicsOf } from '../src/type-routes.js';
 import { makeEvent } from './fixtures.js';
 
 const BROKERS = ['localhost:9092'];

@@ -1,4 +1,4 @@
-// Which lane an event joins (routing.ts): the few events of one moment share one request, whatever their
+// Which lane an event joins (lane-balancing.ts): the few events of one moment share one request, whatever their
 // partitions' lanes; under load the lanes share the work; a partition is in one request at a time, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

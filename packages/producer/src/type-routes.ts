@@ -1,10 +1,11 @@
 // Where each event type goes once the topics are known: its topic, that topic's partition count, its chooser,
 // and the partitions a consumer of that type reads. One route per type, in both topic layouts.
 import type { EventMessage, EventType } from '@event-sidecar/contract';
+import { EVENT_TYPES } from '@event-sidecar/contract/constants';
 import { ProducerError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { TopicHealth } from './status.js';
-import { createChooser, resolvePartitionMap, TYPE_ORDER, type Chooser } from './partitioning.js';
+import { createChooser, resolvePartitionMap, type Chooser } from './partitioning.js';
 
 export interface Route {
   readonly topic: string;
@@ -25,7 +26,7 @@ const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 export function createRoutes(opts: RouteOptions, partitionsOf: ReadonlyMap<string, number>): Routes {
   const choosers = new Map<string, Chooser>();
   const out = {} as Record<EventType, Route>;
-  for (const type of TYPE_ORDER) {
+  for (const type of EVENT_TYPES) {
     const topic = opts.topics[type];
     const topicPartitions = partitionsOf.get(topic);
     if (topicPartitions === undefined) throw new ProducerError('TOPIC_NOT_FOUND', `topic "${topic}" was not checked`);
@@ -61,7 +62,7 @@ export function routeOf(routes: Routes, event: EventMessage): Route {
 /** The topics of the routes, each once, with the types it carries: what health() reports. */
 export function topicsOf(routes: Routes): TopicHealth[] {
   const out = new Map<string, TopicHealth>();
-  for (const type of TYPE_ORDER) {
+  for (const type of EVENT_TYPES) {
     const { topic, topicPartitions } = routes[type];
     const seen = out.get(topic);
     if (seen) seen.types.push(type);

@@ -1,23 +1,24 @@
-// The README's "Swapping the image in Mojaloop's charts" section says what the chart (test/fixtures/mojaloop-helm)
-// and docker/Dockerfile do: the values that change, the paths, and a patch that fits the rendered Deployment.
+// docs/mojaloop.md's move from the original sidecar under Mojaloop's charts says what the chart
+// (test/fixtures/mojaloop-helm) and docker/Dockerfile do: the values that change, the paths, and a patch that fits the
+// rendered Deployment. The README shows the same values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CHART_NAME, chartSidecar } from '../helpers/mojaloop-chart.js';
 import { stage } from '../image/dockerfile.js';
-import { root } from './circleci-config.js';
+import { codeBlocks, readDoc, section as sectionOf } from './markdown.js';
 
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const title = "## Swapping the image in Mojaloop's charts";
-const start = readme.indexOf(title);
-const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-const yamls = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]!) as Record<string, unknown>);
+const section = sectionOf(readDoc('docs/mojaloop.md'), "## From the original sidecar under Mojaloop's charts");
+const yamls = codeBlocks(section, 'yaml').map((y) => parse(y) as Record<string, unknown>);
 const runtime = stage('runtime');
 
-test('the values that change are the image only', () => {
-  assert.ok(start >= 0, `README has "${title}"`);
+test('the values that change are the image only, as the README shows them', () => {
+  const readme = codeBlocks(readDoc('README.md'), 'yaml').map((y) => parse(y) as Record<string, unknown>);
+  assert.deepEqual(
+    readme.find((y) => 'sidecar' in y),
+    yamls[0],
+    "the README's values are docs/mojaloop.md's",
+  );
   assert.deepEqual(Object.keys(yamls[0] ?? {}), ['sidecar']);
   const sidecar = yamls[0]!.sidecar as { enabled: boolean; image: Record<string, unknown> };
   assert.equal(sidecar.enabled, true);

@@ -12,27 +12,6 @@ import { createSpoolMetrics } from './metrics.js';
 import { Replayer } from './replayer.js';
 import { SpoolStore, type SpoolStats, type SpoolSync } from './store.js';
 
-export {
-  SpoolStore,
-  SPOOL_FILE,
-  type SpoolFault,
-  type SpoolStoreOptions,
-  type SpooledEvent,
-  type SpoolStats,
-  type SpoolSync,
-} from './store.js';
-export { Replayer, replayVerdict, type ReplayerOptions, type ReplayVerdict } from './replayer.js';
-export {
-  listDeadLetters,
-  requeueDeadLetters,
-  dropDeadLetters,
-  type DeadLetter,
-  type DeadLetterReason,
-  type DeadLetterSelection,
-} from './dead-letters.js';
-export { LOCK_FILE, lockSpoolDir, spoolUnusable, type SpoolLock } from './lock.js';
-export { DEFAULT_SPOOL_DIR_SHOWN, SPOOL_OFF, defaultSpoolDir } from './location.js';
-
 export interface SpoolConfig {
   readonly dir: string;
   readonly maxBytes: number;
@@ -52,7 +31,7 @@ export type SpoolReason = 'kafka' | 'trace' | 'behind' | 'busy' | 'overloaded';
  * Producer failures that mean "Kafka is away", after which the event is spooled: unreachable, not
  * confirmed in time, or refused for a retriable reason. Not CLOSED (shutdown: the spool closes too), and
  * never an invalid or too large event. OVERLOADED (the producer's queue is full) is no outage, and a start
- * does not wait for it; the ingress spools such an event for load instead (spooling-publisher.ts).
+ * does not wait for it; the ingress spools such an event for load instead (delivery.ts).
  */
 export function shouldSpool(error: unknown): boolean {
   if (!isProducerError(error)) return false;
@@ -101,7 +80,7 @@ export interface SpoolDeps {
 }
 
 /** Bytes the files of the spool's directory take (the database, its WAL, the lock, any damaged copy). */
-export function bytesOnDisk(dir: string): number {
+function bytesOnDisk(dir: string): number {
   let total = 0;
   for (const name of readdirSync(dir)) {
     try {

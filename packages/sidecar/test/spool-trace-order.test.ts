@@ -6,7 +6,7 @@ import type { EventMessage } from '@event-sidecar/contract';
 import { ProducerError, type PublishResult } from '@event-sidecar/producer';
 import type { Publisher } from '../src/producer-views.js';
 import { ingressWithSpool, testEvent } from './fixtures.js';
-import { TraceOrder } from '../src/spool/order.js';
+import { TraceOrder } from '../src/spool/trace-order.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -7,7 +7,7 @@
 // is about to send. Under load events go to their own lanes and gather there behind the request in flight,
 // and the lanes' requests go in parallel. Order: while a lane holds events of a partition (waiting or in its
 // request), the partition's next events join them there, so a partition is in one request at a time.
-import type { Entry } from './entry.js';
+import type { Entry } from './ledger.js';
 import type { Lane } from './lane.js';
 
 /**
@@ -16,7 +16,7 @@ import type { Lane } from './lane.js';
  * would keep those partitions there, behind one request at a time, while their own lanes could send them in
  * parallel.
  */
-export const SPREAD_ABOVE = 16;
+const SPREAD_ABOVE = 16;
 
 /** The lane `entry` joins. */
 export function laneFor(lanes: readonly Lane[], entry: Entry): Lane {

@@ -1,9 +1,9 @@
-// An event taken by publish(), and the ledger of those not yet settled: each settles exactly once.
+// An event taken by publish() (its entry: record, size, topic and partition, deadline), and the ledger of those not
+// yet settled: each settles exactly once.
 import { performance } from 'node:perf_hooks';
 import type { EventMessage, EventType } from '@event-sidecar/contract';
 import { ProducerError } from './errors.js';
-import { noop } from './metrics.js';
-import type { ProducerMetrics } from './options.js';
+import type { ProducerMetrics } from './metrics.js';
 import type { Journal, JournalRecord } from './journal.js';
 import { toKafkaRecord, type KafkaRecord } from './record.js';
 
@@ -15,7 +15,7 @@ export interface PublishResult {
 }
 
 /** An event's Kafka record as kafkajs sends it, with the partition chosen for it. */
-export interface EntryMessage {
+interface EntryMessage {
   key: string;
   value: Buffer;
   headers: Record<string, string>;
@@ -136,8 +136,9 @@ function newEntry(
     bytes,
     startedAt,
     deadline: startedAt + publishTimeoutMs,
-    resolve: noop,
-    reject: noop,
+    // a restored event has no caller waiting for it
+    resolve: () => {},
+    reject: () => {},
     done: false,
   };
 }
