@@ -17,6 +17,7 @@ import { readmeFromResults } from './lib/readme-table.js';
 import { renderMarkdown } from './lib/report.js';
 import type { BenchResults } from './lib/results.js';
 import { commandLine, git, machineInfo, newestProfile, runSettings, sidecarSettings } from './lib/run-info.js';
+import { budgetPhase } from './phases/budget.js';
 import { curvePhase } from './phases/curve.js';
 import { eventPhase, httpPhase, spoolPhase } from './phases/http.js';
 import { eventsPhase } from './phases/events.js';
@@ -47,6 +48,7 @@ const PHASES: (() => BenchPhase)[] = [
   grpcPhase,
   latencyPhase,
   curvePhase,
+  budgetPhase,
   outagePhase,
   idlePhase,
   recorderPhase,

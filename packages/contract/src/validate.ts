@@ -37,17 +37,19 @@ const MAX_MESSAGE = 512;
  */
 export const MAX_CONTENT_DEPTH = 64;
 
-/** True when `value` nests objects or arrays deeper than `max` levels (iterative: no stack to overflow). */
-function deeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
+/**
+ * True when `value` nests objects or arrays deeper than `max` levels. Recursive, but never past `max` levels (no
+ * stack to overflow), and allocates nothing: it runs on every event.
+ */
+function deeperThan(value: unknown, max: number, depth = 1): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > max) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (deeperThan(child, max, depth + 1)) return true;
+    return false;
   }
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (Object.hasOwn(record, key) && deeperThan(record[key], max, depth + 1)) return true;
   return false;
 }
 

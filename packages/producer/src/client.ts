@@ -2,7 +2,7 @@
 import { Kafka, type Admin, type AdminConfig, type Producer, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ProducerError } from './errors.js';
-import { fixRequestQueueTimers, noDelaySocketFactory } from './kafkajs-fixes.js';
+import { fixRequestQueueTimers, noDelaySocketFactory, poolEncoderBuffers } from './kafkajs-fixes.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-log.js';
 import { PRODUCER_DEFAULTS, produceRetryFor, type ResolvedOptions } from './options.js';
 
@@ -22,6 +22,7 @@ export const CONNECT_RETRY = Object.freeze({ retries: 2, initialRetryTime: 100, 
 
 export function createKafkaClient(opts: ResolvedOptions, log: Logger): KafkaClient {
   fixRequestQueueTimers();
+  poolEncoderBuffers();
   return new Kafka({
     clientId: opts.clientId,
     brokers: [...opts.brokers],

@@ -24,15 +24,18 @@ export function shebangNodeFlags(script: string): string[] {
   return m?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 }
 
-/** `script` in a node of this version, `nodeArgs` its flags (`--cpu-prof`, `--import tsx`), its output in `logPath`. */
+/**
+ * `script` in a node of this version, `nodeArgs` its flags (`--cpu-prof`, `--import tsx`), `args` its arguments, its
+ * output in `logPath`.
+ */
 export function startNode(
   script: string,
-  options: { env: NodeJS.ProcessEnv; logPath: string; nodeArgs?: string[]; cwd?: string },
+  options: { env: NodeJS.ProcessEnv; logPath: string; nodeArgs?: string[]; cwd?: string; args?: readonly string[] },
 ): NodeChild {
   const fd = openSync(options.logPath, 'w');
   let proc: ChildProcess;
   try {
-    proc = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
+    proc = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
       env: options.env,
       cwd: options.cwd,
       stdio: ['ignore', fd, fd],

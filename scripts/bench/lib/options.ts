@@ -12,6 +12,7 @@ export const PHASES = [
   'grpc',
   'latency',
   'curve',
+  'budget',
   'outage',
   'idle',
   'recorder',

@@ -98,6 +98,9 @@ interface LogResponse {
   status: 'accepted';
 }
 
+/** The answer to nearly every call: one object, whose bytes are encoded once (see lenientDeserialize). */
+const ACCEPTED: LogResponse = Object.freeze({ status: 'accepted' });
+
 interface CallContext {
   readonly ingress: Ingress;
   readonly metrics: SidecarMetrics;
@@ -128,7 +131,7 @@ function createLogHandler(ctx: CallContext) {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       const lineOf = () => ({ method: LOG_METHOD, eventId, type, ackMode, durationMs, peer: call.getPeer() });
       if (err === undefined) {
-        callback(null, { status: 'accepted' });
+        callback(null, ACCEPTED);
         calls.handled(LOG_METHOD, 'OK', durationMs / 1000);
         // The hot path: the line (and the peer's address) is built only when it is written.
         if (log.isLevelEnabled('info')) log.info({ ...lineOf(), code: 'OK' }, 'grpc call');
@@ -233,23 +236,28 @@ const UNDECODABLE: WireEventMessage = Object.freeze({});
 /**
  * grpc-js answers a request it cannot deserialize with INTERNAL, a server fault, although the bytes
  * are the client's mistake. Such a request reaches the handler as UNDECODABLE instead, which it
- * answers INVALID_ARGUMENT.
+ * answers INVALID_ARGUMENT. The `accepted` answer is encoded once, not by protobufjs on every call.
  */
 function lenientDeserialize(service: ServiceDefinition): ServiceDefinition {
   return Object.fromEntries(
-    Object.entries(service).map(([name, method]) => [
-      name,
-      {
-        ...method,
-        requestDeserialize: (bytes: Buffer) => {
-          try {
-            return method.requestDeserialize(bytes);
-          } catch {
-            return UNDECODABLE;
-          }
+    Object.entries(service).map(([name, method]) => {
+      const serialize = method.responseSerialize;
+      const accepted = method.path === `/${LOG_METHOD}` ? serialize(ACCEPTED) : undefined;
+      return [
+        name,
+        {
+          ...method,
+          requestDeserialize: (bytes: Buffer) => {
+            try {
+              return method.requestDeserialize(bytes);
+            } catch {
+              return UNDECODABLE;
+            }
+          },
+          responseSerialize: (value: unknown) => (value === ACCEPTED && accepted ? accepted : serialize(value)),
         },
-      },
-    ]),
+      ];
+    }),
   );
 }
 
