@@ -8,6 +8,7 @@ import { EventSdkRecorder } from '@event-sidecar/producer/event-sdk';
 import { RawKafka } from './lib/kafka-load.js';
 import { percentile } from './lib/stats.js';
 import {
+  chartSdkKafkaConfig,
   countOnTopics,
   LoggedEvents,
   runUnits,
@@ -33,23 +34,6 @@ const prefix = env('SPAN_LOAD_TOPIC_PREFIX');
 const journal = process.env.SPAN_LOAD_JOURNAL || undefined;
 const TYPES = ['log', 'audit', 'trace'] as const;
 const MiB = 1024 * 1024;
-
-/** The KAFKA section Mojaloop's charts give a service for the SDK's direct mode (see test/helpers/sdk-direct.ts). */
-function chartKafkaConfig(): Record<string, unknown> {
-  const config = {
-    options: { messageCharset: 'utf8' },
-    rdkafkaConf: {
-      'metadata.broker.list': brokers.join(','),
-      'client.id': `span-load-direct-${process.pid}`,
-      event_cb: true,
-      dr_cb: true,
-      'socket.keepalive.enable': true,
-      'queue.buffering.max.ms': 0,
-    },
-    topicConf: { 'request.required.acks': 'all', partitioner: 'murmur2_random' },
-  };
-  return { PRODUCER: { EVENT: { LOG: { config }, AUDIT: { config }, TRACE: { config } } } };
-}
 
 async function createTopics(topics: string[]): Promise<void> {
   const kafka = new RawKafka(brokers);
@@ -102,7 +86,9 @@ async function direct(): Promise<Subject> {
     };
   };
   return {
-    recorder: new sdk.DefaultSidecarRecorder(new sdk.EventLoggingServiceClient('unused', 0, chartKafkaConfig())),
+    recorder: new sdk.DefaultSidecarRecorder(
+      new sdk.EventLoggingServiceClient('unused', 0, chartSdkKafkaConfig(brokers, `span-load-direct-${process.pid}`)),
+    ),
     topics,
     drain: async () => {
       // What the SDK's own disconnect does not: wait for librdkafka to deliver its queue (disconnect flushes 500 ms).

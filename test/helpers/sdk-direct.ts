@@ -3,6 +3,7 @@
 // @mojaloop/central-services-stream (node-rdkafka). The reference for what our recorder must write.
 import { createRequire } from 'node:module';
 import { Kafka, logLevel } from 'kafkajs';
+import { chartSdkKafkaConfig } from '../../scripts/bench/lib/span-load.js';
 import { createTopicsWithLeaders, readRecords, testBrokers, uniqueName, type ReadRecord } from './kafka.js';
 
 const require = createRequire(import.meta.url);
@@ -12,19 +13,7 @@ export const SDK_TOPICS = ['topic-event-log', 'topic-event-audit', 'topic-event-
 
 /** The KAFKA section of a service's configuration, as Mojaloop's helm charts write it for the event SDK. */
 export function sdkKafkaConfig(brokers = testBrokers()): Record<string, unknown> {
-  const config = {
-    options: { messageCharset: 'utf8' },
-    rdkafkaConf: {
-      'metadata.broker.list': brokers.join(','),
-      'client.id': uniqueName('sdk-direct'),
-      event_cb: true,
-      dr_cb: true,
-      'socket.keepalive.enable': true,
-      'queue.buffering.max.ms': 0,
-    },
-    topicConf: { 'request.required.acks': 'all', partitioner: 'murmur2_random' },
-  };
-  return { PRODUCER: { EVENT: { LOG: { config }, AUDIT: { config }, TRACE: { config } } } };
+  return chartSdkKafkaConfig(brokers, uniqueName('sdk-direct'));
 }
 
 /** Creates the SDK's topics (it does not: a broker without auto-creation refuses its events). */

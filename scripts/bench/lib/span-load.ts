@@ -191,6 +191,26 @@ export interface RecorderLoadResult extends TopicCount {
   drainMs: number;
 }
 
+/**
+ * The KAFKA section Mojaloop's helm charts give a service for event-sdk's direct mode (EVENT_SDK_KAFKA): one
+ * node-rdkafka producer config for each of the SDK's types. Shared by the bench's direct-mode load and the tests.
+ */
+export function chartSdkKafkaConfig(brokers: string[], clientId: string): Record<string, unknown> {
+  const config = {
+    options: { messageCharset: 'utf8' },
+    rdkafkaConf: {
+      'metadata.broker.list': brokers.join(','),
+      'client.id': clientId,
+      event_cb: true,
+      dr_cb: true,
+      'socket.keepalive.enable': true,
+      'queue.buffering.max.ms': 0,
+    },
+    topicConf: { 'request.required.acks': 'all', partitioner: 'murmur2_random' },
+  };
+  return { PRODUCER: { EVENT: { LOG: { config }, AUDIT: { config }, TRACE: { config } } } };
+}
+
 export interface RecorderLoadOptions {
   recorder: RecorderKind;
   brokers: string[];
